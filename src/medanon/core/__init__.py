@@ -1,0 +1,1 @@
+"""Policy, keys, results and errors. Imports no other part of medanon."""
