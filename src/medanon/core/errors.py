@@ -35,7 +35,7 @@ class PolicyError(MedanonError):
     """A profile, recipe, option set or key is invalid or contradictory."""
 
 
-class KeyError_(PolicyError):
+class KeyFileError(PolicyError):
     """The project key is missing, malformed, too short or stored in a forbidden place."""
 
 

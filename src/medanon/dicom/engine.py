@@ -1,0 +1,429 @@
+"""The header engine: PS3.15 actions applied to every attribute at every depth.
+
+``deidentify`` builds a new Dataset and never changes its input. Attributes
+kept unchanged are carried over as the raw bytes pydicom read, so the output
+keeps the input's encoding, character set and Pixel Data byte for byte
+(DESIGN.md: the header path never decodes pixels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.multival import MultiValue
+from pydicom.sequence import Sequence
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID
+
+import medanon
+from medanon.core.enum import ActionCode, Option
+from medanon.core.keys import KeyRing
+from medanon.core.policy import Policy
+from medanon.core.results import Action
+from medanon.dicom import _ps315
+from medanon.dicom.table import ResolvedTable, resolve, safe_private
+from medanon.dicom.values import DUMMY_BY_VR, round_age, shift_date, shift_datetime
+
+TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "UT", "UC"})
+BINARY_VRS = frozenset({"OB", "OW", "OD", "OF", "OL", "OV", "UN"})
+# Attributes medanon writes itself after cleaning (PS3.15 E.1, "headers made truthful").
+WRITTEN_BY_MEDANON = frozenset({0x00120062, 0x00120063, 0x00120064, 0x00280303})
+# Option -> CID 7050 concept that says it was applied.
+OPTION_CODES = {
+    Option.RETAIN_SAFE_PRIVATE: "RetainSafePrivateOption",
+    Option.RETAIN_UIDS: "RetainUidsOption",
+    Option.RETAIN_DEVICE_IDENTITY: "RetainDeviceIdentityOption",
+    Option.RETAIN_INSTITUTION_IDENTITY: "RetainInstitutionIdentityOption",
+    Option.RETAIN_PATIENT_CHARACTERISTICS: "RetainPatientCharacteristicsOption",
+    Option.RETAIN_LONGITUDINAL_FULL_DATES: "RetainLongitudinalTemporalInformationFullDatesOption",
+    Option.RETAIN_LONGITUDINAL_MODIFIED_DATES: "RetainLongitudinalTemporalInformationModifiedDatesOption",
+    Option.CLEAN_DESCRIPTORS: "CleanDescriptorsOption",
+    Option.CLEAN_STRUCTURED_CONTENT: "CleanStructuredContentOption",
+    Option.CLEAN_GRAPHICS: "CleanGraphicsOption",
+}
+# Values whose words a descriptor must not repeat, besides every person name.
+FORBIDDEN_SOURCES = frozenset(
+    {
+        0x00100020, 0x00101000, 0x00101002, 0x00080050, 0x00200010, 0x00080080, 0x00080081, 0x00081010,
+        0x00101040, 0x00102154, 0x00081040, 0x00181000, 0x00100021, 0x00380010, 0x00400009, 0x00401001,
+    }
+)
+PATIENT_IDENTITY = frozenset({0x00100010, 0x00100020})
+META_KEPT = ("FileMetaInformationVersion", "MediaStorageSOPClassUID", "TransferSyntaxUID")
+
+
+@dataclass
+class Deidentified:
+    """The engine's answer: a new dataset, what was done, what a person should review."""
+
+    dataset: Dataset
+    actions: list[Action] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    policy: Policy
+    keys: KeyRing
+    table: ResolvedTable
+    shift_days: int
+    patient_key: str
+    forbidden: tuple[str, ...]
+    actions: list[Action]
+    review: list[str]
+
+    def record(self, path: str, code: str, reason: str) -> None:
+        self.actions.append(Action(path=path, code=code, reason=reason))
+
+
+def deidentify(ds: Dataset, policy: Policy, keys: KeyRing) -> Deidentified:
+    """De-identify one dataset's header by ``policy`` with keyed replacements.
+
+    Follows PS3.15 Annex E: Table E.1-1 codes with the policy's options and
+    overrides at every depth; private attributes removed unless the Retain
+    Safe Private option keeps a Table E.3.10-1 entry of its exact creator;
+    attributes the table does not list handled by the policy's ``unlisted``
+    rule. Pixel Data is carried over untouched.
+
+    Raises
+    ------
+    medanon.core.errors.UnsupportedInput
+        Never for header content; pixel risks are judged by ``dicom.risk``.
+    """
+    patient_key = _patient_key(ds)
+    context = _Context(
+        policy=policy,
+        keys=keys,
+        table=resolve(policy),
+        shift_days=keys.date_shift_days(patient_key),
+        patient_key=patient_key,
+        forbidden=tuple(_forbidden_values(ds)),
+        actions=[],
+        review=[],
+    )
+    new = _clean_dataset(ds, context, "")
+    _mark_deidentified(new, context)
+    new.file_meta = _clean_meta(ds, new)
+    new.preamble = b"\x00" * 128
+    return Deidentified(dataset=new, actions=context.actions, review=context.review)
+
+
+def _patient_key(ds: Dataset) -> str:
+    """What identifies the patient for pseudonyms and date shifts; never shown anywhere."""
+    patient_id = str(ds.get("PatientID", "") or "").strip()
+    if patient_id:
+        return "id\x00" + patient_id + "\x00" + str(ds.get("IssuerOfPatientID", "") or "").strip()
+    name = str(ds.get("PatientName", "") or "").strip()
+    birth = str(ds.get("PatientBirthDate", "") or "").strip()
+    if name or birth:
+        return "name\x00" + name + "\x00" + birth
+    return "study\x00" + str(ds.get("StudyInstanceUID", "") or "")
+
+
+def _forbidden_values(ds: Dataset) -> Iterable[str]:
+    """Person names and identifying values anywhere in ``ds``: descriptors must not repeat them."""
+    for tag in list(ds.keys()):
+        raw = ds.get_item(tag)
+        vr = _vr_of(raw, tag)
+        if vr == "SQ":
+            for item in ds[tag].value or []:
+                yield from _forbidden_values(item)
+        elif vr == "PN" or tag in FORBIDDEN_SOURCES:
+            value = ds[tag].value
+            for one in _as_list(value):
+                if one not in (None, ""):
+                    yield str(one)
+
+
+def _clean_dataset(source: Dataset, context: _Context, prefix: str) -> Dataset:
+    new = Dataset()
+    new.set_original_encoding(*source.original_encoding, source.original_character_set)
+    new._parent_encoding = source._parent_encoding  # so nested text decodes as in the source
+    kept_private_blocks: set[tuple[int, int]] = set()
+    private_elements: list[int] = []
+    removed_overlay_groups = _removed_overlay_groups(source, context)
+    for tag in sorted(source.keys()):
+        if tag >> 16 == 0x0002 or tag in WRITTEN_BY_MEDANON:
+            continue
+        path = f"{prefix}({tag >> 16:04X},{tag & 0xFFFF:04X})"
+        if (tag >> 16) in removed_overlay_groups:
+            context.record(path, "X", "overlay plane removed with its Overlay Data (PS3.15 E.1-1 60xx)")
+            continue
+        if (tag & 0xFFFF) == 0 and (tag >> 16) > 0x0006:
+            continue  # group lengths are retired (PS3.5 7.2) and pydicom does not write them
+        if (tag >> 16) & 1:
+            private_elements.append(tag)
+            continue
+        _clean_element(source, tag, new, context, path)
+    for tag in private_elements:
+        _clean_private(source, tag, new, context, prefix, kept_private_blocks)
+    return new
+
+
+def _removed_overlay_groups(source: Dataset, context: _Context) -> set[int]:
+    """Overlay groups whose Overlay Data goes: the rest of the plane goes with it."""
+    groups = {tag >> 16 for tag in source.keys() if 0x6000 <= (tag >> 16) <= 0x60FF and not (tag >> 16) & 1}
+    if not groups:
+        return set()
+    return groups if context.table.overlay_data.code in (ActionCode.REMOVE, ActionCode.CLEAN) else set()
+
+
+def _vr_of(raw: DataElement | RawDataElement, tag: int) -> str:
+    vr = raw.VR
+    if vr and len(vr) == 2:
+        return str(vr)
+    try:
+        return str(dictionary_VR(tag)).split(" ")[0]
+    except KeyError:
+        return "UN"
+
+
+def _clean_element(source: Dataset, tag: int, new: Dataset, context: _Context, path: str) -> None:
+    raw = source.get_item(tag)
+    vr = _vr_of(raw, tag)
+    rule = context.table.rule_for(tag)
+    if rule is None:
+        _clean_unlisted(source, tag, vr, new, context, path)
+        return
+    code = _collapse(rule.code)
+    if code is ActionCode.KEEP:
+        if vr == "SQ":
+            _recurse(source, tag, new, context, path, "K")
+        else:
+            new[tag] = raw
+        return
+    if code is ActionCode.REMOVE:
+        context.record(path, "X", rule.reason)
+        return
+    _replace(source, tag, vr, code, _collapse(rule.basic), new, context, path, rule.reason)
+
+
+def _collapse(code: ActionCode) -> ActionCode:
+    from medanon.dicom.table import COLLAPSE
+
+    return COLLAPSE.get(code, code)
+
+
+def _clean_unlisted(source: Dataset, tag: int, vr: str, new: Dataset, context: _Context, path: str) -> None:
+    """Attributes Table E.1-1 does not list: kept if technical, UIDs remapped, the rest removed."""
+    if vr == "SQ":
+        _recurse(source, tag, new, context, path, "K")
+        return
+    if context.policy.unlisted == "keep":
+        new[tag] = source.get_item(tag)
+        return
+    allow = context.policy.allow
+    if vr in allow.vrs or keyword_for_tag(tag) in allow.keywords:
+        new[tag] = source.get_item(tag)
+        return
+    if vr == "UI":
+        values = _as_list(source[tag].value)
+        if all(_registered_uid(v) for v in values if v):
+            new[tag] = source.get_item(tag)
+            return
+        _replace(source, tag, vr, ActionCode.UID, ActionCode.REMOVE, new, context, path,
+                 "UID not listed in PS3.15 E.1-1 and not registered in PS3.6: replaced")
+        return
+    context.record(path, "X", f"not listed in PS3.15 E.1-1 and not technical ({vr}): removed")
+
+
+def _registered_uid(value: str) -> bool:
+    uid = UID(str(value))
+    return uid.name != str(uid)
+
+
+def _recurse(source: Dataset, tag: int, new: Dataset, context: _Context, path: str, code: str) -> None:
+    original = source[tag]
+    items = Sequence()
+    for index, item in enumerate(original.value or []):
+        items.append(_clean_dataset(item, context, f"{path}[{index}]>"))
+    element = DataElement(tag, "SQ", items)
+    element.is_undefined_length = original.is_undefined_length
+    new[tag] = element
+
+
+def _replace(
+    source: Dataset,
+    tag: int,
+    vr: str,
+    code: ActionCode,
+    basic: ActionCode,
+    new: Dataset,
+    context: _Context,
+    path: str,
+    reason: str,
+) -> None:
+    """Apply a code that changes the value: Z, D, U, C and medanon's P, AGE, S."""
+    if vr == "SQ":
+        if code is ActionCode.ZERO:
+            new[tag] = DataElement(tag, "SQ", Sequence())
+            context.record(path, "Z", reason)
+        else:
+            _recurse(source, tag, new, context, path, code.value)
+        return
+    if code is ActionCode.ZERO:
+        new[tag] = DataElement(tag, vr, _empty(vr))
+        context.record(path, "Z", reason)
+        return
+    if code is ActionCode.DUMMY:
+        if vr == "UI":
+            _put(new, tag, vr, [context.keys.uid(str(v)) for v in _as_list(source[tag].value) if v] or None)
+            context.record(path, "U", reason + " (UID replaced as its dummy)")
+        else:
+            new[tag] = DataElement(tag, vr, DUMMY_BY_VR.get(vr, _empty(vr)))
+            context.record(path, "D", reason)
+        return
+    if code is ActionCode.UID or (code is ActionCode.CLEAN and vr == "UI"):
+        values = [context.keys.uid(str(v)) for v in _as_list(source[tag].value) if v]
+        _put(new, tag, vr, values or None)
+        context.record(path, "U", reason)
+        return
+    replacement = _transform(source[tag].value, tag, vr, code, context)
+    if replacement is None:
+        _fallback(tag, vr, basic, new, context, path, reason)
+        return
+    _put(new, tag, vr, replacement)
+    context.record(path, code.value, reason)
+
+
+def _transform(value: object, tag: int, vr: str, code: ActionCode, context: _Context) -> list | str | None:
+    """Value-level cleaning; ``None`` means "cannot be made safe", so the caller removes it."""
+    values = [v for v in _as_list(value) if v not in (None, "")]
+    if not values:
+        return None
+    if code is ActionCode.PSEUDONYM:
+        if tag in PATIENT_IDENTITY:
+            # Name and ID both derive from the patient key, so they agree in every file.
+            return context.keys.pseudonym("patient", context.patient_key)
+        return [context.keys.pseudonym(f"value:{vr}", str(v)) for v in values]
+    if code is ActionCode.AGE or (code is ActionCode.CLEAN and vr == "AS"):
+        return _all_or_none([round_age(str(v)) for v in values])
+    if code is ActionCode.SHIFT or code is ActionCode.CLEAN:
+        if vr == "DA":
+            return _all_or_none([shift_date(str(v), context.shift_days) for v in values]) \
+                if context.policy.shifts_dates or code is ActionCode.SHIFT else None
+        if vr == "DT":
+            return _all_or_none([shift_datetime(str(v), context.shift_days) for v in values]) \
+                if context.policy.shifts_dates or code is ActionCode.SHIFT else None
+        if vr == "TM":
+            return [str(v) for v in values] if context.policy.shifts_dates else None
+    if code is ActionCode.CLEAN and vr in TEXT_VRS:
+        from medanon.text import clean_descriptor
+
+        cleaned = [clean_descriptor(str(v), context.forbidden) for v in values]
+        cleaned = [c for c in cleaned if c]
+        return cleaned or None
+    if code is ActionCode.CLEAN and vr == "PN":
+        return DUMMY_BY_VR["PN"]  # type: ignore[return-value]
+    return None
+
+
+def _fallback(tag: int, vr: str, basic: ActionCode, new: Dataset, context: _Context, path: str,
+              reason: str) -> None:
+    """A value that cleaning could not keep gets the Basic Profile's own action."""
+    if basic is ActionCode.ZERO:
+        new[tag] = DataElement(tag, vr, _empty(vr))
+        context.record(path, "Z", reason + "; nothing safe remained")
+    elif basic is ActionCode.DUMMY:
+        new[tag] = DataElement(tag, vr, DUMMY_BY_VR.get(vr, _empty(vr)))
+        context.record(path, "D", reason + "; nothing safe remained")
+    else:
+        context.record(path, "X", reason + "; nothing safe remained")
+
+
+def _clean_private(source: Dataset, tag: int, new: Dataset, context: _Context, prefix: str,
+                   kept_blocks: set[tuple[int, int]]) -> None:
+    """Private attributes: removed unless Retain Safe Private keeps a Table E.3.10-1 entry."""
+    group, element = tag >> 16, tag & 0xFFFF
+    path = f"{prefix}({group:04X},{element:04X})"
+    if 0x0010 <= element <= 0x00FF:
+        return  # creators are written below, only for blocks that keep something
+    keep = False
+    if context.table.private.code is ActionCode.CLEAN and element > 0x00FF:
+        creator_tag = (group << 16) | (element >> 8)
+        creator = str(source[creator_tag].value).strip().upper() if creator_tag in source else ""
+        keep = (group, creator, element & 0xFF) in safe_private()
+    if not keep:
+        context.record(path, "X", "private attribute (PS3.15 E.1-1); not a safe private attribute")
+        return
+    creator_tag = (group << 16) | (element >> 8)
+    if (group, element >> 8) not in kept_blocks:
+        new[creator_tag] = source.get_item(creator_tag)
+        kept_blocks.add((group, element >> 8))
+    if _vr_of(source.get_item(tag), tag) == "SQ":
+        _recurse(source, tag, new, context, path, "C")
+    else:
+        new[tag] = source.get_item(tag)
+    context.record(path, "K", "safe private attribute (PS3.15 Table E.3.10-1)")
+
+
+def _mark_deidentified(new: Dataset, context: _Context) -> None:
+    """PatientIdentityRemoved, DeidentificationMethod(+Code Sequence), temporal flag (PS3.15 E.1.1)."""
+    policy = context.policy
+    new[0x00120062] = DataElement(0x00120062, "CS", "YES")
+    method = [f"medanon {medanon.__version__}", f"profile {policy.name}"[:64],
+              f"PS3.15 {_ps315.STANDARD_VERSION} Basic Profile"]
+    new[0x00120063] = DataElement(0x00120063, "LO", method)
+    items = Sequence()
+    for name in ["BasicApplicationConfidentialityProfile"] + [
+        OPTION_CODES[o] for o in sorted(policy.options, key=lambda o: o.value) if o in OPTION_CODES
+    ]:
+        value, scheme, meaning = _ps315.CID_7050[name]
+        item = Dataset()
+        item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
+        items.append(item)
+    new[0x00120064] = DataElement(0x00120064, "SQ", items)
+    if Option.RETAIN_LONGITUDINAL_FULL_DATES in policy.options:
+        flag = "UNMODIFIED"
+    elif policy.shifts_dates:
+        flag = "MODIFIED"
+    else:
+        flag = "REMOVED"
+    new[0x00280303] = DataElement(0x00280303, "CS", flag)
+
+
+def _clean_meta(source: Dataset, new: Dataset) -> FileMetaDataset:
+    """File meta rebuilt: only what PS3.10 needs, SOP Instance UID matching the dataset."""
+    meta = FileMetaDataset()
+    old = getattr(source, "file_meta", None) or FileMetaDataset()
+    for keyword in META_KEPT:
+        if keyword in old:
+            meta[keyword] = DataElement(old[keyword].tag, old[keyword].VR, old[keyword].value)
+    if "FileMetaInformationVersion" not in meta:
+        meta.FileMetaInformationVersion = b"\x00\x01"
+    if "SOPClassUID" in new:
+        meta.MediaStorageSOPClassUID = new.SOPClassUID
+    if "SOPInstanceUID" in new:
+        meta.MediaStorageSOPInstanceUID = new.SOPInstanceUID
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    meta.ImplementationVersionName = ("MEDANON_" + medanon.__version__.replace(".", "_"))[:16]
+    return meta
+
+
+def _as_list(value: object) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (list, MultiValue, tuple)):
+        return list(value)
+    return [value]
+
+
+def _all_or_none(values: list[str | None]) -> list[str] | None:
+    return None if any(v is None for v in values) else [v for v in values if v is not None]
+
+
+def _empty(vr: str) -> object:
+    if vr in BINARY_VRS:
+        return b""
+    if vr in ("FL", "FD", "SL", "SS", "UL", "US", "SV", "UV", "AT"):
+        return None
+    return ""
+
+
+def _put(new: Dataset, tag: int, vr: str, value: object) -> None:
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    new[tag] = DataElement(tag, vr, value if value is not None else _empty(vr))

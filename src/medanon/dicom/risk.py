@@ -1,0 +1,78 @@
+"""Which files may carry identity in their pixels, judged from the header alone.
+
+Until medanon has a pixel cleaner (PS3.15 Clean Pixel Data and Clean
+Recognizable Visual Features options), such files are quarantined with the
+reason returned here (DESIGN.md "Fail closed").
+"""
+
+from __future__ import annotations
+
+from pydicom.dataset import Dataset
+
+PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+# Modalities whose images usually carry burnt-in text unless the header says otherwise.
+TEXT_PRONE_MODALITIES = frozenset({"US", "IVUS", "NM", "SC", "OT", "XA", "RF", "ES", "XC", "GM", "DOC", "SM"})
+# Photographic modalities that may show a face or other recognisable features.
+PHOTOGRAPHIC_MODALITIES = frozenset({"XC", "ES", "GM", "OT", "SC"})
+SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"
+ENCAPSULATED_DOCUMENT_PREFIX = "1.2.840.10008.5.1.4.1.1.104"
+DOSE_OR_SCREEN_WORDS = ("SCREEN SAVE", "DOSE", "SCREEN")
+MEDIA_DIRECTORY = "1.2.840.10008.1.3.10"
+
+
+def is_media_directory(ds: Dataset) -> bool:
+    """A DICOMDIR indexes files (and repeats their patient names); it is never released."""
+    sop_class = str(ds.get("SOPClassUID", "") or getattr(ds.get("file_meta", None), "MediaStorageSOPClassUID", ""))
+    return sop_class == MEDIA_DIRECTORY or "DirectoryRecordSequence" in ds
+
+
+def pixel_risks(ds: Dataset) -> list[str]:
+    """Reasons this file's pixels or payload may identify the patient; empty if none is known."""
+    reasons: list[str] = []
+    sop_class = str(ds.get("SOPClassUID", ""))
+    if sop_class.startswith(ENCAPSULATED_DOCUMENT_PREFIX) or "EncapsulatedDocument" in ds:
+        reasons.append("encapsulated document (PDF/CDA/STL) may hold identifiers; no document cleaner")
+    if not any(k in ds for k in PIXEL_KEYWORDS):
+        return reasons
+    modality = str(ds.get("Modality", "") or "").upper()
+    burned_in = str(ds.get("BurnedInAnnotation", "") or "").strip().upper()
+    image_type = " ".join(str(v) for v in (ds.get("ImageType") or [])).upper()
+    is_secondary_capture = sop_class.startswith(SECONDARY_CAPTURE_PREFIX)
+    if burned_in == "YES":
+        reasons.append("BurnedInAnnotation is YES: text in the pixels; no pixel cleaner yet")
+    elif burned_in != "NO":
+        if modality in TEXT_PRONE_MODALITIES:
+            reasons.append(f"modality {modality} often carries burnt-in text and BurnedInAnnotation is not NO")
+        elif is_secondary_capture:
+            reasons.append("secondary capture often carries burnt-in text and BurnedInAnnotation is not NO")
+        elif any(word in image_type for word in DOSE_OR_SCREEN_WORDS):
+            reasons.append("screen capture or dose report image and BurnedInAnnotation is not NO")
+    recognisable = str(ds.get("RecognizableVisualFeatures", "") or "").strip().upper()
+    if recognisable == "YES":
+        reasons.append("RecognizableVisualFeatures is YES (e.g. a face); no face cleaner yet")
+    elif recognisable != "NO" and modality in PHOTOGRAPHIC_MODALITIES:
+        reasons.append(f"modality {modality} may show a face and RecognizableVisualFeatures is not NO")
+    reasons.extend(_embedded_overlay_reasons(ds))
+    return reasons
+
+
+def _embedded_overlay_reasons(ds: Dataset) -> list[str]:
+    """Overlays stored in unused high bits of Pixel Data travel with the pixels (PS3.5 8.1.2, retired)."""
+    reasons = []
+    for group in range(0x6000, 0x6020, 2):
+        if (group << 16 | 0x0010) in ds and (group << 16 | 0x3000) not in ds:
+            reasons.append(f"overlay plane {group:04X} embedded in Pixel Data bits; no overlay cleaner")
+    return reasons
+
+
+def review_notes(ds: Dataset) -> list[str]:
+    """Things a person should check that do not by themselves stop release."""
+    notes = []
+    modality = str(ds.get("Modality", "") or "").upper()
+    if modality in ("CT", "MR", "PT") and any(k in ds for k in PIXEL_KEYWORDS):
+        words = " ".join(str(ds.get(k, "") or "") for k in ("BodyPartExamined", "StudyDescription",
+                                                             "SeriesDescription", "ProtocolName")).upper()
+        if any(w in words for w in ("HEAD", "BRAIN", "SKULL", "FACE", "NECK", "ORBIT", "SINUS", "NEURO")):
+            notes.append("head series: a 3D render of the whole series may show the face; "
+                         "defacing is not part of this release")
+    return notes
