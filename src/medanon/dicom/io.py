@@ -165,3 +165,16 @@ class _suppress:
 
     def __exit__(self, *exc: object) -> bool:
         return True
+
+
+def configure_pydicom() -> None:
+    """pydicom's process-wide switches, set once per worker (STYLE.md sections 5 and 12).
+
+    Reading tolerates and reports (damage is caught by ``read``'s own checks);
+    writing raises, so a value medanon creates that breaks its VR stops the
+    file instead of producing invalid DICOM.
+    """
+    from pydicom import config
+
+    config.settings.reading_validation_mode = config.WARN
+    config.settings.writing_validation_mode = config.RAISE

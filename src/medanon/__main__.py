@@ -1,0 +1,3 @@
+from medanon.cli import main
+
+raise SystemExit(main())

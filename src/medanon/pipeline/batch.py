@@ -1,0 +1,76 @@
+"""One call for a whole DICOM batch: what the CLI, a gateway or a web page use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medanon.core.enum import Option
+from medanon.core.errors import PolicyError
+from medanon.core.keys import default_key_path, load_or_create_key
+from medanon.core.policy import Policy
+from medanon.core.results import ItemResult
+from medanon.pipeline.inputs import Item, discover
+from medanon.pipeline.report import build_report, write_report
+from medanon.pipeline.run import Job, run_items
+
+
+@dataclass
+class BatchOutcome:
+    results: list[ItemResult]
+    report: dict[str, Any]
+    report_path: Path
+    key_path: Path
+    key_created: bool
+
+
+def deidentify_dicom(
+    inputs: list[Path],
+    out_dir: Path,
+    profile: str | Path = "publication",
+    *,
+    key_path: Path | None = None,
+    options: list[str] | None = None,
+    quarantine_dir: Path | None = None,
+    workers: int = 1,
+    on_start: Callable[[int], None] | None = None,
+    on_result: Callable[[ItemResult], None] | None = None,
+) -> BatchOutcome:
+    """De-identify DICOM ``inputs`` into ``out_dir`` by a profile; write ``report.json``.
+
+    Raises
+    ------
+    medanon.core.errors.PolicyError
+        Unknown profile or option, contradictory options, bad or misplaced key.
+    """
+    policy = Policy.load(profile)
+    if options:
+        policy = policy.with_options({_option(o) for o in options})
+    out_dir = out_dir.resolve()
+    key_file = key_path or default_key_path()
+    keys, created = load_or_create_key(key_file, forbidden_dirs=(out_dir,))
+    quarantine = quarantine_dir.resolve() if quarantine_dir else out_dir / "quarantine"
+    for source in inputs:
+        resolved = source.resolve()
+        if resolved == out_dir or out_dir in resolved.parents:
+            raise PolicyError(f"input {source} is the output folder or inside it")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    items: list[Item] = list(discover(inputs, exclude=(out_dir, quarantine)))
+    if on_start is not None:
+        on_start(len(items))
+    job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=quarantine)
+    results = run_items(items, job, workers=workers, on_result=on_result)
+    report = build_report(results, policy, keys.fingerprint, [str(p) for p in inputs])
+    report_path = out_dir / "report.json"
+    write_report(report, report_path)
+    return BatchOutcome(results=results, report=report, report_path=report_path, key_path=key_file,
+                        key_created=created)
+
+
+def _option(name: str) -> Option:
+    try:
+        return Option(name)
+    except ValueError:
+        raise PolicyError(f"unknown option {name!r}; choose from {', '.join(o.value for o in Option)}") from None

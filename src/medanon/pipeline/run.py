@@ -1,0 +1,213 @@
+"""Batch runs: each item read, cleaned, written to a temp file, verified, released or quarantined.
+
+Only this module turns exceptions into results (STYLE.md section 5): an
+engine raises, the item gets a reason, and the batch goes on. The order of the
+steps is the fail-closed contract: nothing reaches its final name before the
+independent residual scan has passed it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from medanon import dicom, verify
+from medanon.core.enum import Option, Status
+from medanon.core.errors import MedanonError
+from medanon.core.keys import KeyRing
+from medanon.core.policy import Policy
+from medanon.core.results import Finding, ItemResult
+from medanon.pipeline.inputs import Item
+
+QUARANTINE_NOTE = (
+    "Items medanon could not prove clean. Each *.json names the source and the reason.\n"
+    "No copy of an input is kept here: the originals stay where they were, untouched.\n"
+    "This folder and report.json are for the data controller, not for sharing.\n"
+)
+RETAINED_BY_OPTION = {
+    Option.RETAIN_UIDS: "uid",
+    Option.RETAIN_LONGITUDINAL_FULL_DATES: "date",
+    Option.RETAIN_INSTITUTION_IDENTITY: "institution",
+    Option.RETAIN_DEVICE_IDENTITY: "device",
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs; picklable so it crosses process boundaries."""
+
+    policy: Policy
+    keys: KeyRing
+    out_dir: Path
+    quarantine_dir: Path
+
+
+def retained_categories(policy: Policy) -> frozenset[str]:
+    return frozenset(cat for option, cat in RETAINED_BY_OPTION.items() if option in policy.options)
+
+
+def process_item(item: Item, job: Job) -> ItemResult:
+    """One item from bytes to a released file or a quarantine record; never raises."""
+    try:
+        result = _process(item, job)
+    except MedanonError as exc:
+        result = ItemResult(source=item.source, status=Status.FAILED, reasons=[exc.message if not exc.where
+                                                                             else f"{exc.where}: {exc.message}"])
+    except Exception as exc:  # an engine bug must not stop the batch or leak a file
+        result = ItemResult(source=item.source, status=Status.FAILED,
+                            reasons=[f"internal error ({type(exc).__name__}): {_first_line(exc)}"])
+    if result.status in (Status.FAILED, Status.QUARANTINED):
+        _write_quarantine_record(result, job)
+    return result
+
+
+def _process(item: Item, job: Job) -> ItemResult:
+    if item.error:
+        return ItemResult(source=item.source, status=Status.FAILED, reasons=[item.error])
+    try:
+        data = item.read_bytes()
+    except (OSError, ValueError) as exc:
+        return ItemResult(source=item.source, status=Status.FAILED, reasons=[f"cannot read: {_first_line(exc)}"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _process_bytes(item, data, job)
+
+
+def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult:
+    ds = dicom.read(data, item.source)
+    result = ItemResult(source=item.source, status=Status.RELEASED,
+                        modality=str(ds.get("Modality", "") or "") or None,
+                        sop_class=str(ds.get("SOPClassUID", "") or "") or None)
+    if dicom.is_media_directory(ds):
+        result.status = Status.SKIPPED
+        result.reasons.append("DICOMDIR index file: never released (it repeats patient names); "
+                              "its instances are processed as files")
+        return result
+    identifiers = verify.collect_identifiers(ds)
+    risks = dicom.pixel_risks(ds)
+    cleaned = dicom.deidentify(ds, job.policy, job.keys)
+    result.actions = cleaned.actions
+    result.review = cleaned.review + dicom.review_notes(ds)
+    if risks:
+        result.status = Status.QUARANTINED
+        result.reasons.extend(risks)
+        return result
+    destination = job.out_dir / _output_name(cleaned.dataset)
+    temp = dicom.write_temp(cleaned.dataset, destination.parent)
+    try:
+        findings = verify.scan_file(temp, identifiers, retained_categories(job.policy))
+        result.findings = findings
+        blocking = [f for f in findings if f.blocks_release]
+        if blocking:
+            result.status = Status.QUARANTINED
+            result.reasons.extend(sorted({f"verification: {f.check} ({f.message})" for f in blocking}))
+            return result
+        _release(temp, destination)
+        result.output = str(destination.relative_to(job.out_dir))
+        return result
+    finally:
+        if temp.exists():
+            temp.unlink()
+
+
+def _output_name(ds: object) -> Path:
+    """Folders by new Study and Series UIDs, file by new SOP Instance UID: no input name survives."""
+    study = str(getattr(ds, "StudyInstanceUID", "") or "no-study")
+    series = str(getattr(ds, "SeriesInstanceUID", "") or "no-series")
+    instance = str(getattr(ds, "SOPInstanceUID", "") or "no-instance")
+    return Path(study) / series / f"{instance}.dcm"
+
+
+def _release(temp: Path, destination: Path) -> None:
+    """Give the checked temp file its final name; refuse to replace a different file.
+
+    Outputs are deterministic, so an identical file at the destination is the
+    same instance met twice (or a re-run) and is fine; a different one means
+    two inputs claim one SOP Instance UID.
+    """
+    try:
+        os.link(temp, destination)
+    except FileExistsError:
+        if _sha256(destination) != _sha256(temp):
+            raise MedanonError("another input with the same SOP Instance UID was already released") from None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write_quarantine_record(result: ItemResult, job: Job) -> None:
+    """A JSON note per withheld item, named by a keyed hash so that no input name appears."""
+    try:
+        job.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        note = job.quarantine_dir / "README.txt"
+        if not note.exists():
+            note.write_text(QUARANTINE_NOTE, encoding="utf-8")
+        name = job.keys.digest("quarantine", result.source).hex()[:16]
+        record = {"source": result.source, "status": result.status.value, "reasons": result.reasons,
+                  "findings": [f.to_dict() for f in result.findings]}
+        (job.quarantine_dir / f"{name}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    except OSError:
+        result.reasons.append("quarantine record could not be written")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def _init_worker() -> None:
+    dicom.configure_pydicom()
+
+
+def run_items(items: Iterable[Item], job: Job, workers: int = 1,
+              on_result: Callable[[ItemResult], None] | None = None) -> list[ItemResult]:
+    """Process items in order of completion, with at most ``2 * workers`` in flight (flat memory)."""
+    results: list[ItemResult] = []
+    for result in _iter_results(items, job, workers):
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def _iter_results(items: Iterable[Item], job: Job, workers: int) -> Iterator[ItemResult]:
+    if workers <= 1:
+        _init_worker()
+        for item in items:
+            yield process_item(item, job)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+        pending: dict[Future[ItemResult], Item] = {}
+        for item in items:
+            pending[pool.submit(process_item, item, job)] = item
+            if len(pending) >= 4 * workers:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield _result_of(future, pending.pop(future))
+        for future in list(pending):
+            yield _result_of(future, pending.pop(future))
+
+
+def _result_of(future: Future[ItemResult], item: Item) -> ItemResult:
+    try:
+        return future.result()
+    except Exception as exc:  # a worker died (e.g. out of memory): the item fails, the batch goes on
+        return ItemResult(source=item.source, status=Status.FAILED, reasons=[f"worker failed: {_first_line(exc)}"])
+
+
+def summarise(results: list[ItemResult]) -> dict[str, int]:
+    counts = {status.value: 0 for status in Status}
+    for result in results:
+        counts[result.status.value] += 1
+    counts["total"] = len(results)
+    return counts
+
+
+def findings_of(results: list[ItemResult]) -> list[Finding]:
+    return [f for r in results for f in r.findings]
