@@ -16,7 +16,13 @@ from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID
+from pydicom.uid import (
+    PYDICOM_IMPLEMENTATION_UID,
+    UID,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
 
 import medanon
 from medanon.core.enum import ActionCode, Option
@@ -394,6 +400,8 @@ def _clean_meta(source: Dataset, new: Dataset) -> FileMetaDataset:
             meta[keyword] = DataElement(old[keyword].tag, old[keyword].VR, old[keyword].value)
     if "FileMetaInformationVersion" not in meta:
         meta.FileMetaInformationVersion = b"\x00\x01"
+    if "TransferSyntaxUID" not in meta:
+        meta.TransferSyntaxUID = _syntax_read(source)
     if "SOPClassUID" in new:
         meta.MediaStorageSOPClassUID = new.SOPClassUID
     if "SOPInstanceUID" in new:
@@ -401,6 +409,14 @@ def _clean_meta(source: Dataset, new: Dataset) -> FileMetaDataset:
     meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     meta.ImplementationVersionName = ("MEDANON_" + medanon.__version__.replace(".", "_"))[:16]
     return meta
+
+
+def _syntax_read(source: Dataset) -> UID:
+    """The transfer syntax a meta-less file was actually read with, so its raw bytes stay valid."""
+    implicit, little = source.original_encoding
+    if implicit:
+        return ImplicitVRLittleEndian
+    return ExplicitVRLittleEndian if little in (True, None) else ExplicitVRBigEndian
 
 
 def _as_list(value: object) -> list:

@@ -46,7 +46,7 @@ def discover(paths: list[Path], exclude: tuple[Path, ...] = ()) -> Iterator[Item
             yield Item(source=str(path), error="input does not exist")
         elif path.is_dir():
             yield from _walk(path, excluded)
-        elif zipfile.is_zipfile(path) and path.suffix.lower() == ".zip":
+        elif path.suffix.lower() == ".zip":  # an unreadable archive becomes an error item, not a "DICOM" file
             yield from _zip_members(path, str(path.name))
         else:
             yield Item(source=path.name, path=path)
@@ -63,7 +63,7 @@ def _walk(root: Path, excluded: tuple[Path, ...]) -> Iterator[Item]:
             relative = str(path.relative_to(root))
             if path.is_symlink():
                 yield Item(source=relative, error="symbolic link not followed")
-            elif zipfile.is_zipfile(path) and path.suffix.lower() == ".zip":
+            elif path.suffix.lower() == ".zip":
                 yield from _zip_members(path, relative)
             else:
                 yield Item(source=relative, path=path)

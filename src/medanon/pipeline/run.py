@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import warnings
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from medanon import dicom, verify
 from medanon.core.enum import Option, Status
-from medanon.core.errors import MedanonError
+from medanon.core.errors import InputError, MedanonError
 from medanon.core.keys import KeyRing
 from medanon.core.policy import Policy
 from medanon.core.results import Finding, ItemResult
@@ -72,7 +73,7 @@ def _process(item: Item, job: Job) -> ItemResult:
         return ItemResult(source=item.source, status=Status.FAILED, reasons=[item.error])
     try:
         data = item.read_bytes()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
         return ItemResult(source=item.source, status=Status.FAILED, reasons=[f"cannot read: {_first_line(exc)}"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -89,6 +90,8 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult:
         result.reasons.append("DICOMDIR index file: never released (it repeats patient names); "
                               "its instances are processed as files")
         return result
+    if not ds.get("SOPClassUID") or not ds.get("SOPInstanceUID"):
+        raise InputError("no SOP Class UID or SOP Instance UID: not a storable DICOM instance")
     identifiers = verify.collect_identifiers(ds)
     risks = dicom.pixel_risks(ds)
     cleaned = dicom.deidentify(ds, job.policy, job.keys)
