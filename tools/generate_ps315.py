@@ -98,7 +98,7 @@ def parse_attributes(root: ET.Element, known_codes: set[str]) -> list[dict[str, 
                 "retired": retired == "Y",
                 "in_std_iod": in_iod == "Y",
                 "basic": codes[0],
-                "options": {col: code for col, code in zip(columns[1:], codes[1:]) if code},
+                "options": {col: code for col, code in zip(columns[1:], codes[1:], strict=True) if code},
             }
         )
     if not attributes or any(not a["basic"] for a in attributes):

@@ -15,24 +15,35 @@ hand (STYLE.md section 6):
   (``pydicom.sr._concepts_dict.concepts``: SNOMED CT, DCM, LOINC, ... codes:
   anatomy, procedures, findings, units), which include the meanings of
   CID 4031 "Common Anatomic Regions", the coded equivalents of the Body Part
-  Examined defined terms (PS3.16 Annex L);
+  Examined defined terms (PS3.16 Annex L; the terms themselves, such as
+  ``HEADNECK``, are in PS3.16's XML only, which is not on this machine).
+  Meanings used only by context groups that name people or places
+  (``EXCLUDED_CIDS``: breeds, author-named equations, eponymous projections)
+  and SNOMED ``(organism)`` meanings (breeds named after places) are left out;
+* the Modality defined terms, the code values of CID 33 (``CT``, ``MR``);
 * ``RADIOLOGY_ABBREVIATIONS`` below: the one short, hand-kept list, of
   abbreviations that radiology descriptors use and the sources lack.
 
 From that union it subtracts everything that can name a person or a place:
 
-* all first names, last names, name prefixes (Mr, Dr, Frau, ...), city,
-  state/county/region/province names and street suffixes of the Faker
-  locales in ``FAKER_LOCALES`` (Faker is a generation-time tool only, never a
-  runtime dependency), with and without accents;
+* all first names, last names, city, state/county/region/province/department
+  names and street suffixes of the Faker locales in ``FAKER_LOCALES`` (Faker
+  is a generation-time tool only, never a runtime dependency), accents
+  stripped; of a several-word value (``Tyne and Wear``) its particles of up to
+  three letters that are never a name alone are not subtracted;
 * eponyms and other proper nouns of the code meanings: any word written with a
-  possessive ``'s`` anywhere (``Crohn's``, ``Meyer's loop``), and any word that
-  the meanings only ever write capitalised, never in lower case, after the
-  first word of a meaning (``Hodgkin``, ``AC by GA, Hadlock 1984``);
-* ``DENY`` below: month and weekday names (dates of study identify) and
-  honorifics Faker does not list;
-* words of one letter (except ``l`` and ``r``) and words with digits (the
-  cleaner's patterns handle ``t1``, ``3d``, ``5mm``, ...).
+  possessive ``'s`` anywhere (``Crohn's``, ``Meyer's loop``), and any word
+  that no meaning writes in lower case but some sentence-case meaning writes
+  capitalised after its first word (``Non-Hodgkin lymphoma``, ``AC by GA,
+  Hadlock 1984``) or in a capitalised hyphenated pair (``Swann-Ganz``);
+* two-letter acronyms (``JS``, ``MB``): they cannot be told from a patient's
+  initials; two-letter words some meaning writes in lower case (``in``,
+  ``of``), Modality terms and listed abbreviations stay;
+* ``DENY_DATES`` (months, weekdays: dates of study identify) and
+  ``HONORIFICS`` plus Faker's name prefixes (they introduce names; a Modality
+  term such as ``MR`` stays);
+* words of one letter (except ``l``, ``r`` and the abbreviation ``w``), non-ASCII words and words with
+  digits (the cleaner's patterns handle ``t1``, ``3d``, ``5mm``, ...).
 
 Words are lower-case ASCII letters only.  Run with ``--check`` to compare the
 committed module with what this script produces today (exit 1 on a mismatch).
@@ -46,6 +57,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,6 +88,9 @@ FAKER_ADDRESS_ATTRS = (
     "street_suffixes_short",
     "street_prefixes",
 )
+# Street words (Neck, Junction, Head) are not names: one that PS3.16 also writes
+# in lower case inside a clinical meaning stays in the vocabulary.
+STREET_ATTRS = frozenset(a for a in FAKER_ADDRESS_ATTRS if a.startswith("street_"))
 
 # Radiology abbreviations common in Study/Series Descriptions that neither the
 # data dictionary nor PS3.16 spells as words.  Keep this list short: every
@@ -89,14 +104,16 @@ RADIOLOGY_ABBREVIATIONS = (
 )  # fmt: skip
 
 # Words that must never survive although a source lists them: dates of study
-# identify (months, weekdays) and honorifics introduce names.
-DENY = (
+# identify (months, weekdays) ...
+DENY_DATES = (
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
     "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
     "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday", "friday",
     "saturday", "sunday", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
-    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lord", "lady", "rev", "st",
 )  # fmt: skip
+# ... and honorifics introduce names (Faker's name prefixes are added to these).
+# A Modality defined term (CID 33) is kept even when it spells one: MR.
+HONORIFICS = ("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lord", "lady", "rev", "st")
 
 # PS3.16 context groups whose meanings are names of people or places, not
 # clinical words: animal breeds and registries (place and breeder names),
@@ -128,6 +145,7 @@ EXCLUDED_CIDS = {
 EXCLUDED_TAGS = ("(organism)",)
 
 SHORT_ALLOWED = frozenset({"l", "r"})
+MODALITY_CID = 33
 # Lower-case words that Title Case meanings keep small ("Area Density in
 # Convex Hull"): their presence does not make a meaning sentence case.
 _FUNCTION_WORDS = frozenset(
@@ -165,12 +183,28 @@ def dictionary_words() -> set[str]:
     return words
 
 
+def modality_terms() -> set[str]:
+    """Lower-case Modality defined terms: the code values of CID 33 (``CT``, ``MR``)."""
+    from pydicom.sr._cid_dict import cid_concepts, name_for_cid
+    from pydicom.sr._concepts_dict import concepts
+
+    if name_for_cid.get(MODALITY_CID) != "Modality":
+        raise SystemExit(f"CID {MODALITY_CID} is {name_for_cid.get(MODALITY_CID)!r} in pydicom")
+    return {
+        value.lower()
+        for scheme, names in cid_concepts[MODALITY_CID].items()
+        for name in names
+        for value in concepts[scheme][name]
+        if value.isalpha()
+    }
+
+
 def code_meanings() -> tuple[list[str], list[str]]:
     """Code meanings of pydicom's generated PS3.16 concept dictionary.
 
     Returns (used, all): ``used`` leaves out the meanings whose context groups
-    all name people or places (``EXCLUDED_CIDS``); ``all`` is every meaning,
-    for finding proper nouns.
+    all name people or places (``EXCLUDED_CIDS``) and those tagged
+    ``EXCLUDED_TAGS``; ``all`` is every meaning, for finding proper nouns.
     """
     from pydicom.sr._cid_dict import name_for_cid
     from pydicom.sr._concepts_dict import concepts
@@ -191,67 +225,83 @@ def code_meanings() -> tuple[list[str], list[str]]:
     return used, every
 
 
-def meaning_words(meanings: Iterable[str]) -> tuple[set[str], set[str]]:
-    """Return (all lower-case words, proper nouns) of the code meanings.
+@dataclass
+class MeaningWords:
+    """What the code meanings say about their words (all lower-cased)."""
+
+    words: set[str] = field(default_factory=set)
+    """Every word."""
+    lower: set[str] = field(default_factory=set)
+    """Words some meaning writes in lower case."""
+    possessive: set[str] = field(default_factory=set)
+    """Words some meaning writes with a possessive 's (``Crohn's``)."""
+    proper: set[str] = field(default_factory=set)
+    """Proper nouns: possessives, and capitalised words never written in lower case."""
+
+
+def meaning_words(meanings: Iterable[str]) -> MeaningWords:
+    """Collect the words of the code meanings and find their proper nouns.
 
     A proper noun is a word used with a possessive ``'s`` anywhere, or a word
     that no meaning ever writes in lower case and that some meaning writes
     capitalised either after the first word of a sentence-case meaning or in
-    a hyphenated pair of capitalised words (``Swann-Ganz``).  A meaning is sentence case
-    when a later word of four or more letters, not a function word, is in
-    lower case (``Non-Hodgkin lymphoma``); Title Case meanings (``Internal
-    Auditory Canal``) say nothing about proper nouns and are not used.
+    a hyphenated pair of capitalised words (``Swann-Ganz``).  A meaning is
+    sentence case when a later word of four or more letters, not a function
+    word, is in lower case (``Non-Hodgkin lymphoma``); Title Case meanings
+    (``Internal Auditory Canal``) say nothing about proper nouns.
     """
-    words: set[str] = set()
-    lower_seen: set[str] = set()
-    capitalised_inner: set[str] = set()
-    possessive: set[str] = set()
+    found = MeaningWords()
+    capitalised: set[str] = set()
     for meaning in meanings:
-        possessive.update(m.lower() for m in _POSSESSIVE.findall(meaning))
+        found.possessive.update(m.lower() for m in _POSSESSIVE.findall(meaning))
         for pair in _EPONYM_PAIR.findall(meaning):
-            capitalised_inner.update(part.lower() for part in pair)
+            capitalised.update(part.lower() for part in pair)
         written = _words(meaning)
-        sentence_case = any(
-            w.islower() and len(w) >= 4 and w not in _FUNCTION_WORDS for w in written[1:]
-        )
+        sentence_case = any(w.islower() and len(w) >= 4 and w not in _FUNCTION_WORDS for w in written[1:])
         for index, word in enumerate(written):
             low = word.lower()
-            words.add(low)
+            found.words.add(low)
             if word == low:
-                lower_seen.add(low)
+                found.lower.add(low)
             elif sentence_case and index > 0 and word[0].isupper() and word[1:].islower():
-                capitalised_inner.add(low)
-    return words, possessive | (capitalised_inner - lower_seen)
+                capitalised.add(low)
+    found.proper = found.possessive | (capitalised - found.lower)
+    return found
 
 
-def _possessives(meanings: Iterable[str]) -> set[str]:
-    return {m.lower() for meaning in meanings for m in _POSSESSIVE.findall(meaning)}
+def faker_words() -> tuple[set[str], set[str], set[str], str]:
+    """Names and places, and name prefixes, of the Faker locales; and Faker's version.
 
-
-def faker_words() -> tuple[set[str], str]:
-    """Person and place words of the Faker locales, folded; and Faker's version.
-
-    Every word of a one-word value is a name.  In a value of several words
-    (``Tyne and Wear``, ``San Martino In Strada``, ``van de Water``) a word of
-    three letters or fewer that is never a value on its own is a particle,
-    not a name, and is not returned; every other word is.
+    Words are lower-cased with accents stripped.  Every word of a one-word
+    value is a name.  In a value of several words (``Tyne and Wear``,
+    ``San Martino In Strada``, ``van de Water``) a word of three letters or
+    fewer that is never a value on its own is a particle, not a name, and is
+    not returned; every other word is.
     """
     import faker
 
     values: list[str] = []
+    prefixes: set[str] = set()
+    streets: set[str] = set()
     for locale in FAKER_LOCALES:
         for kind, attrs in (("person", FAKER_PERSON_ATTRS), ("address", FAKER_ADDRESS_ATTRS)):
             provider = importlib.import_module(f"faker.providers.{kind}.{locale}").Provider
             for attr in attrs:
                 for value in getattr(provider, attr, ()):  # tuples, lists, or dicts keyed by name
                     # fr_FR departments are (number, name) pairs.
-                    values.extend(value if isinstance(value, tuple) else (value,))
-    split = [_name_words(str(value)) for value in values]
+                    items = [str(v) for v in (value if isinstance(value, tuple) else (value,))]
+                    if attr.startswith("prefixes"):
+                        prefixes.update(w for item in items for w in _name_words(item))
+                    elif attr in STREET_ATTRS:
+                        streets.update(w for item in items for w in _name_words(item))
+                    else:
+                        values.extend(items)
+    split = [_name_words(value) for value in values]
     singles = {parts[0] for parts in split if len(parts) == 1}
-    words: set[str] = set()
+    names: set[str] = set()
     for parts in split:
-        words.update(p for p in parts if len(parts) == 1 or len(p) > 3 or p in singles)
-    return words, faker.VERSION
+        names.update(p for p in parts if len(parts) == 1 or len(p) > 3 or p in singles)
+    return names, prefixes, streets, faker.VERSION
 
 
 def _name_words(value: str) -> list[str]:
@@ -265,48 +315,66 @@ def build() -> tuple[frozenset[str], dict[str, int], str]:
     from pydicom._version import __dicom_version__
 
     dict_words = dictionary_words()
-    meanings, all_meanings = code_meanings()
-    concept_words, _ = meaning_words(meanings)
-    _, proper = meaning_words(all_meanings)
-    # A word of the data dictionary is a DICOM term, not a proper noun, unless
-    # some meaning writes it with a possessive 's.
-    proper -= dict_words - _possessives(all_meanings)
-    names, faker_version = faker_words()
+    modalities = modality_terms()
+    used, every = code_meanings()
+    concept = meaning_words(used)
+    everywhere = meaning_words(every)
+    # A word of the data dictionary or a Modality term is a DICOM term, not a
+    # proper noun, unless some meaning writes it with a possessive 's.
+    proper = everywhere.proper - ((dict_words | modalities) - everywhere.possessive)
+    names, prefixes, streets, faker_version = faker_words()
+    names |= streets - concept.lower
+    abbreviations = set(RADIOLOGY_ABBREVIATIONS)
 
-    candidates = dict_words | concept_words | set(RADIOLOGY_ABBREVIATIONS)
+    candidates = dict_words | concept.words | modalities | abbreviations
     counts = {
         "dictionary_words": len(dict_words),
-        "code_meanings": len(all_meanings),
-        "code_meanings_used": len(meanings),
-        "code_meaning_words": len(concept_words),
-        "abbreviations": len(RADIOLOGY_ABBREVIATIONS),
+        "code_meanings": len(every),
+        "code_meanings_used": len(used),
+        "code_meaning_words": len(concept.words),
+        "modality_terms": len(modalities),
+        "abbreviations": len(abbreviations),
         "candidates": len(candidates),
+        "faker_names_places": len(names),
     }
-    shaped = {w for w in candidates if w in SHORT_ALLOWED or (len(w) >= 2 and _shape_ok(w))}
-    counts["dropped_shape"] = len(candidates) - len(shaped)
-    counts["dropped_names_places"] = len(shaped & names)
-    counts["dropped_proper_nouns"] = len((shaped - names) & proper)
-    counts["dropped_deny"] = len((shaped - names - proper) & set(DENY))
-    vocabulary = frozenset(shaped - names - proper - set(DENY))
-    counts["vocabulary"] = len(vocabulary)
+
+    def drop(label: str, words: set[str]) -> None:
+        nonlocal kept
+        counts[label] = len(kept & words)
+        kept -= words
+
+    kept = set(candidates)
+    # Letters only (digits: patterns); one letter only for l and r.
+    drop("dropped_shape", {w for w in kept if not _shape_ok(w)})
+    # Two letters: an acronym is indistinguishable from a patient's initials,
+    # so only lower-case words (in, of), Modality terms and the abbreviations stay.
+    two_ok = everywhere.lower | modalities | abbreviations
+    drop("dropped_two_letter_acronyms", {w for w in kept if len(w) == 2 and w not in two_ok})
+    drop("dropped_names_places", names)
+    drop("dropped_proper_nouns", proper)
+    drop("dropped_dates", set(DENY_DATES))
+    drop("dropped_honorifics", (prefixes | set(HONORIFICS)) - modalities)
+    counts["vocabulary"] = len(kept)
     source = (
-        f"pydicom {pydicom.__version__} data dictionary attribute names and PS3.16 "
-        f"code meanings (DICOM {__dicom_version__}), plus {len(RADIOLOGY_ABBREVIATIONS)} "
-        f"radiology abbreviations; minus Faker {faker_version} names and places "
-        f"({', '.join(FAKER_LOCALES)}), eponyms/proper nouns, months, weekdays, honorifics"
+        f"pydicom {pydicom.__version__} data dictionary names, PS3.16 code meanings and CID 33 "
+        f"Modality terms (DICOM {__dicom_version__}), {len(abbreviations)} radiology abbreviations; "
+        f"minus Faker {faker_version} names, places and street suffixes ({', '.join(FAKER_LOCALES)}), "
+        "proper nouns and eponyms, two-letter acronyms, months, weekdays, honorifics"
     )
-    return vocabulary, counts, source
+    return frozenset(kept), counts, source
 
 
 def _shape_ok(word: str) -> bool:
-    """Lower-case ASCII letters only, or one of the abbreviations with a slash."""
-    return word.isascii() and (word.isalpha() or word in RADIOLOGY_ABBREVIATIONS)
+    """Lower-case ASCII letters, two or more (or l, r), or a listed abbreviation (w, w/o)."""
+    if word in RADIOLOGY_ABBREVIATIONS:
+        return True
+    return word.isascii() and word.isalpha() and (len(word) >= 2 or word in SHORT_ALLOWED)
 
 
 def render(vocabulary: frozenset[str], counts: dict[str, int], source: str) -> str:
     """Python source of ``_vocabulary.py``."""
     lines = [
-        f'"""Clinical/technical vocabulary of the descriptor cleaner.',
+        '"""Clinical/technical vocabulary of the descriptor cleaner.',
         "",
         f"generated by tools/generate_vocabulary.py from {source}; do not edit.",
         "",

@@ -32,6 +32,7 @@ from medanon.core.results import Action
 from medanon.dicom import _ps315
 from medanon.dicom.table import ResolvedTable, resolve, safe_private
 from medanon.dicom.values import DUMMY_BY_VR, round_age, shift_date, shift_datetime
+from medanon.text import clean_descriptor, forbidden_tokens
 
 TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "UT", "UC"})
 BINARY_VRS = frozenset({"OB", "OW", "OD", "OF", "OL", "OV", "UN"})
@@ -77,7 +78,7 @@ class _Context:
     table: ResolvedTable
     shift_days: int
     patient_key: str
-    forbidden: tuple[str, ...]
+    forbidden: object  # medanon.text.ForbiddenTokens, prepared once per dataset
     actions: list[Action]
     review: list[str]
 
@@ -106,7 +107,7 @@ def deidentify(ds: Dataset, policy: Policy, keys: KeyRing) -> Deidentified:
         table=resolve(policy),
         shift_days=keys.date_shift_days(patient_key),
         patient_key=patient_key,
-        forbidden=tuple(_forbidden_values(ds)),
+        forbidden=forbidden_tokens(list(_forbidden_values(ds))),
         actions=[],
         review=[],
     )
@@ -317,8 +318,6 @@ def _transform(value: object, tag: int, vr: str, code: ActionCode, context: _Con
         if vr == "TM":
             return [str(v) for v in values] if context.policy.shifts_dates else None
     if code is ActionCode.CLEAN and vr in TEXT_VRS:
-        from medanon.text import clean_descriptor
-
         cleaned = [clean_descriptor(str(v), context.forbidden) for v in values]
         cleaned = [c for c in cleaned if c]
         return cleaned or None

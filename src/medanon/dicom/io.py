@@ -138,7 +138,7 @@ def write_atomic(ds: Dataset, destination: Path) -> None:
             os.fsync(stream.fileno())
         os.replace(temp_name, destination)
     except BaseException:
-        with _suppress():
+        with _Suppress():
             os.unlink(temp_name)
         raise
 
@@ -153,13 +153,13 @@ def write_temp(ds: Dataset, folder: Path) -> Path:
             stream.flush()
             os.fsync(stream.fileno())
     except BaseException:
-        with _suppress():
+        with _Suppress():
             os.unlink(temp_name)
         raise
     return Path(temp_name)
 
 
-class _suppress:
+class _Suppress:
     def __enter__(self) -> None:
         return None
 
