@@ -60,7 +60,7 @@ class KeyRing:
         return hashlib.sha256(b"medanon-key-fingerprint\x00" + self.key).hexdigest()[:12]
 
     @classmethod
-    def generate(cls) -> "KeyRing":
+    def generate(cls) -> KeyRing:
         return cls(secrets.token_bytes(MIN_KEY_BYTES))
 
 

@@ -42,7 +42,7 @@ class TechnicalAllowList:
     keywords: frozenset[str]
 
     @classmethod
-    def shipped(cls) -> "TechnicalAllowList":
+    def shipped(cls) -> TechnicalAllowList:
         data = _read_toml_text(resources.files("medanon.core.profiles").joinpath("technical.toml").read_text(
             encoding="utf-8"), "technical.toml")
         return cls(vrs=frozenset(data["vrs"]), keywords=frozenset(data["keywords"]))
@@ -97,7 +97,7 @@ class Policy:
         return Option.RETAIN_LONGITUDINAL_MODIFIED_DATES in self.options
 
     @classmethod
-    def from_toml(cls, text: str, source: str = "<recipe>") -> "Policy":
+    def from_toml(cls, text: str, source: str = "<recipe>") -> Policy:
         data = _read_toml_text(text, source)
         unknown = sorted(set(data) - RECIPE_KEYS)
         if unknown:
@@ -115,7 +115,7 @@ class Policy:
         )
 
     @classmethod
-    def load(cls, name_or_path: str | Path) -> "Policy":
+    def load(cls, name_or_path: str | Path) -> Policy:
         """A shipped profile by name (``publication``, ``limited-access``) or a recipe file."""
         if str(name_or_path) in SHIPPED_PROFILES:
             text = resources.files("medanon.core.profiles").joinpath(f"{name_or_path}.toml").read_text(
@@ -127,7 +127,7 @@ class Policy:
                               f"shipped: {', '.join(SHIPPED_PROFILES)}")
         return cls.from_toml(path.read_text(encoding="utf-8"), str(path))
 
-    def with_options(self, extra: frozenset[Option] | set[Option]) -> "Policy":
+    def with_options(self, extra: frozenset[Option] | set[Option]) -> Policy:
         """The same policy with more options (``--options`` on the command line); validated again."""
         return Policy(self.name, self.level, self.options | frozenset(extra), dict(self.overrides),
                       self.unlisted, self.description, self.allow)

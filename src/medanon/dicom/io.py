@@ -18,6 +18,7 @@ import pydicom
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID
 
 from medanon.core.errors import InputError
 
@@ -42,6 +43,7 @@ def read(source: Path | bytes, name: str | None = None) -> Dataset:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = _parse(data, label)
+        _check_transfer_syntax(ds, label)
         _check_lengths(ds, label, "")
         _check_pixel_length(ds, label)
         _decode_all(ds, label)
@@ -66,6 +68,14 @@ def _parse(data: bytes, label: str) -> Dataset:
     if not has_sop:
         raise InputError("not a DICOM file (no DICM preamble and no SOP Class/Instance UID)", item=label)
     return ds
+
+
+def _check_transfer_syntax(ds: Dataset, label: str) -> None:
+    """A transfer syntax pydicom does not know cannot be re-written truthfully; and its text would travel."""
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax and not UID(str(syntax)).is_transfer_syntax:
+        raise InputError("unknown Transfer Syntax UID in the file meta", item=label, where="(0002,0010)")
 
 
 def _check_lengths(ds: Dataset, label: str, prefix: str) -> None:

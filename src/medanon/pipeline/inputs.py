@@ -53,7 +53,10 @@ def discover(paths: list[Path], exclude: tuple[Path, ...] = ()) -> Iterator[Item
 
 
 def _walk(root: Path, excluded: tuple[Path, ...]) -> Iterator[Item]:
-    for folder, dirs, files in os.walk(root, followlinks=False):
+    unreadable: list[OSError] = []
+    for folder, dirs, files in os.walk(root, followlinks=False, onerror=unreadable.append):
+        while unreadable:
+            yield _unreadable_folder(root, unreadable.pop())
         here = Path(folder)
         dirs[:] = sorted(d for d in dirs if (here / d).resolve() not in excluded and not d.startswith("."))
         for name in sorted(files):
@@ -67,6 +70,16 @@ def _walk(root: Path, excluded: tuple[Path, ...]) -> Iterator[Item]:
                 yield from _zip_members(path, relative)
             else:
                 yield Item(source=relative, path=path)
+    for error in unreadable:
+        yield _unreadable_folder(root, error)
+
+
+def _unreadable_folder(root: Path, error: OSError) -> Item:
+    try:
+        where = Path(error.filename).relative_to(root) if error.filename else Path(".")
+    except ValueError:
+        where = Path(str(error.filename))
+    return Item(source=str(where), error=f"folder cannot be read: {error.strerror or error}")
 
 
 def _zip_members(archive_path: Path, label: str) -> Iterator[Item]:

@@ -24,7 +24,7 @@ def build_report(results: list[ItemResult], policy: Policy, key_fingerprint: str
     return {
         "medanon": medanon.__version__,
         "standard": f"DICOM PS3.15 {_ps315.STANDARD_VERSION}",
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": platform.platform(),
         "profile": {"name": policy.name, "level": policy.level.value,
                     "options": sorted(o.value for o in policy.options),

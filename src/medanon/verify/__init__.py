@@ -1,1 +1,15 @@
-"""verify"""
+"""Independent checks of outputs: the residual-identifier scan (DESIGN.md "Verify, don't trust").
+
+``collect_identifiers`` reads the original dataset and lists every identifying
+value in every form it could take; ``scan_file`` searches an output file for
+them, in its raw bytes and in its decoded values, and checks the structural
+flags a released file must carry. This package reads DICOM with pydicom and
+imports nothing of medanon but ``core``: it never calls the cleaner it checks.
+"""
+
+from medanon.verify._keywords import CATEGORIES
+from medanon.verify.collect import collect_identifiers
+from medanon.verify.model import Identifier, Identifiers
+from medanon.verify.residual import scan_file
+
+__all__ = ["CATEGORIES", "Identifier", "Identifiers", "collect_identifiers", "scan_file"]

@@ -1,0 +1,137 @@
+"""Visit every element of a dataset at every depth, file meta first, naming each by its tag path.
+
+:func:`walk` converts every element (what :func:`~medanon.verify.collect_identifiers`
+needs: keywords, VRs, decoded values). :func:`walk_texts` is the scan's faster
+twin: converting an element costs pydicom ~15 us, so a text value whose raw
+bytes are plain ASCII (no ISO 2022 escape) is handed over as those bytes, which
+every DICOM character set decodes to the same characters; only the rest is
+converted and decoded with the Specific Character Set in force.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import AnyStr
+
+from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.tag import BaseTag
+
+from medanon.verify._keywords import TEXT_VRS
+
+_ESC = b"\x1b"
+_DT_DATE_TEXT = re.compile(r"(?:^|(?<=\\))([0-9]{8})(?=[0-9])")
+_DT_DATE_BYTES = re.compile(_DT_DATE_TEXT.pattern.encode("ascii"))
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One element met on the walk; ``error`` is set instead when pydicom could not convert it."""
+
+    path: str
+    element: DataElement | None
+    sequence: str  # keyword of the innermost enclosing sequence, "" at the top level
+    error: Exception | None = None
+
+
+@functools.lru_cache(maxsize=8192)
+def tag_text(tag: int) -> str:
+    """``(gggg,eeee)``, the way DICOM and medanon's records write a tag (cached: tags recur)."""
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def walk_file(ds: Dataset) -> Iterator[Visit]:
+    """File meta (if any), then the dataset, depth first."""
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        yield from walk(meta)
+    yield from walk(ds)
+
+
+def walk(ds: Dataset, prefix: str = "", sequence: str = "") -> Iterator[Visit]:
+    """Depth-first visit of *ds*; an element that fails to convert is reported, not raised."""
+    for tag in list(ds.keys()):
+        path = prefix + tag_text(int(tag))
+        try:
+            element = ds[tag]
+        except Exception as exc:  # pydicom raises many kinds on a corrupt value
+            yield Visit(path, None, sequence, exc)
+            continue
+        yield Visit(path, element, sequence)
+        if element.VR == "SQ" and element.value is not None:
+            for index, item in enumerate(element.value):
+                yield from walk(item, f"{path}[{index}]>", element.keyword)
+
+
+def text_values(element: DataElement) -> list[str]:
+    """The element's values as decoded strings (PN component groups included)."""
+    value = element.value
+    if value is None or value == "":
+        return []
+    if isinstance(value, MultiValue | list | tuple):
+        return [str(item) for item in value if item is not None and str(item) != ""]
+    return [str(value)]
+
+
+@dataclass(frozen=True)
+class TextVisit:
+    """One text value met by :func:`walk_texts`: plain ASCII bytes, or decoded text, or an error."""
+
+    path: str
+    value: bytes | str | None
+    error: Exception | None = None
+
+
+def walk_texts(ds: Dataset, prefix: str = "") -> Iterator[TextVisit]:
+    """Every text value of *ds* at every depth, converting only what must be decoded."""
+    for tag in list(ds.keys()):
+        path = prefix + tag_text(int(tag))
+        stored = ds.get_item(tag, keep_deferred=True)
+        if isinstance(stored, RawDataElement):
+            vr = _raw_vr(stored)
+            if vr in TEXT_VRS and stored.value is not None and _plain_ascii(stored.value):
+                yield TextVisit(path, _date_apart(stored.value) if vr == "DT" else stored.value)
+                continue
+            if vr is not None and vr != "SQ" and vr not in TEXT_VRS:
+                continue  # binary or numeric: the raw-byte scan covers it
+        yield from _converted_texts(ds, tag, path)
+
+
+def _converted_texts(ds: Dataset, tag: BaseTag, path: str) -> Iterator[TextVisit]:
+    try:
+        element = ds[tag]
+    except Exception as exc:  # pydicom raises many kinds on a corrupt value
+        yield TextVisit(path, None, exc)
+        return
+    if element.VR == "SQ" and element.value is not None:
+        for index, item in enumerate(element.value):
+            yield from walk_texts(item, f"{path}[{index}]>")
+    elif element.VR in TEXT_VRS:
+        text = "\\".join(text_values(element))
+        yield TextVisit(path, _date_apart(text) if element.VR == "DT" else text)
+
+
+def _raw_vr(raw: RawDataElement) -> str | None:
+    """The VR of an unconverted element; ``None`` when only conversion can tell (private, implicit)."""
+    if raw.VR not in (None, "UN"):
+        return raw.VR
+    try:
+        return str(dictionary_VR(raw.tag))
+    except KeyError:
+        return None
+
+
+def _plain_ascii(value: bytes) -> bool:
+    return value.isascii() and _ESC not in value
+
+
+def _date_apart(value: AnyStr) -> AnyStr:
+    """``20120820 120804`` for DT ``20120820120804``: the date's forms need a boundary after it."""
+    if isinstance(value, bytes):
+        return _DT_DATE_BYTES.sub(rb"\1 ", value)
+    return _DT_DATE_TEXT.sub(r"\1 ", value)

@@ -1,0 +1,114 @@
+"""Gather the identifying values of an original dataset, before it is cleaned.
+
+This is the "what must not come out" half of DESIGN.md "Verify, don't trust".
+It reads the input with pydicom alone and decides by its own keyword lists
+(:mod:`medanon.verify._keywords`), not by the cleaner's tables, so that one
+mistake cannot both leak a value and approve the leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from pydicom._uid_dict import UID_dictionary
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+from pydicom.uid import UID
+
+from medanon.core.errors import InputError
+from medanon.verify import forms as f
+from medanon.verify._keywords import (
+    ADDRESS_LIKE_KEYWORDS,
+    CODE_SEQUENCES,
+    CODE_VALUE_KEYWORDS,
+    KEYWORD_CATEGORY,
+    NON_IDENTIFYING_UID_KEYWORDS,
+    TEXT_VRS,
+)
+from medanon.verify._walk import Visit, text_values, walk_file
+from medanon.verify.model import Identifier, Identifiers
+
+FormMaker = Callable[[str], tuple[str, ...]]
+
+
+def collect_identifiers(ds: Dataset) -> Identifiers:
+    """Every identifying value of *ds* (file meta and all nested sequences), with its search forms.
+
+    Call it on the original input; it does not change *ds*. Values that are
+    placeholders ("ANONYMOUS", "", "^") or too short to search are left out.
+    Identical values found under several tags are kept once, under the first.
+
+    Raises
+    ------
+    InputError
+        If an element cannot be decoded: its identifiers would be unknown, so
+        nothing could prove the output clean (DESIGN.md "Fail closed").
+    """
+    found: dict[tuple[str, tuple[str, ...]], Identifier] = {}
+    for visit in walk_file(ds):
+        for identifier in _identifiers(visit):
+            found.setdefault((identifier.category, identifier.forms), identifier)
+    return Identifiers(tuple(found.values()))
+
+
+def _identifiers(visit: Visit) -> Iterator[Identifier]:
+    if visit.error is not None:
+        kind = type(visit.error).__name__
+        raise InputError(f"cannot decode element ({kind})", where=visit.path) from visit.error
+    element = visit.element
+    if element is None or element.VR not in TEXT_VRS:
+        return
+    classified = classify(element, visit.sequence)
+    if classified is None:
+        return
+    category, make_forms = classified
+    for value in text_values(element):
+        if element.VR == "UI" and not _is_instance_uid(value):
+            continue
+        forms = _forms_of(value, element.VR, make_forms)
+        if forms:
+            yield Identifier(category, visit.path, forms)
+
+
+def classify(element: DataElement, sequence: str) -> tuple[str, FormMaker] | None:
+    """Category and form maker of an element: by keyword, then enclosing code sequence, then VR."""
+    keyword, vr = element.keyword, element.VR
+    category = KEYWORD_CATEGORY.get(keyword)
+    if category is None and keyword in CODE_VALUE_KEYWORDS:
+        category = CODE_SEQUENCES.get(sequence)
+    if category is None:
+        category = _category_by_vr(vr, keyword)
+    if category is None:
+        return None
+    return category, _form_maker(category, vr, keyword)
+
+
+def _category_by_vr(vr: str, keyword: str) -> str | None:
+    if vr == "PN":
+        return "name"
+    if vr in ("DA", "DT"):
+        return "date"
+    if vr == "UI" and keyword not in NON_IDENTIFYING_UID_KEYWORDS:
+        return "uid"
+    return None
+
+
+def _form_maker(category: str, vr: str, keyword: str) -> FormMaker:
+    if vr == "PN":
+        return f.name_forms
+    if keyword in ADDRESS_LIKE_KEYWORDS:
+        return f.address_forms
+    makers: dict[str, FormMaker] = {"id": f.id_forms, "phone": f.phone_forms}
+    return makers.get(category, f.plain_forms)
+
+
+def _forms_of(value: str, vr: str, make_forms: FormMaker) -> tuple[str, ...]:
+    if vr in ("DA", "DT"):  # dates get date forms whatever their category
+        return f.finish(form for date in f.dates_in(value, vr) for form in f.date_forms(date))
+    return make_forms(value)
+
+
+def _is_instance_uid(value: str) -> bool:
+    """False for registered UIDs (SOP classes, transfer syntaxes, ...): they identify no-one."""
+    uid = UID(value.strip())
+    return uid.is_private and uid not in UID_dictionary

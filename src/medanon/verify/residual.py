@@ -1,0 +1,146 @@
+"""The independent residual scan of one output file (DESIGN.md "Verify, don't trust").
+
+Three looks at the file, each catching what the others miss:
+
+1. the raw bytes, lower-cased: values in private or malformed elements, the
+   preamble, trailing data, anything pydicom would not show;
+2. every decoded text value: names stored in ISO 2022, GB18030 and other
+   character sets whose bytes do not contain the UTF-8 or latin-1 form;
+3. structural truths a released file must state (PS3.15 E.1.1).
+
+Every finding names a check, a place and the kind of identifier, never the value.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+
+from medanon.core.enum import Severity
+from medanon.core.results import Finding
+from medanon.verify._matcher import Hit, Matcher
+from medanon.verify._walk import walk_texts
+from medanon.verify.model import Identifiers
+
+RESIDUAL = "residual-identifier"
+READABLE = "readable"
+META_CONSISTENT = "meta-consistent"
+IDENTITY_REMOVED = "identity-removed-flag"
+
+
+def scan_file(
+    path: str | os.PathLike[str],
+    identifiers: Identifiers,
+    retained: frozenset[str] = frozenset(),
+) -> list[Finding]:
+    """Check an output file for any form of the input's identifiers; ``[]`` means clean.
+
+    Parameters
+    ----------
+    path
+        The de-identified output file.
+    identifiers
+        From :func:`medanon.verify.collect_identifiers` on the original input.
+    retained
+        Categories the policy legitimately keeps, left unsearched: ``"uid"``
+        (Retain UIDs Option), ``"date"`` (Retain Longitudinal Temporal
+        Information with Full Dates), ``"institution"``, ``"device"``.
+
+    Returns
+    -------
+    list[Finding]
+        ERROR findings, checks ``residual-identifier`` (where ``bytes@<offset>``
+        or a tag path; the message gives the form number, 1-based, in
+        ``Identifier.forms``), ``readable``, ``meta-consistent`` and
+        ``identity-removed-flag``.
+
+    Raises
+    ------
+    PolicyError
+        If *retained* names an unknown category.
+    """
+    matcher = identifiers.matcher(frozenset(retained))
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return [_unreadable("file", exc)]
+    findings = [_residual(f"bytes@{hit.offset}", hit) for hit in matcher.search_file(data)]
+    try:
+        # the bytes already read, not the path again: both looks see the same file
+        ds = pydicom.dcmread(io.BytesIO(data))
+    except Exception as exc:  # any failure to parse is a failure to prove the file clean
+        return [*findings, _unreadable("file", exc)]
+    findings += _decoded_findings(ds, matcher)
+    findings += structural_findings(ds)
+    return findings
+
+
+def _decoded_findings(ds: Dataset, matcher: Matcher) -> list[Finding]:
+    findings: list[Finding] = []
+    ascii_values = _AsciiValues()
+    for part in (getattr(ds, "file_meta", None), ds):
+        for visit in walk_texts(part) if part is not None else ():
+            if visit.error is not None:
+                findings.append(_unreadable(visit.path, visit.error))
+            elif isinstance(visit.value, bytes):
+                ascii_values.add(visit.path, visit.value)
+            elif visit.value:
+                findings += (_residual(visit.path, hit) for hit in matcher.search_text(visit.value))
+    findings += (_residual(path, hit) for path, hit in ascii_values.search(matcher))
+    return findings
+
+
+class _AsciiValues:
+    """Plain-ASCII values searched in one regex call, each hit mapped back to its tag path.
+
+    One call instead of one per element saves a few microseconds per element.
+    Values are joined with NUL, which is no letter or digit, so each value's
+    boundaries are what they would be on its own.
+    """
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.starts: list[int] = []
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, path: str, value: bytes) -> None:
+        self.paths.append(path)
+        self.starts.append(self.size)
+        self.chunks.append(value)
+        self.size += len(value) + 1
+
+    def search(self, matcher: Matcher) -> Iterator[tuple[str, Hit]]:
+        for hit in matcher.search_bytes(b"\0".join(self.chunks)):
+            yield self.paths[bisect.bisect_right(self.starts, hit.offset) - 1], hit
+
+
+def structural_findings(ds: Dataset) -> list[Finding]:
+    """The file meta names the right instance, and the file says its identity was removed."""
+    findings: list[Finding] = []
+    meta = getattr(ds, "file_meta", None)
+    meta_uid = meta.get("MediaStorageSOPInstanceUID") if meta is not None else None
+    if not meta_uid or meta_uid != ds.get("SOPInstanceUID"):
+        message = "MediaStorageSOPInstanceUID is missing or differs from SOPInstanceUID"
+        findings.append(Finding(Severity.ERROR, META_CONSISTENT, "(0002,0003)", message))
+    if ds.get("PatientIdentityRemoved") != "YES":
+        message = "PatientIdentityRemoved is not YES"
+        findings.append(Finding(Severity.ERROR, IDENTITY_REMOVED, "(0012,0062)", message))
+    return findings
+
+
+def _residual(where: str, hit: Hit) -> Finding:
+    identifier = hit.identifier
+    message = f"{identifier.category} from {identifier.source} found in form #{hit.form_index + 1}"
+    return Finding(Severity.ERROR, RESIDUAL, where, message)
+
+
+def _unreadable(where: str, exc: BaseException) -> Finding:
+    # the exception's text may quote a value, so only its type is reported
+    return Finding(Severity.ERROR, READABLE, where, f"could not be read ({type(exc).__name__})")
