@@ -314,3 +314,13 @@ def test_verify_imports_no_cleaner() -> None:
                 imported.update(alias.name for alias in node.names)
     medanon = {name for name in imported if name.startswith("medanon")}
     assert all(name.startswith(("medanon.core", "medanon.verify")) for name in medanon)
+
+
+def test_institution_that_only_repeats_the_vendor_name_is_not_searched():
+    ds = Dataset()
+    ds.Manufacturer = "TOSHIBA"
+    ds.InstitutionName = "TOSHIBA"
+    ds.StationName = "St Elsewhere CT"
+    categories = {(i.category, i.forms[0]) for i in collect_identifiers(ds).items}
+    assert ("institution", "toshiba") not in categories
+    assert any(cat == "device" for cat, _ in categories)

@@ -8,6 +8,7 @@ mistake cannot both leak a value and approve the leak.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 from pydicom._uid_dict import UID_dictionary
@@ -29,6 +30,7 @@ from medanon.verify._walk import Visit, text_values, walk_file
 from medanon.verify.model import Identifier, Identifiers
 
 FormMaker = Callable[[str], tuple[str, ...]]
+VENDOR_KEYWORDS = frozenset({"Manufacturer", "ManufacturerModelName"})
 
 
 def collect_identifiers(ds: Dataset) -> Identifiers:
@@ -45,10 +47,28 @@ def collect_identifiers(ds: Dataset) -> Identifiers:
         nothing could prove the output clean (DESIGN.md "Fail closed").
     """
     found: dict[tuple[str, tuple[str, ...]], Identifier] = {}
+    vendor_words: set[str] = set()
     for visit in walk_file(ds):
+        if visit.element is not None and visit.element.keyword in VENDOR_KEYWORDS:
+            vendor_words.update(_words(" ".join(text_values(visit.element))))
         for identifier in _identifiers(visit):
             found.setdefault((identifier.category, identifier.forms), identifier)
-    return Identifiers(tuple(found.values()))
+    return Identifiers(tuple(i for i in found.values() if not _is_vendor_name(i, vendor_words)))
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.split(r"[^0-9a-z]+", text.lower()) if w}
+
+
+def _is_vendor_name(identifier: Identifier, vendor_words: set[str]) -> bool:
+    """An institution or device value that only repeats the equipment maker's name ("TOSHIBA").
+
+    Vendor and model names are public and are kept as technical attributes; a
+    site that typed the vendor into Institution Name or Station Name names no one.
+    """
+    if identifier.category not in ("institution", "device") or not vendor_words:
+        return False
+    return all(_words(form) <= vendor_words for form in identifier.forms)
 
 
 def _identifiers(visit: Visit) -> Iterator[Identifier]:
