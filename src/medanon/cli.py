@@ -106,7 +106,7 @@ def _run_dicom(inputs: list[Path], out_dir: Path, args: argparse.Namespace, out:
             on_result=lambda r: progress.advance(task),
         )
     if args.json:
-        out.print_json(json.dumps(outcome.report))
+        out.print_json(outcome.report_path.read_text(encoding="utf-8"))
     elif not args.quiet:
         _print_summary(outcome.results, out)
         if outcome.key_created:

@@ -13,7 +13,7 @@ from medanon.core.keys import default_key_path, load_or_create_key
 from medanon.core.policy import Policy
 from medanon.core.results import ItemResult
 from medanon.pipeline.inputs import Item, discover
-from medanon.pipeline.report import build_report, write_report
+from medanon.pipeline.report import ReportWriter
 from medanon.pipeline.run import Job, run_items
 
 
@@ -61,10 +61,20 @@ def deidentify_dicom(
     if on_start is not None:
         on_start(len(items))
     job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=quarantine)
-    results = run_items(items, job, workers=workers, on_result=on_result)
-    report = build_report(results, policy, keys.fingerprint, [str(p) for p in inputs])
     report_path = out_dir / "report.json"
-    write_report(report, report_path)
+    writer = ReportWriter(report_path)
+
+    def record(result: ItemResult) -> None:
+        writer.add(result)
+        if on_result is not None:
+            on_result(result)
+
+    try:
+        results = run_items(items, job, workers=workers, on_result=record)
+    except BaseException:
+        writer.close()
+        raise
+    report = writer.finish(policy, keys.fingerprint, [str(p) for p in inputs])
     return BatchOutcome(results=results, report=report, report_path=report_path, key_path=key_file,
                         key_created=created)
 

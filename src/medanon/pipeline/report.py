@@ -1,4 +1,9 @@
-"""The run report: what was done to each item and why, what was withheld, what to review."""
+"""The run report: what was done to each item and why, what was withheld, what to review.
+
+Items are streamed to disk as they finish, so a batch of any size keeps only
+counts in memory; ``report.json`` is assembled at the end and moved into place
+atomically, so a reader never sees half a report.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import platform
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import medanon
 from medanon.core.policy import Policy
@@ -17,10 +22,55 @@ from medanon.core.results import ItemResult
 from medanon.dicom import _ps315
 
 
-def build_report(results: list[ItemResult], policy: Policy, key_fingerprint: str,
+class ReportWriter:
+    """Collects item records on disk and counts in memory; ``finish`` writes ``report.json``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=".report-items-", dir=path.parent)
+        self._items_path = Path(name)
+        self._items: IO[str] = os.fdopen(handle, "w+", encoding="utf-8")
+        self.counts: Counter[str] = Counter()
+        self.actions: Counter[str] = Counter()
+        self._first = True
+
+    def add(self, result: ItemResult) -> None:
+        """Record one item, then drop its action list from memory (the record keeps it)."""
+        self.counts[result.status.value] += 1
+        self.actions.update(a.code for a in result.actions)
+        record = result.to_dict()
+        record["actions_by_code"] = dict(sorted(Counter(a.code for a in result.actions).items()))
+        self._items.write(("" if self._first else ",\n") + json.dumps(record))
+        self._first = False
+        result.actions = []
+
+    def finish(self, policy: Policy, key_fingerprint: str, inputs: list[str]) -> dict[str, Any]:
+        """Write ``report.json`` atomically; return its header (everything but the items)."""
+        header = build_header(self.counts, self.actions, policy, key_fingerprint, inputs)
+        self._items.flush()
+        self._items.seek(0)
+        handle, temp = tempfile.mkstemp(prefix=".report-", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                head = json.dumps(header, indent=1)
+                stream.write(head[:-2] + ',\n "items": [\n')
+                while chunk := self._items.read(1 << 20):
+                    stream.write(chunk)
+                stream.write("\n ]\n}\n")
+            os.replace(temp, self.path)
+        finally:
+            self.close()
+        return header
+
+    def close(self) -> None:
+        if not self._items.closed:
+            self._items.close()
+        self._items_path.unlink(missing_ok=True)
+
+
+def build_header(counts: Counter[str], actions: Counter[str], policy: Policy, key_fingerprint: str,
                  inputs: list[str]) -> dict[str, Any]:
-    counts = Counter(r.status.value for r in results)
-    actions = Counter(a.code for r in results for a in r.actions)
     return {
         "medanon": medanon.__version__,
         "standard": f"DICOM PS3.15 {_ps315.STANDARD_VERSION}",
@@ -31,24 +81,7 @@ def build_report(results: list[ItemResult], policy: Policy, key_fingerprint: str
                     "overrides": {k: v.value for k, v in sorted(policy.overrides.items())}},
         "key_fingerprint": key_fingerprint,
         "inputs": inputs,
-        "counts": {"total": len(results), **{k: counts.get(k, 0) for k in
-                                             ("released", "quarantined", "failed", "skipped")}},
+        "counts": {"total": sum(counts.values()),
+                   **{k: counts.get(k, 0) for k in ("released", "quarantined", "failed", "skipped")}},
         "actions_by_code": dict(sorted(actions.items())),
-        "items": [_item(r) for r in results],
     }
-
-
-def _item(result: ItemResult) -> dict[str, Any]:
-    data = result.to_dict()
-    data["actions_by_code"] = dict(sorted(Counter(a.code for a in result.actions).items()))
-    data["actions"] = [a.to_dict() for a in result.actions]
-    return data
-
-
-def write_report(report: dict[str, Any], path: Path) -> None:
-    """Atomic like every other output: a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=".report-", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(report, stream, indent=1)
-    os.replace(temp, path)

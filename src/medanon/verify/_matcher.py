@@ -1,37 +1,30 @@
-"""One compiled regular expression per set of identifiers, for bytes and for decoded text.
+"""Finding identifier forms in bytes and decoded text.
 
-Searching each form in a Python loop costs one pass over the file per form;
-a single alternation costs one pass in C. The alternation is built as a trie
-(``d(?:ix...|oe(?:^jane...|...))``) so that at each byte the regex engine
-tries one branch per distinct next character instead of every form.
+Each form is one ``find`` pass in C over the stretches a pre-filter leaves;
+with a few dozen forms and a few kilobytes of header that is tens of
+microseconds. Boundaries (a match is not preceded
+or followed by an ASCII letter or digit, except ISO 8601's ``T`` between a
+date and a time; a number is not part of a longer dotted number, so UID
+``1.2.3`` does not match inside ``1.2.3.4``) are checked in Python on the few
+hits.
 
-Boundaries sit at each form's end, as fixed-width look-behinds over the whole
-form, so that every branch starts with a literal character: a match is not preceded or
-followed by an ASCII letter or digit (except ISO 8601's ``T`` between a date
-and a time), and a form that starts or ends with a digit is not part of a
-longer dotted number (UID ``1.2.3`` inside ``1.2.3.4``). Longer continuations
-are tried before a form ends, so the longest form wins.
-
-Even so, Python's engine needs a few nanoseconds per byte, too slow for half
-a megabyte of pixels per file; a pre-filter (:class:`_Prefilter`) first cuts
-a file down to the stretches where a form could match at all.
+Python's engine still needs a few nanoseconds per byte, too slow for half a
+megabyte of pixels per file; a pre-filter (:class:`_Prefilter`) first cuts a
+file down to the stretches where a form could match at all.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
     from medanon.verify.model import Identifier
 
-_END = ""  # trie key marking "a form ends here"
-_DIGITS = "0123456789"
-Trie = dict[str, "Trie | str"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +37,13 @@ class Hit:
 
 
 class Matcher:
-    """Finds every form of a set of identifiers in raw bytes or in decoded text; it lower-cases."""
+    """Finds every form of a set of identifiers in raw bytes or in decoded text; it lower-cases.
+
+    Each form is looked for with ``find`` (C speed, no compilation), with word
+    boundaries checked in Python on the few hits. A compiled alternation was
+    tried first: compiling it cost more than all the searching, because
+    instance-level values (UIDs, procedure step IDs) change in every file.
+    """
 
     def __init__(self, identifiers: Iterable[Identifier]) -> None:
         self._text_lookup: dict[str, tuple[Identifier, int]] = {}
@@ -54,9 +53,9 @@ class Matcher:
                 self._text_lookup.setdefault(form, (identifier, index))
                 for encoded in byte_forms(form):
                     self._byte_lookup.setdefault(encoded, (identifier, index))
-        self._text = _compile_text(self._text_lookup)
-        self._bytes = _compile_bytes(self._byte_lookup)
-        self._prefilter = _Prefilter(self._byte_lookup)
+        self._text_forms = tuple(self._text_lookup)
+        self._byte_forms = tuple(self._byte_lookup)
+        self._prefilter = _prefilter(tuple(sorted(self._byte_lookup)))
 
     def search_file(self, data: bytes) -> Iterator[Hit]:
         """Hits in a whole file, offsets into *data*; only stretches that could match are searched."""
@@ -66,17 +65,67 @@ class Matcher:
 
     def search_bytes(self, data: bytes) -> Iterator[Hit]:
         """Hits in *data* after ``bytes.lower()`` (which lowers ASCII only; see :func:`byte_forms`)."""
-        if self._bytes is None:
-            return
-        for match in self._bytes.finditer(data.lower()):
-            yield Hit(match.start(), *self._byte_lookup[match.group()])
+        for start, found in _found_literals(self._byte_forms, data.lower()):
+            yield Hit(start, *self._byte_lookup[found])
 
     def search_text(self, text: str) -> Iterator[Hit]:
         """Hits in decoded *text* after ``str.lower()``."""
-        if self._text is None:
-            return
-        for match in self._text.finditer(text.lower()):
-            yield Hit(match.start(), *self._text_lookup[match.group()])
+        for start, found in _found_literals(self._text_forms, text.lower()):
+            yield Hit(start, *self._text_lookup[found])
+
+
+def _found_literals(forms: tuple[Any, ...], data: Any) -> Iterator[tuple[int, Any]]:
+    """Every boundary-respecting occurrence of each form, by plain ``find``.
+
+    A hit inside a longer hit ("dixon" inside "jane dixon") is the same
+    finding and is dropped, as an alternation tried longest first would.
+    """
+    hits = []
+    for form in forms:
+        start = data.find(form)
+        while start != -1:
+            if _on_boundary(data, start, start + len(form), form):
+                hits.append((start, start + len(form), form))
+            start = data.find(form, start + 1)
+    hits.sort(key=lambda hit: (hit[0], -hit[1]))
+    reach = -1
+    for start, end, form in hits:
+        if end > reach:
+            yield start, form
+            reach = end
+
+
+def _on_boundary(data: Any, start: int, end: int, form: Any) -> bool:
+    """Not preceded or followed by an ASCII letter or digit; numbers are not part of longer dotted numbers.
+
+    ISO 8601's ``T`` may follow a date ("1961-03-04T10:30").
+    """
+    before = _char(data, start - 1)
+    after = _char(data, end)
+    if before.isalnum() and before.isascii():
+        return False
+    first, last = _char(form, 0), _char(form, len(form) - 1)
+    if first.isdigit() and before == "." and _char(data, start - 2).isdigit():
+        return False
+    if last.isdigit():
+        if after == "." and _char(data, end + 1).isdigit():
+            return False
+        if after == "t" and _char(data, end + 1).isdigit():
+            return True
+    return not (after.isalnum() and after.isascii())
+
+
+def _char(data: Any, index: int) -> str:
+    """One character of str or bytes as str ('' outside), so one boundary rule serves both."""
+    if index < 0 or index >= len(data):
+        return ""
+    item = data[index]
+    return chr(item) if isinstance(item, int) else item
+
+
+@lru_cache(maxsize=64)
+def _prefilter(forms: tuple[bytes, ...]) -> _Prefilter:
+    return _Prefilter(forms)
 
 
 class _Prefilter:
@@ -143,64 +192,3 @@ def byte_forms(form: str) -> list[bytes]:
 
 def _ascii_lower(text: str) -> str:
     return "".join(ch.lower() if ch.isascii() else ch for ch in text)
-
-
-def _compile_text(forms: Iterable[str]) -> re.Pattern[str] | None:
-    pattern = trie_pattern(forms)
-    return re.compile(pattern) if pattern else None
-
-
-def _compile_bytes(forms: Iterable[bytes]) -> re.Pattern[bytes] | None:
-    # latin-1 maps each byte to one character and back, so a str trie serves bytes too
-    pattern = trie_pattern(form.decode("latin-1") for form in forms)
-    return re.compile(pattern.encode("latin-1"), re.DOTALL) if pattern else None
-
-
-def trie_pattern(forms: Iterable[str]) -> str:
-    """A regex source matching any of *forms* with boundaries, longest first; "" if none."""
-    root: Trie = {}
-    for form in forms:
-        node = root
-        for ch in form:
-            child = node.setdefault(ch, {})
-            assert isinstance(child, dict)
-            node = child
-        node[_END] = form
-    return _emit(root) if root else ""
-
-
-def _emit(node: Trie) -> str:
-    branches: list[str] = []
-    for key in sorted(k for k in node if k != _END):
-        literal, child = _chain(key, node[key])
-        branches.append(re.escape(literal) + _emit(child))
-    end = node.get(_END)
-    if isinstance(end, str):
-        branches.append(_boundary(end))  # after the longer forms, so the longest wins
-    if len(branches) == 1:
-        return branches[0]
-    return "(?:" + "|".join(branches) + ")"
-
-
-def _chain(key: str, child: Trie | str) -> tuple[str, Trie]:
-    """Follow single-child nodes, so recursion happens at branches, not at every character."""
-    literal = [key]
-    assert isinstance(child, dict)
-    while len(child) == 1 and _END not in child:
-        ((key, child),) = child.items()
-        assert isinstance(child, dict)
-        literal.append(key)
-    return "".join(literal), child
-
-
-def _boundary(form: str) -> str:
-    escaped = re.escape(form)
-    checks = [f"(?<![a-z0-9]{escaped})"]
-    if form[0] in _DIGITS:
-        checks.append(f"(?<![0-9]\\.{escaped})")
-    if form[-1] in _DIGITS:
-        # a number may be followed by ISO 8601's time designator ("1961-03-04T10:30"), not by more of itself
-        checks += ["(?!(?!t[0-9])[a-z0-9])", "(?!\\.[0-9])"]
-    else:
-        checks.append("(?![a-z0-9])")
-    return "".join(checks)

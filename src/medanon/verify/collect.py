@@ -8,10 +8,12 @@ mistake cannot both leak a value and approve the leak.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 
 from pydicom._uid_dict import UID_dictionary
+from pydicom.datadict import keyword_for_tag
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
@@ -48,12 +50,22 @@ def collect_identifiers(ds: Dataset) -> Identifiers:
     """
     found: dict[tuple[str, tuple[str, ...]], Identifier] = {}
     vendor_words: set[str] = set()
-    for visit in walk_file(ds):
+    for visit in walk_file(ds, skip=_not_identifying):
         if visit.element is not None and visit.element.keyword in VENDOR_KEYWORDS:
             vendor_words.update(_words(" ".join(text_values(visit.element))))
         for identifier in _identifiers(visit):
             found.setdefault((identifier.category, identifier.forms), identifier)
     return Identifiers(tuple(i for i in found.values() if not _is_vendor_name(i, vendor_words)))
+
+
+# Numbers, ages, times and code strings identify only when their keyword says so (KEYWORD_CATEGORY).
+_KEYWORD_ONLY_VRS = frozenset({"AS", "CS", "DS", "IS", "TM"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _not_identifying(tag: int, vr: str | None) -> bool:
+    """True for an element that cannot yield an identifier, so it need not be decoded at all."""
+    return vr in _KEYWORD_ONLY_VRS and keyword_for_tag(tag) not in KEYWORD_CATEGORY
 
 
 def _words(text: str) -> set[str]:

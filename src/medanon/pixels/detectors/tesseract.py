@@ -1,0 +1,240 @@
+"""OCR with the Tesseract program: confirms that candidate boxes hold characters.
+
+Tesseract is run as a subprocess (``tesseract stdin stdout``), so nothing is downloaded at run time:
+the program and its ``eng`` language data come from Debian packages (``tesseract-ocr``,
+``tesseract-ocr-eng``). As a *confirming* detector it receives the weak candidate boxes of the
+geometric detector for one frame, pastes them, contrast-stretched, dark-on-light and enlarged to a
+glyph height Tesseract reads well (a tall box also turned a quarter turn each way, for rotated
+text), one under another on a single sheet, reads the sheet in one run,
+and confirms a candidate when words read with enough confidence inside it hold at least
+:attr:`TesseractConfirmer.min_chars` letters or digits. The recognised text is never returned or
+logged (it may be a patient's name). As a *searching* detector (``candidates=None``) it reads the
+whole frame, which is slow (about a second per frame) and meant for checks, not for every image.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from medanon.core.errors import MedanonError
+from medanon.pixels.model import Box
+
+
+class OcrFailed(MedanonError):
+    """Tesseract could not be run or did not answer in time."""
+
+
+#: Glyph height (pixels) crops are scaled to before OCR.
+TARGET_GLYPH_HEIGHT = 36
+#: White space between crops on the sheet, and around the sheet.
+SPACER = 24
+#: Tallest sheet sent in one run; more crops go to further runs.
+MAX_SHEET_HEIGHT = 6000
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str
+    confidence: float
+    top: int
+    height: int
+    left: int
+    width: int
+
+
+@lru_cache(maxsize=8)
+def _languages(executable: str) -> frozenset[str]:
+    try:
+        done = subprocess.run([executable, "--list-langs"], capture_output=True, timeout=10,
+                              check=False)
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    lines = (done.stdout + done.stderr).decode("utf-8", "replace").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and " " not in line.strip())
+
+
+class TesseractConfirmer:
+    """:class:`~medanon.pixels.base.TextDetector` backed by the ``tesseract`` program.
+
+    Parameters
+    ----------
+    executable : str, optional
+        Program name or path; default ``tesseract`` on ``PATH``.
+    language : str
+        Tesseract language data to use (``eng``).
+    timeout : float
+        Seconds one run may take; a slower run raises :class:`OcrFailed`.
+    min_confidence : float
+        Words read with a lower confidence (0-100) are ignored.
+    min_chars : int
+        Letters or digits needed to confirm a candidate.
+    """
+
+    name = "tesseract"
+    DEPENDENCIES: tuple[str, ...] = ("tesseract (program; Debian: tesseract-ocr tesseract-ocr-eng)",
+                                     "pillow")
+
+    def __init__(self, executable: str | None = None, *, language: str = "eng", timeout: float = 5.0,
+                 min_confidence: float = 50.0, min_chars: int = 2) -> None:
+        self.executable = executable or "tesseract"
+        self.language = language
+        self.timeout = timeout
+        self.min_confidence = min_confidence
+        self.min_chars = min_chars
+
+    def is_available(self) -> bool:
+        try:
+            import PIL  # noqa: F401
+        except ImportError:
+            return False
+        path = shutil.which(self.executable)
+        return path is not None and self.language in _languages(path)
+
+    def detect(self, frame: np.ndarray, candidates: Sequence[Box] | None = None) -> list[Box]:
+        """Candidates holding characters (confirmed), or with ``candidates=None`` word boxes.
+
+        Raises
+        ------
+        ValueError
+            If ``frame`` is not a 2-D ``uint8`` array.
+        OcrFailed
+            If Tesseract cannot be started, fails, or exceeds the timeout.
+        """
+        if frame.ndim != 2 or frame.dtype != np.uint8:
+            raise ValueError("TesseractConfirmer needs a 2-D uint8 frame")
+        if candidates is None:
+            return self._search(frame)
+        boxes = list(candidates)
+        confirmed: set[int] = set()
+        for batch in _batches(frame, boxes):
+            confirmed |= self._confirm(batch, boxes)
+        return [dataclasses.replace(box, confirmed=True) for i, box in enumerate(boxes) if i in confirmed]
+
+    # -- confirming ---------------------------------------------------------------------------
+    def _confirm(self, batch: list[tuple[int, np.ndarray]], candidates: list[Box]) -> set[int]:
+        width = max(crop.shape[1] for _, crop in batch) + 2 * SPACER
+        height = sum(crop.shape[0] for _, crop in batch) + SPACER * (len(batch) + 1)
+        sheet = np.full((height, width), 255, dtype=np.uint8)
+        spans = []
+        top = SPACER
+        for _, crop in batch:
+            sheet[top:top + crop.shape[0], SPACER:SPACER + crop.shape[1]] = crop
+            spans.append((top - SPACER // 2, top + crop.shape[0] + SPACER // 2))
+            top += crop.shape[0] + SPACER
+        words = self._read(sheet, psm=4 if len(batch) > 1 else 7)
+        confirmed = set()
+        for (index, _), (lo, hi) in zip(batch, spans, strict=True):
+            chars = sum(
+                sum(ch.isalnum() for ch in word.text)
+                for word in words
+                if word.confidence >= self.min_confidence and lo <= word.top + word.height / 2 < hi
+            )
+            if chars >= self.min_chars:
+                confirmed.add(index)
+        return confirmed
+
+    # -- searching ----------------------------------------------------------------------------
+    def _search(self, frame: np.ndarray) -> list[Box]:
+        scale = max(1, int(round(1024 / max(frame.shape))))
+        image = _prepare(frame, scale)
+        boxes = []
+        for word in self._read(image, psm=11):
+            if word.confidence < self.min_confidence:
+                continue
+            if sum(ch.isalnum() for ch in word.text) < self.min_chars:
+                continue
+            x0, y0 = word.left // scale, word.top // scale
+            x1 = min(frame.shape[1], -(-(word.left + word.width) // scale))
+            y1 = min(frame.shape[0], -(-(word.top + word.height) // scale))
+            if x1 > x0 and y1 > y0:
+                boxes.append(Box(x0, y0, x1, y1, round(word.confidence / 100, 3), True))
+        return boxes
+
+    # -- the program --------------------------------------------------------------------------
+    def _read(self, image: np.ndarray, psm: int) -> list[_Word]:
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, format="PNG")
+        command = [self.executable, "stdin", "stdout", "--psm", str(psm), "-l", self.language, "tsv"]
+        # One thread: Tesseract's OpenMP start-up costs more than it saves on small images.
+        env = dict(os.environ, OMP_THREAD_LIMIT="1")
+        try:
+            done = subprocess.run(command, input=buffer.getvalue(), capture_output=True,
+                                  timeout=self.timeout, env=env, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise OcrFailed(f"tesseract took longer than {self.timeout:g} s") from exc
+        except OSError as exc:
+            raise OcrFailed(f"tesseract could not be started: {exc.strerror}") from exc
+        if done.returncode != 0:
+            raise OcrFailed(f"tesseract exited with status {done.returncode}")
+        return _parse_tsv(done.stdout.decode("utf-8", "replace"))
+
+
+def _parse_tsv(text: str) -> list[_Word]:
+    words = []
+    for line in text.splitlines()[1:]:
+        fields = line.split("\t")
+        if len(fields) != 12 or fields[0] != "5" or not fields[11].strip():
+            continue
+        try:
+            left, top, width, height = (int(v) for v in fields[6:10])
+            confidence = float(fields[10])
+        except ValueError:
+            continue
+        words.append(_Word(fields[11].strip(), confidence, top, height, left, width))
+    return words
+
+
+def _prepare(crop: np.ndarray, scale: float) -> np.ndarray:
+    """Contrast-stretch, make dark-on-light (by the border's brightness) and enlarge."""
+    from PIL import Image
+
+    values = crop.astype(np.float32)
+    lo, hi = float(values.min()), float(values.max())
+    values = (values - lo) * (255.0 / max(1.0, hi - lo))
+    border = np.concatenate([values[0], values[-1], values[:, 0], values[:, -1]])
+    if float(np.median(border)) < 128:
+        values = 255.0 - values
+    image = Image.fromarray(values.astype(np.uint8))
+    if scale != 1:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BICUBIC)
+    return np.asarray(image)
+
+
+def _batches(frame: np.ndarray, candidates: list[Box]) -> list[list[tuple[int, np.ndarray]]]:
+    """Prepared crops (candidate index, image), grouped into sheets of bounded height.
+
+    A candidate much taller than wide may be rotated text: it is also sent turned a quarter turn
+    each way.
+    """
+    batches: list[list[tuple[int, np.ndarray]]] = [[]]
+    height = SPACER
+    rows, cols = frame.shape
+    for index, box in enumerate(candidates):
+        margin = max(2, min(box.height, box.width) // 4)
+        crop = frame[max(0, box.y0 - margin):min(rows, box.y1 + margin),
+                     max(0, box.x0 - margin):min(cols, box.x1 + margin)]
+        views = [crop]
+        if box.height > 1.5 * box.width:
+            views += [np.ascontiguousarray(np.rot90(crop, 1)), np.ascontiguousarray(np.rot90(crop, -1))]
+        for view in views:
+            # A line box is about 1.4 glyph heights tall (padding, descenders).
+            scale = min(6.0, max(0.25, TARGET_GLYPH_HEIGHT * 1.4 / max(1, view.shape[0] - 2 * margin)))
+            prepared = _prepare(view, scale)
+            if batches[-1] and height + prepared.shape[0] + SPACER > MAX_SHEET_HEIGHT:
+                batches.append([])
+                height = SPACER
+            batches[-1].append((index, prepared))
+            height += prepared.shape[0] + SPACER
+    return [batch for batch in batches if batch]
