@@ -59,6 +59,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quarantine", type=Path, default=None, help="quarantine folder (default OUT/quarantine)")
     parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
                         help="worker processes (default: CPU count, at most 4)")
+    parser.add_argument("--no-pixel-screen", action="store_true",
+                        help="skip the burnt-in text screen (only header rules then guard pixel text)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of tables")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no tables")
 
@@ -101,7 +103,7 @@ def _run_dicom(inputs: list[Path], out_dir: Path, args: argparse.Namespace, out:
         task = progress.add_task("de-identifying", total=None)
         outcome = deidentify_dicom(
             inputs, out_dir, args.profile, key_path=key, options=options, quarantine_dir=args.quarantine,
-            workers=max(1, args.workers),
+            workers=max(1, args.workers), screen_pixels=not args.no_pixel_screen,
             on_start=lambda n: progress.update(task, total=n),
             on_result=lambda r: progress.advance(task),
         )

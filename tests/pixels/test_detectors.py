@@ -168,8 +168,9 @@ def test_tesseract_with_no_candidates_does_not_run() -> None:
 def test_missing_tesseract_is_unavailable_and_fails_loudly() -> None:
     confirmer = TesseractConfirmer(executable="/nonexistent/tesseract")
     assert not confirmer.is_available()
+    frame, bbox = text_frame()
     with pytest.raises(OcrFailed, match="could not be started"):
-        confirmer.detect(np.zeros((20, 20), dtype=np.uint8), [Box(0, 0, 10, 10)])
+        confirmer.detect(frame, [Box(*bbox)])
 
 
 def test_tesseract_timeout_fails_loudly() -> None:

@@ -35,10 +35,15 @@ def deidentify_dicom(
     options: list[str] | None = None,
     quarantine_dir: Path | None = None,
     workers: int = 1,
+    screen_pixels: bool = True,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[ItemResult], None] | None = None,
 ) -> BatchOutcome:
     """De-identify DICOM ``inputs`` into ``out_dir`` by a profile; write ``report.json``.
+
+    ``screen_pixels`` runs the burnt-in text screen on every image the header
+    rules did not already withhold; turning it off leaves only the header
+    rules between pixel text and release.
 
     Raises
     ------
@@ -60,7 +65,7 @@ def deidentify_dicom(
     items: list[Item] = list(discover(inputs, exclude=(out_dir, quarantine)))
     if on_start is not None:
         on_start(len(items))
-    job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=quarantine)
+    job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=quarantine, screen_pixels=screen_pixels)
     report_path = out_dir / "report.json"
     writer = ReportWriter(report_path)
 

@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from pathlib import Path
 
-from medanon import dicom, verify
+from medanon import dicom, pixels, verify
 from medanon.core.enum import Option, Status
 from medanon.core.errors import InputError, MedanonError
 from medanon.core.keys import KeyRing
@@ -47,6 +47,7 @@ class Job:
     keys: KeyRing
     out_dir: Path
     quarantine_dir: Path
+    screen_pixels: bool = True
 
 
 def retained_categories(policy: Policy) -> frozenset[str]:
@@ -97,6 +98,8 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult:
     cleaned = dicom.deidentify(ds, job.policy, job.keys)
     result.actions = cleaned.actions
     result.review = cleaned.review + dicom.review_notes(ds)
+    if not risks and job.screen_pixels:
+        risks = _screen_reasons(ds)
     if risks:
         result.status = Status.QUARANTINED
         result.reasons.extend(risks)
@@ -117,6 +120,18 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult:
     finally:
         if temp.exists():
             temp.unlink()
+
+
+def _screen_reasons(ds: object) -> list[str]:
+    """Reasons from the burnt-in text screen (pixels/): text found, or pixels that could not be screened."""
+    screening = pixels.screen_for_text(ds)
+    if screening.error:
+        return [f"pixel screen could not check the image: {screening.error}"]
+    if screening.regions:
+        frames = sorted({r.frame for r in screening.regions})
+        return [f"pixel screen found {len(screening.regions)} text-like region(s) on frame(s) "
+                f"{', '.join(map(str, frames))}: possible burnt-in text; no pixel cleaner yet"]
+    return []
 
 
 def _output_name(ds: object) -> Path:

@@ -2,14 +2,21 @@
 
 Tesseract is run as a subprocess (``tesseract stdin stdout``), so nothing is downloaded at run time:
 the program and its ``eng`` language data come from Debian packages (``tesseract-ocr``,
-``tesseract-ocr-eng``). As a *confirming* detector it receives the weak candidate boxes of the
-geometric detector for one frame, pastes them, contrast-stretched, dark-on-light and enlarged to a
-glyph height Tesseract reads well (a tall box also turned a quarter turn each way, for rotated
-text), one under another on a single sheet, reads the sheet in one run,
-and confirms a candidate when words read with enough confidence inside it hold at least
-:attr:`TesseractConfirmer.min_chars` letters or digits. The recognised text is never returned or
-logged (it may be a patient's name). As a *searching* detector (``candidates=None``) it reads the
-whole frame, which is slow (about a second per frame) and meant for checks, not for every image.
+``tesseract-ocr-eng``).
+
+As a *confirming* detector it receives the weak candidate boxes of the geometric detector for one
+frame. Each candidate is cropped and turned into two clean views, its bright strokes and its dark
+strokes drawn black on white (a morphological top-hat removes the background, whatever the text's
+polarity), enlarged to a glyph height Tesseract reads well; a box much taller than wide is also
+sent turned a quarter turn each way, for rotated text. All views go one under another on a single
+sheet, read in one run, and a candidate is confirmed when the words read inside its views hold at
+least :attr:`TesseractConfirmer.min_chars` letters or digits at a confidence of at least
+:attr:`TesseractConfirmer.min_confidence`. The bar is low on purpose: a candidate OCR does not
+confirm is dropped, so a strict bar would let real text through (fail closed). The recognised
+text is never returned or logged (it may be a patient's name).
+
+As a *searching* detector (``candidates=None``) it reads the whole frame, which is slow (about a
+second per frame) and meant for checks, not for every image.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from functools import lru_cache
 import numpy as np
 
 from medanon.core.errors import MedanonError
+from medanon.pixels import _morph
 from medanon.pixels.model import Box
 
 
@@ -74,7 +82,9 @@ class TesseractConfirmer:
     timeout : float
         Seconds one run may take; a slower run raises :class:`OcrFailed`.
     min_confidence : float
-        Words read with a lower confidence (0-100) are ignored.
+        Words read with a lower confidence (0-100) are ignored. The default (20) confirmed 92 % of
+        weak candidates over real text and 1 of 28 weak candidates over clean images when measured
+        (bench/bench_pixels.py corpora and synthetic text on them).
     min_chars : int
         Letters or digits needed to confirm a candidate.
     """
@@ -84,7 +94,7 @@ class TesseractConfirmer:
                                      "pillow")
 
     def __init__(self, executable: str | None = None, *, language: str = "eng", timeout: float = 5.0,
-                 min_confidence: float = 50.0, min_chars: int = 2) -> None:
+                 min_confidence: float = 20.0, min_chars: int = 2) -> None:
         self.executable = executable or "tesseract"
         self.language = language
         self.timeout = timeout
@@ -116,11 +126,11 @@ class TesseractConfirmer:
         boxes = list(candidates)
         confirmed: set[int] = set()
         for batch in _batches(frame, boxes):
-            confirmed |= self._confirm(batch, boxes)
+            confirmed |= self._confirm(batch)
         return [dataclasses.replace(box, confirmed=True) for i, box in enumerate(boxes) if i in confirmed]
 
     # -- confirming ---------------------------------------------------------------------------
-    def _confirm(self, batch: list[tuple[int, np.ndarray]], candidates: list[Box]) -> set[int]:
+    def _confirm(self, batch: list[tuple[int, np.ndarray]]) -> set[int]:
         width = max(crop.shape[1] for _, crop in batch) + 2 * SPACER
         height = sum(crop.shape[0] for _, crop in batch) + SPACER * (len(batch) + 1)
         sheet = np.full((height, width), 255, dtype=np.uint8)
@@ -130,7 +140,7 @@ class TesseractConfirmer:
             sheet[top:top + crop.shape[0], SPACER:SPACER + crop.shape[1]] = crop
             spans.append((top - SPACER // 2, top + crop.shape[0] + SPACER // 2))
             top += crop.shape[0] + SPACER
-        words = self._read(sheet, psm=4 if len(batch) > 1 else 7)
+        words = self._read(sheet, psm=4)
         confirmed = set()
         for (index, _), (lo, hi) in zip(batch, spans, strict=True):
             chars = sum(
@@ -195,43 +205,69 @@ def _parse_tsv(text: str) -> list[_Word]:
     return words
 
 
-def _prepare(crop: np.ndarray, scale: float) -> np.ndarray:
-    """Contrast-stretch, make dark-on-light (by the border's brightness) and enlarge."""
-    from PIL import Image
-
-    values = crop.astype(np.float32)
+def _prepare(image: np.ndarray, scale: float) -> np.ndarray:
+    """Contrast-stretch, make dark-on-light (judged by the border's brightness) and enlarge."""
+    values = image.astype(np.float32)
     lo, hi = float(values.min()), float(values.max())
     values = (values - lo) * (255.0 / max(1.0, hi - lo))
     border = np.concatenate([values[0], values[-1], values[:, 0], values[:, -1]])
     if float(np.median(border)) < 128:
         values = 255.0 - values
-    image = Image.fromarray(values.astype(np.uint8))
-    if scale != 1:
-        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        image = image.resize(size, Image.Resampling.BICUBIC)
-    return np.asarray(image)
+    return _resize(values.astype(np.uint8), scale)
+
+
+def _stroke_views(crop: np.ndarray, glyph_height: float) -> list[np.ndarray]:
+    """The crop's bright strokes and its dark strokes, each drawn black on white.
+
+    A top-hat a third of a glyph high keeps strokes and drops the background (anatomy, gradients,
+    a box behind the text), whatever the polarity: Tesseract reads these far better than the grey
+    crop (measured on weak candidates over real images: about nine in ten read, against four).
+    """
+    size = max(5, int(glyph_height / 3) | 1)
+    views = []
+    for tophat in (_morph.white_tophat, _morph.black_tophat):
+        strokes = tophat(crop, size).astype(np.float32)
+        top = float(np.percentile(strokes, 99))
+        if top <= 0:
+            continue
+        views.append((255.0 - np.clip(strokes * (255.0 / top), 0, 255)).astype(np.uint8))
+    return views
+
+
+def _resize(image: np.ndarray, scale: float) -> np.ndarray:
+    from PIL import Image
+
+    if scale == 1:
+        return image
+    picture = Image.fromarray(image)
+    size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    return np.asarray(picture.resize(size, Image.Resampling.BICUBIC))
 
 
 def _batches(frame: np.ndarray, candidates: list[Box]) -> list[list[tuple[int, np.ndarray]]]:
     """Prepared crops (candidate index, image), grouped into sheets of bounded height.
 
-    A candidate much taller than wide may be rotated text: it is also sent turned a quarter turn
-    each way.
+    Each candidate gives its bright-stroke and dark-stroke views (none if its crop is flat: then
+    there is nothing to read and it is not confirmed); a candidate much taller than wide may be
+    rotated text and is also sent turned a quarter turn each way.
     """
     batches: list[list[tuple[int, np.ndarray]]] = [[]]
     height = SPACER
     rows, cols = frame.shape
     for index, box in enumerate(candidates):
-        margin = max(2, min(box.height, box.width) // 4)
+        tall = box.height > 1.5 * box.width
+        line_height = box.width if tall else box.height
+        margin = max(2, line_height // 4)
         crop = frame[max(0, box.y0 - margin):min(rows, box.y1 + margin),
                      max(0, box.x0 - margin):min(cols, box.x1 + margin)]
-        views = [crop]
-        if box.height > 1.5 * box.width:
-            views += [np.ascontiguousarray(np.rot90(crop, 1)), np.ascontiguousarray(np.rot90(crop, -1))]
+        # A line box is about 1.4 glyph heights tall (padding, descenders).
+        glyph_height = max(1.0, line_height / 1.4)
+        scale = min(6.0, max(0.25, TARGET_GLYPH_HEIGHT / glyph_height))
+        views = _stroke_views(crop, glyph_height)
+        if tall:
+            views = [np.ascontiguousarray(np.rot90(v, turn)) for v in views for turn in (1, -1)] + views
         for view in views:
-            # A line box is about 1.4 glyph heights tall (padding, descenders).
-            scale = min(6.0, max(0.25, TARGET_GLYPH_HEIGHT * 1.4 / max(1, view.shape[0] - 2 * margin)))
-            prepared = _prepare(view, scale)
+            prepared = _resize(view, scale)
             if batches[-1] and height + prepared.shape[0] + SPACER > MAX_SHEET_HEIGHT:
                 batches.append([])
                 height = SPACER
