@@ -35,6 +35,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Self
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import cpu_model, ram_total  # noqa: E402
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 CORPUS_ROOT = BENCH_DIR / "_corpus"
@@ -494,21 +497,7 @@ def _short_path(filename: str) -> str | None:
 
 
 def machine_info() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
+    cpu, ram = cpu_model(), ram_total()
     versions = []
     for package in ("medanon", "pydicom", "dicognito", "dicom-anonymizer", "numpy"):
         try:
