@@ -125,3 +125,10 @@ def test_no_patient_value_is_printed(tmp_path, capsys, mode):
     for value in PHI:
         assert value not in printed, value
         assert value.upper() not in printed, value
+
+
+def test_demo_runs_on_package_data_and_exits_0(tmp_path, capsys):
+    assert main(["demo", str(tmp_path / "demo"), "--key", str(tmp_path / "k.key"), "--workers", "1"]) == 0
+    report = json.loads((tmp_path / "demo" / "report.json").read_text(encoding="utf-8"))
+    assert report["counts"]["released"] >= 1 and report["counts"]["quarantined"] >= 1
+    assert list((tmp_path / "demo").rglob("*.dcm"))
