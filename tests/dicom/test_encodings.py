@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pydicom
 import pytest
@@ -38,7 +39,7 @@ def test_pixel_data_bytes_and_transfer_syntax_unchanged(name, keys):
     if path is None:
         pytest.skip(f"{name} is not shipped by this pydicom")
     original = pydicom.dcmread(path)
-    out = _written(deidentify(read(open(path, "rb").read()), PUBLICATION, keys).dataset)
+    out = _written(deidentify(read(Path(path).read_bytes()), PUBLICATION, keys).dataset)
     assert out.file_meta.TransferSyntaxUID == original.file_meta.TransferSyntaxUID
     assert out.PixelData == original.PixelData
 
