@@ -569,7 +569,8 @@ def render_markdown(command: str, headline: list[dict[str, Any]], memory: list[d
          "institution, physicians, descriptions, RequestAttributesSequence, ReferencedImageSequence, 2 private "
          f"blocks), seed {seed}; page cache warmed before the runs."),
         ("- Each tool ran in its own process on the same files into a fresh, empty output folder. medanon: "
-         "`deidentify_dicom(..., \"publication\", workers=W, screen_pixels=False)` = discover, read + strict checks, clean, write "
+         "`deidentify_dicom(..., \"publication\", workers=W, screen_pixels=False)` = discover, read + strict "
+         "checks, clean, write "
          "temp + fsync, independent residual scan of the written file, rename, report.json. dicognito: "
          "`Anonymizer().anonymize(ds)` + `save_as` per file (its CLI's path, single process). dicom-anonymizer: "
          "`anonymize_dicom_file(in, out)` per file (single process). Peers do not fsync or verify."),

@@ -147,7 +147,8 @@ def _forbidden_values(ds: Dataset) -> Iterable[str]:
 
 def _clean_dataset(source: Dataset, context: _Context, prefix: str) -> Dataset:
     new = Dataset()
-    new.set_original_encoding(*source.original_encoding, source.original_character_set)
+    implicit, little = source.original_encoding
+    new.set_original_encoding(implicit, little, source.original_character_set)
     new._parent_encoding = source._parent_encoding  # so nested text decodes as in the source
     kept_private_blocks: set[tuple[int, int]] = set()
     private_elements: list[int] = []
@@ -165,8 +166,8 @@ def _clean_dataset(source: Dataset, context: _Context, prefix: str) -> Dataset:
             private_elements.append(tag)
             continue
         _clean_element(source, tag, new, context, path)
-    for tag in private_elements:
-        _clean_private(source, tag, new, context, prefix, kept_private_blocks)
+    for private_tag in private_elements:
+        _clean_private(source, private_tag, new, context, prefix, kept_private_blocks)
     return new
 
 

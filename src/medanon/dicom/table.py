@@ -85,7 +85,7 @@ def _resolve(options: frozenset[Option], overrides_items: tuple[tuple[str, Actio
     exact: dict[int, Rule] = {}
     patterns: dict[str, Rule] = {}
     for row in _ps315.ATTRIBUTES:
-        tag = row["tag"]
+        tag = str(row["tag"])
         if tag == "private" or "x" in tag:
             patterns[tag] = _resolve_row(row, options, overrides, "")
             continue
@@ -93,9 +93,9 @@ def _resolve(options: frozenset[Option], overrides_items: tuple[tuple[str, Actio
         exact[value] = _resolve_row(row, options, overrides, keyword_for_tag(value))
     # Overrides may also name attributes the table does not list (e.g. TextValue).
     for keyword, code in overrides.items():
-        value = tag_for_keyword(keyword)
-        if value is not None and value not in exact:
-            exact[value] = Rule(code=code, basic=ActionCode.REMOVE, reason=f"profile override for {keyword}")
+        listed = tag_for_keyword(keyword)
+        if listed is not None and listed not in exact:
+            exact[listed] = Rule(code=code, basic=ActionCode.REMOVE, reason=f"profile override for {keyword}")
     return ResolvedTable(
         exact=exact,
         curve=patterns["50xxxxxx"],

@@ -18,6 +18,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydicom.dataset import Dataset
+
 from medanon import dicom, pixels, verify
 from medanon.core.enum import Option, Status
 from medanon.core.errors import InputError, MedanonError
@@ -122,7 +124,7 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult:
             temp.unlink()
 
 
-def _screen_reasons(ds: object) -> list[str]:
+def _screen_reasons(ds: Dataset) -> list[str]:
     """Reasons from the burnt-in text screen (pixels/): text found, or pixels that could not be screened."""
     screening = pixels.screen_for_text(ds)
     if screening.error:
