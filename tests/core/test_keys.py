@@ -160,3 +160,4 @@ def test_load_key_reads_hex_with_trailing_newline(tmp_path):
 def test_default_key_path_follows_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDANON_KEY_FILE", str(tmp_path / "k.key"))
     assert default_key_path() == tmp_path / "k.key"
+

@@ -7,6 +7,11 @@ Messages carry an item id and a tag path, never a patient value.
 
 from __future__ import annotations
 
+import re
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|b'[^']*'")
+_LONG_NUMBER = re.compile(r"\d{5,}")
+
 
 class MedanonError(Exception):
     """Base class for every error medanon raises on purpose."""
@@ -41,3 +46,15 @@ class KeyFileError(PolicyError):
 
 class VerificationFailed(MedanonError):
     """The independent residual scan found an identifying value in an output."""
+
+
+def safe_message(exc: BaseException, limit: int = 160) -> str:
+    """One line about ``exc`` that cannot carry a patient value into a report or a terminal.
+
+    Library messages sometimes quote the offending value (pydicom's VR
+    validation does); quoted text and long digit runs are masked, the
+    exception's type is kept.
+    """
+    text = " ".join(str(exc).split())
+    text = _LONG_NUMBER.sub("#", _QUOTED.sub("'…'", text))
+    return f"{type(exc).__name__}: {text}"[:limit] if text else type(exc).__name__

@@ -21,7 +21,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 from pydicom.valuerep import VR
 
-from medanon.core.errors import InputError
+from medanon.core.errors import InputError, safe_message
 
 UNDEFINED_LENGTH = 0xFFFFFFFF
 KNOWN_VRS = frozenset(vr.value for vr in VR)
@@ -123,8 +123,7 @@ def _check_pixel_length(ds: Dataset, label: str) -> None:
 
 
 def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:160]
+    return safe_message(exc)
 
 
 def write_atomic(ds: Dataset, destination: Path) -> None:

@@ -22,7 +22,7 @@ from pydicom.dataset import Dataset
 
 from medanon import dicom, pixels, verify
 from medanon.core.enum import Option, Status
-from medanon.core.errors import InputError, MedanonError
+from medanon.core.errors import InputError, MedanonError, safe_message
 from medanon.core.keys import KeyRing
 from medanon.core.policy import Policy
 from medanon.core.results import Finding, ItemResult
@@ -65,7 +65,7 @@ def process_item(item: Item, job: Job) -> ItemResult:
                                                                              else f"{exc.where}: {exc.message}"])
     except Exception as exc:  # an engine bug must not stop the batch or leak a file
         result = ItemResult(source=item.source, status=Status.FAILED,
-                            reasons=[f"internal error ({type(exc).__name__}): {_first_line(exc)}"])
+                            reasons=[f"internal error: {_first_line(exc)}"])
     if result.status in (Status.FAILED, Status.QUARANTINED):
         _write_quarantine_record(result, job)
     return result
@@ -178,7 +178,7 @@ def _write_quarantine_record(result: ItemResult, job: Job) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return safe_message(exc, 200)
 
 
 def _init_worker() -> None:
