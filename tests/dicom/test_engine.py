@@ -259,3 +259,17 @@ def test_identity_removed_flags_and_method_codes(ct, keys):
 def test_meta_sop_instance_uid_matches_dataset(ct, keys):
     out = clean(ct, PUBLICATION, keys)
     assert out.file_meta.MediaStorageSOPInstanceUID == out.SOPInstanceUID
+
+
+def test_private_sop_class_uid_is_kept_not_remapped(keys):
+    ds = make_ct(SOPClassUID="1.3.12.2.1107.5.9.1")  # a vendor's private SOP class, not in PS3.6
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    out = clean(ds, PUBLICATION, keys)
+    assert out.SOPClassUID == "1.3.12.2.1107.5.9.1"
+    assert out.file_meta.MediaStorageSOPClassUID == "1.3.12.2.1107.5.9.1"
+
+
+def test_unregistered_unlisted_uid_is_remapped(keys):
+    ds = make_ct()
+    ds.add_new(0x00209161, "UI", "1.2.826.0.1.3680043.2.1125.7.7")  # Concatenation UID: not in E.1-1
+    assert clean(ds, PUBLICATION, keys)[0x00209161].value == keys.uid("1.2.826.0.1.3680043.2.1125.7.7")
