@@ -30,7 +30,8 @@ from medanon.core.keys import KeyRing
 from medanon.core.policy import Policy
 from medanon.core.results import Action
 from medanon.dicom import _ps315
-from medanon.dicom.table import ResolvedTable, resolve, safe_private
+from medanon.dicom.risk import review_notes
+from medanon.dicom.table import COLLAPSE, ResolvedTable, resolve, safe_private
 from medanon.dicom.values import DUMMY_BY_VR, round_age, shift_date, shift_datetime
 from medanon.text import clean_descriptor, forbidden_tokens
 
@@ -80,7 +81,6 @@ class _Context:
     patient_key: str
     forbidden: object  # medanon.text.ForbiddenTokens, prepared once per dataset
     actions: list[Action]
-    review: list[str]
 
     def record(self, path: str, code: str, reason: str) -> None:
         self.actions.append(Action(path=path, code=code, reason=reason))
@@ -95,10 +95,8 @@ def deidentify(ds: Dataset, policy: Policy, keys: KeyRing) -> Deidentified:
     attributes the table does not list handled by the policy's ``unlisted``
     rule. Pixel Data is carried over untouched.
 
-    Raises
-    ------
-    medanon.core.errors.UnsupportedInput
-        Never for header content; pixel risks are judged by ``dicom.risk``.
+    Pixel risks are not judged here but by ``dicom.risk``; the review notes
+    it returns (e.g. a head series whose render may show a face) come from there.
     """
     patient_key = _patient_key(ds)
     context = _Context(
@@ -109,13 +107,12 @@ def deidentify(ds: Dataset, policy: Policy, keys: KeyRing) -> Deidentified:
         patient_key=patient_key,
         forbidden=forbidden_tokens(list(_forbidden_values(ds))),
         actions=[],
-        review=[],
     )
     new = _clean_dataset(ds, context, "")
     _mark_deidentified(new, context)
     new.file_meta = _clean_meta(ds, new)
     new.preamble = b"\x00" * 128
-    return Deidentified(dataset=new, actions=context.actions, review=context.review)
+    return Deidentified(dataset=new, actions=context.actions, review=review_notes(ds))
 
 
 def _patient_key(ds: Dataset) -> str:
@@ -199,7 +196,7 @@ def _clean_element(source: Dataset, tag: int, new: Dataset, context: _Context, p
     code = _collapse(rule.code)
     if code is ActionCode.KEEP:
         if vr == "SQ":
-            _recurse(source, tag, new, context, path, "K")
+            _recurse(source, tag, new, context, path)
         else:
             new[tag] = raw
         return
@@ -210,15 +207,13 @@ def _clean_element(source: Dataset, tag: int, new: Dataset, context: _Context, p
 
 
 def _collapse(code: ActionCode) -> ActionCode:
-    from medanon.dicom.table import COLLAPSE
-
     return COLLAPSE.get(code, code)
 
 
 def _clean_unlisted(source: Dataset, tag: int, vr: str, new: Dataset, context: _Context, path: str) -> None:
     """Attributes Table E.1-1 does not list: kept if technical, UIDs remapped, the rest removed."""
     if vr == "SQ":
-        _recurse(source, tag, new, context, path, "K")
+        _recurse(source, tag, new, context, path)
         return
     if context.policy.unlisted == "keep":
         new[tag] = source.get_item(tag)
@@ -243,7 +238,7 @@ def _registered_uid(value: str) -> bool:
     return uid.name != str(uid)
 
 
-def _recurse(source: Dataset, tag: int, new: Dataset, context: _Context, path: str, code: str) -> None:
+def _recurse(source: Dataset, tag: int, new: Dataset, context: _Context, path: str) -> None:
     original = source[tag]
     items = Sequence()
     for index, item in enumerate(original.value or []):
@@ -270,28 +265,20 @@ def _replace(
             new[tag] = DataElement(tag, "SQ", Sequence())
             context.record(path, "Z", reason)
         else:
-            _recurse(source, tag, new, context, path, code.value)
+            _recurse(source, tag, new, context, path)
         return
-    if code is ActionCode.ZERO:
-        new[tag] = DataElement(tag, vr, _empty(vr))
-        context.record(path, "Z", reason)
-        return
-    if code is ActionCode.DUMMY:
-        if vr == "UI":
-            _put(new, tag, vr, [context.keys.uid(str(v)) for v in _as_list(source[tag].value) if v] or None)
-            context.record(path, "U", reason + " (UID replaced as its dummy)")
-        else:
-            new[tag] = DataElement(tag, vr, DUMMY_BY_VR.get(vr, _empty(vr)))
-            context.record(path, "D", reason)
-        return
-    if code is ActionCode.UID or (code is ActionCode.CLEAN and vr == "UI"):
+    if code is ActionCode.UID or (vr == "UI" and code in (ActionCode.DUMMY, ActionCode.CLEAN)):
         values = [context.keys.uid(str(v)) for v in _as_list(source[tag].value) if v]
         _put(new, tag, vr, values or None)
-        context.record(path, "U", reason)
+        context.record(path, "U", reason + (" (UID replaced as its dummy)" if code is ActionCode.DUMMY else ""))
+        return
+    if code in (ActionCode.ZERO, ActionCode.DUMMY):
+        _blank(tag, vr, code, new, context, path, reason)
         return
     replacement = _transform(source[tag].value, tag, vr, code, context)
     if replacement is None:
-        _fallback(tag, vr, basic, new, context, path, reason)
+        # what cleaning could not keep gets the Basic Profile's own action
+        _blank(tag, vr, basic, new, context, path, reason + "; nothing safe remained")
         return
     _put(new, tag, vr, replacement)
     context.record(path, code.value, reason)
@@ -327,17 +314,17 @@ def _transform(value: object, tag: int, vr: str, code: ActionCode, context: _Con
     return None
 
 
-def _fallback(tag: int, vr: str, basic: ActionCode, new: Dataset, context: _Context, path: str,
-              reason: str) -> None:
-    """A value that cleaning could not keep gets the Basic Profile's own action."""
-    if basic is ActionCode.ZERO:
+def _blank(tag: int, vr: str, code: ActionCode, new: Dataset, context: _Context, path: str,
+           reason: str) -> None:
+    """Z (empty value), D (dummy for the VR) or, for any other code, X (removed)."""
+    if code is ActionCode.ZERO:
         new[tag] = DataElement(tag, vr, _empty(vr))
-        context.record(path, "Z", reason + "; nothing safe remained")
-    elif basic is ActionCode.DUMMY:
+        context.record(path, "Z", reason)
+    elif code is ActionCode.DUMMY:
         new[tag] = DataElement(tag, vr, DUMMY_BY_VR.get(vr, _empty(vr)))
-        context.record(path, "D", reason + "; nothing safe remained")
+        context.record(path, "D", reason)
     else:
-        context.record(path, "X", reason + "; nothing safe remained")
+        context.record(path, "X", reason)
 
 
 def _clean_private(source: Dataset, tag: int, new: Dataset, context: _Context, prefix: str,
@@ -347,20 +334,19 @@ def _clean_private(source: Dataset, tag: int, new: Dataset, context: _Context, p
     path = f"{prefix}({group:04X},{element:04X})"
     if 0x0010 <= element <= 0x00FF:
         return  # creators are written below, only for blocks that keep something
+    creator_tag = (group << 16) | (element >> 8)
     keep = False
     if context.table.private.code is ActionCode.CLEAN and element > 0x00FF:
-        creator_tag = (group << 16) | (element >> 8)
         creator = str(source[creator_tag].value).strip().upper() if creator_tag in source else ""
         keep = (group, creator, element & 0xFF) in safe_private()
     if not keep:
         context.record(path, "X", "private attribute (PS3.15 E.1-1); not a safe private attribute")
         return
-    creator_tag = (group << 16) | (element >> 8)
     if (group, element >> 8) not in kept_blocks:
         new[creator_tag] = source.get_item(creator_tag)
         kept_blocks.add((group, element >> 8))
     if _vr_of(source.get_item(tag), tag) == "SQ":
-        _recurse(source, tag, new, context, path, "C")
+        _recurse(source, tag, new, context, path)
     else:
         new[tag] = source.get_item(tag)
     context.record(path, "K", "safe private attribute (PS3.15 Table E.3.10-1)")

@@ -8,6 +8,7 @@ declares, and raises ``InputError`` with a one-line reason otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tempfile
@@ -132,22 +133,17 @@ def write_atomic(ds: Dataset, destination: Path) -> None:
     A crash leaves either no file or the complete file, never half of one
     (DESIGN.md "Never touch the input").
     """
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=".medanon-", suffix=".part", dir=destination.parent)
+    temp = write_temp(ds, destination.parent)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            ds.save_as(stream, enforce_file_format=True)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, destination)
+        os.replace(temp, destination)
     except BaseException:
-        with _Suppress():
-            os.unlink(temp_name)
+        with contextlib.suppress(OSError):
+            temp.unlink()
         raise
 
 
 def write_temp(ds: Dataset, folder: Path) -> Path:
-    """Write ``ds`` to a hidden temp file in ``folder`` (for checking before release)."""
+    """Write ``ds`` to a hidden, fsynced temp file in ``folder`` (for checking before release)."""
     folder.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=".medanon-", suffix=".part", dir=folder)
     try:
@@ -156,18 +152,10 @@ def write_temp(ds: Dataset, folder: Path) -> Path:
             stream.flush()
             os.fsync(stream.fileno())
     except BaseException:
-        with _Suppress():
+        with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
     return Path(temp_name)
-
-
-class _Suppress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return True
 
 
 def configure_pydicom() -> None:

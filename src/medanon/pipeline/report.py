@@ -38,9 +38,10 @@ class ReportWriter:
     def add(self, result: ItemResult) -> None:
         """Record one item, then drop its action list from memory (the record keeps it)."""
         self.counts[result.status.value] += 1
-        self.actions.update(a.code for a in result.actions)
+        by_code = Counter(a.code for a in result.actions)
+        self.actions.update(by_code)
         record = result.to_dict()
-        record["actions_by_code"] = dict(sorted(Counter(a.code for a in result.actions).items()))
+        record["actions_by_code"] = dict(sorted(by_code.items()))
         self._items.write(("" if self._first else ",\n") + json.dumps(record))
         self._first = False
         result.actions = []

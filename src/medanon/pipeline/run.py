@@ -25,7 +25,7 @@ from medanon.core.enum import Option, Status
 from medanon.core.errors import InputError, MedanonError, safe_message
 from medanon.core.keys import KeyRing
 from medanon.core.policy import Policy
-from medanon.core.results import Finding, ItemResult
+from medanon.core.results import ItemResult
 from medanon.pipeline.inputs import Item
 
 QUARANTINE_NOTE = (
@@ -99,7 +99,7 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult:
     risks = dicom.pixel_risks(ds)
     cleaned = dicom.deidentify(ds, job.policy, job.keys)
     result.actions = cleaned.actions
-    result.review = cleaned.review + dicom.review_notes(ds)
+    result.review = cleaned.review
     if not risks and job.screen_pixels:
         risks = _screen_reasons(ds)
     if risks:
@@ -219,15 +219,3 @@ def _result_of(future: Future[ItemResult], item: Item) -> ItemResult:
         return future.result()
     except Exception as exc:  # a worker died (e.g. out of memory): the item fails, the batch goes on
         return ItemResult(source=item.source, status=Status.FAILED, reasons=[f"worker failed: {_first_line(exc)}"])
-
-
-def summarise(results: list[ItemResult]) -> dict[str, int]:
-    counts = {status.value: 0 for status in Status}
-    for result in results:
-        counts[result.status.value] += 1
-    counts["total"] = len(results)
-    return counts
-
-
-def findings_of(results: list[ItemResult]) -> list[Finding]:
-    return [f for r in results for f in r.findings]
