@@ -1,7 +1,7 @@
 """DICOM header de-identification by PS3.15 Annex E (2023b), generated from the standard."""
 
 from medanon.dicom.engine import Deidentified, deidentify
-from medanon.dicom.io import configure_pydicom, read, write_atomic, write_temp
+from medanon.dicom.io import configure_pydicom, make_durable, read, write_atomic, write_temp
 from medanon.dicom.risk import is_media_directory, pixel_risks, review_notes
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "configure_pydicom",
     "deidentify",
     "is_media_directory",
+    "make_durable",
     "pixel_risks",
     "read",
     "review_notes",

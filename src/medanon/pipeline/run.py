@@ -8,7 +8,9 @@ independent residual scan has passed it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import json
 import os
 import warnings
@@ -56,34 +58,92 @@ def retained_categories(policy: Policy) -> frozenset[str]:
     return frozenset(cat for option, cat in RETAINED_BY_OPTION.items() if option in policy.options)
 
 
+@dataclass
+class _Checked:
+    """An item whose output passed verification and waits in its temp file for the batch's flush."""
+
+    result: ItemResult
+    temp: Path
+    destination: Path
+
+
 def process_item(item: Item, job: Job) -> ItemResult:
     """One item from bytes to a released file or a quarantine record; never raises."""
+    return process_items([item], job)[0]
+
+
+def process_items(items: list[Item], job: Job) -> list[ItemResult]:
+    """A batch of items, in order; never raises.
+
+    Each item is cleaned and verified into a temp file; then one durability
+    flush covers the batch (``dicom.make_durable``) and only then do the checked
+    files get their final names. A crash at any point leaves temp files, never
+    a partial file under a final name.
+    """
+    outcomes = [_guarded(lambda item=item: _process(item, job), item.source) for item in items]
+    checked = [o for o in outcomes if isinstance(o, _Checked)]
     try:
-        result = _process(item, job)
+        _release_all(checked, job)
+    finally:
+        for entry in checked:
+            with contextlib.suppress(OSError):
+                entry.temp.unlink()
+    results = [o.result if isinstance(o, _Checked) else o for o in outcomes]
+    for result in results:
+        if result.status in (Status.FAILED, Status.QUARANTINED):
+            _write_quarantine_record(result, job)
+    return results
+
+
+def _guarded(step: Callable[[], ItemResult | _Checked], source: str) -> ItemResult | _Checked:
+    """Exceptions become a FAILED result for this item only (STYLE.md section 5)."""
+    try:
+        return step()
     except MedanonError as exc:
-        result = ItemResult(source=item.source, status=Status.FAILED, reasons=[exc.message if not exc.where
-                                                                             else f"{exc.where}: {exc.message}"])
+        return _failed(source, exc.message if not exc.where else f"{exc.where}: {exc.message}")
     except Exception as exc:  # an engine bug must not stop the batch or leak a file
-        result = ItemResult(source=item.source, status=Status.FAILED,
-                            reasons=[f"internal error: {_first_line(exc)}"])
-    if result.status in (Status.FAILED, Status.QUARANTINED):
-        _write_quarantine_record(result, job)
-    return result
+        return _failed(source, f"internal error: {_first_line(exc)}")
 
 
-def _process(item: Item, job: Job) -> ItemResult:
+def _failed(source: str, reason: str) -> ItemResult:
+    return ItemResult(source=source, status=Status.FAILED, reasons=[reason])
+
+
+def _release_all(checked: list[_Checked], job: Job) -> None:
+    try:
+        dicom.make_durable([entry.temp for entry in checked])
+    except OSError as exc:
+        for entry in checked:
+            _fail_in_place(entry.result, f"output could not be flushed to disk: {_first_line(exc)}")
+        return
+    for entry in checked:
+        try:
+            _release(entry.temp, entry.destination)
+            entry.result.output = str(entry.destination.relative_to(job.out_dir))
+        except MedanonError as exc:
+            _fail_in_place(entry.result, exc.message)
+        except OSError as exc:
+            _fail_in_place(entry.result, f"output could not be released: {_first_line(exc)}")
+
+
+def _fail_in_place(result: ItemResult, reason: str) -> None:
+    result.status = Status.FAILED
+    result.reasons.append(reason)
+
+
+def _process(item: Item, job: Job) -> ItemResult | _Checked:
     if item.error:
-        return ItemResult(source=item.source, status=Status.FAILED, reasons=[item.error])
+        return _failed(item.source, item.error)
     try:
         data = item.read_bytes()
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        return ItemResult(source=item.source, status=Status.FAILED, reasons=[f"cannot read: {_first_line(exc)}"])
+        return _failed(item.source, f"cannot read: {_first_line(exc)}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return _process_bytes(item, data, job)
 
 
-def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult:
+def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult | _Checked:
     ds = dicom.read(data, item.source)
     result = ItemResult(source=item.source, status=Status.RELEASED,
                         modality=str(ds.get("Modality", "") or "") or None,
@@ -95,9 +155,11 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult:
         return result
     if not ds.get("SOPClassUID") or not ds.get("SOPInstanceUID"):
         raise InputError("no SOP Class UID or SOP Instance UID: not a storable DICOM instance")
+    # The engine first: it reads only what it changes, so kept elements stay raw bytes for the writer;
+    # collecting decodes every value (it never changes one).
+    cleaned = dicom.deidentify(ds, job.policy, job.keys)
     identifiers = verify.collect_identifiers(ds)
     risks = dicom.pixel_risks(ds)
-    cleaned = dicom.deidentify(ds, job.policy, job.keys)
     result.actions = cleaned.actions
     result.review = cleaned.review
     if not risks and job.screen_pixels:
@@ -107,21 +169,20 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult:
         result.reasons.extend(risks)
         return result
     destination = job.out_dir / _output_name(cleaned.dataset)
-    temp = dicom.write_temp(cleaned.dataset, destination.parent)
+    temp = dicom.write_temp(cleaned.dataset, destination.parent, durable=False)
     try:
         findings = verify.scan_file(temp, identifiers, retained_categories(job.policy))
-        result.findings = findings
-        blocking = [f for f in findings if f.blocks_release]
-        if blocking:
-            result.status = Status.QUARANTINED
-            result.reasons.extend(sorted({f"verification: {f.check} ({f.message})" for f in blocking}))
-            return result
-        _release(temp, destination)
-        result.output = str(destination.relative_to(job.out_dir))
+    except BaseException:
+        temp.unlink()
+        raise
+    result.findings = findings
+    blocking = [f for f in findings if f.blocks_release]
+    if blocking:
+        temp.unlink()
+        result.status = Status.QUARANTINED
+        result.reasons.extend(sorted({f"verification: {f.check} ({f.message})" for f in blocking}))
         return result
-    finally:
-        if temp.exists():
-            temp.unlink()
+    return _Checked(result, temp, destination)
 
 
 def _screen_reasons(ds: Dataset) -> list[str]:
@@ -186,36 +247,42 @@ def _init_worker() -> None:
 
 
 def run_items(items: Iterable[Item], job: Job, workers: int = 1,
-              on_result: Callable[[ItemResult], None] | None = None) -> list[ItemResult]:
-    """Process items in order of completion, with at most ``2 * workers`` in flight (flat memory)."""
+              on_result: Callable[[ItemResult], None] | None = None, batch_size: int = 8) -> list[ItemResult]:
+    """Process items in batches of ``batch_size``, at most ``2 * workers`` batches in flight (flat memory)."""
     results: list[ItemResult] = []
-    for result in _iter_results(items, job, workers):
+    for result in _iter_results(items, job, workers, batch_size):
         results.append(result)
         if on_result is not None:
             on_result(result)
     return results
 
 
-def _iter_results(items: Iterable[Item], job: Job, workers: int) -> Iterator[ItemResult]:
+def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _iter_results(items: Iterable[Item], job: Job, workers: int, batch_size: int) -> Iterator[ItemResult]:
     if workers <= 1:
         _init_worker()
-        for item in items:
-            yield process_item(item, job)
+        for batch in _batches(items, batch_size):
+            yield from process_items(batch, job)
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
-        pending: dict[Future[ItemResult], Item] = {}
-        for item in items:
-            pending[pool.submit(process_item, item, job)] = item
-            if len(pending) >= 4 * workers:
+        pending: dict[Future[list[ItemResult]], list[Item]] = {}
+        for batch in _batches(items, batch_size):
+            pending[pool.submit(process_items, batch, job)] = batch
+            if len(pending) >= 2 * workers:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield _result_of(future, pending.pop(future))
+                    yield from _results_of(future, pending.pop(future))
         for future in list(pending):
-            yield _result_of(future, pending.pop(future))
+            yield from _results_of(future, pending.pop(future))
 
 
-def _result_of(future: Future[ItemResult], item: Item) -> ItemResult:
+def _results_of(future: Future[list[ItemResult]], batch: list[Item]) -> list[ItemResult]:
     try:
         return future.result()
-    except Exception as exc:  # a worker died (e.g. out of memory): the item fails, the batch goes on
-        return ItemResult(source=item.source, status=Status.FAILED, reasons=[f"worker failed: {_first_line(exc)}"])
+    except Exception as exc:  # a worker died (e.g. out of memory): its items fail, the batch goes on
+        return [_failed(item.source, f"worker failed: {_first_line(exc)}") for item in batch]
