@@ -42,7 +42,7 @@ def encode_file(ds: Dataset) -> bytes:
     """PS3.10 bytes of ``ds`` (preamble, file meta, dataset) in its file meta's transfer syntax."""
     meta = getattr(ds, "file_meta", None)
     syntax = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
-    if syntax and syntax not in NOT_FAST and all(k in meta for k in REQUIRED_META):
+    if meta is not None and syntax and syntax not in NOT_FAST and all(k in meta for k in REQUIRED_META):
         try:
             return _fast_file(ds, implicit=syntax == str(ImplicitVRLittleEndian))
         except _Unusual:

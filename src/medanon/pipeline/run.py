@@ -9,6 +9,7 @@ independent residual scan has passed it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import itertools
 import json
@@ -80,7 +81,7 @@ def process_items(items: list[Item], job: Job) -> list[ItemResult]:
     files get their final names. A crash at any point leaves temp files, never
     a partial file under a final name.
     """
-    outcomes = [_guarded(lambda item=item: _process(item, job), item.source) for item in items]
+    outcomes = [_guarded(functools.partial(_process, item, job), item.source) for item in items]
     checked = [o for o in outcomes if isinstance(o, _Checked)]
     try:
         _release_all(checked, job)
