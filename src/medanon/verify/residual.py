@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pydicom
@@ -25,7 +25,8 @@ from pydicom.dataset import Dataset
 from medanon.core.enum import Severity
 from medanon.core.results import Finding
 from medanon.verify._matcher import Hit, Matcher
-from medanon.verify._walk import walk_texts
+from medanon.verify._plain import read_plain
+from medanon.verify._walk import TextVisit, walk_texts
 from medanon.verify.model import Identifiers
 
 RESIDUAL = "residual-identifier"
@@ -71,6 +72,17 @@ def scan_file(
     except OSError as exc:
         return [_unreadable("file", exc)]
     findings = [_residual(f"bytes@{hit.offset}", hit) for hit in matcher.search_file(data)]
+    plain = read_plain(data)
+    if plain is not None:
+        findings += _text_findings(plain.texts, matcher)
+        return findings + _structural(plain.top.get(0x00020003), plain.top.get(0x00080018),
+                                      plain.top.get(0x00120062))
+    return findings + _pydicom_findings(data, matcher)
+
+
+def _pydicom_findings(data: bytes, matcher: Matcher) -> list[Finding]:
+    """The decoded and structural looks through pydicom, for files the plain reader steps aside from."""
+    findings: list[Finding] = []
     try:
         # the bytes already read, not the path again: both looks see the same file
         ds = pydicom.dcmread(io.BytesIO(data))
@@ -82,16 +94,21 @@ def scan_file(
 
 
 def _decoded_findings(ds: Dataset, matcher: Matcher) -> list[Finding]:
+    visits = (visit for part in (getattr(ds, "file_meta", None), ds) if part is not None
+              for visit in walk_texts(part))
+    return _text_findings(visits, matcher)
+
+
+def _text_findings(visits: Iterable[TextVisit], matcher: Matcher) -> list[Finding]:
     findings: list[Finding] = []
     ascii_values = _AsciiValues()
-    for part in (getattr(ds, "file_meta", None), ds):
-        for visit in walk_texts(part) if part is not None else ():
-            if visit.error is not None:
-                findings.append(_unreadable(visit.path, visit.error))
-            elif isinstance(visit.value, bytes):
-                ascii_values.add(visit.path, visit.value)
-            elif visit.value:
-                findings += (_residual(visit.path, hit) for hit in matcher.search_text(visit.value))
+    for visit in visits:
+        if visit.error is not None:
+            findings.append(_unreadable(visit.path, visit.error))
+        elif isinstance(visit.value, bytes):
+            ascii_values.add(visit.path, visit.value)
+        elif visit.value:
+            findings += (_residual(visit.path, hit) for hit in matcher.search_text(visit.value))
     findings += (_residual(path, hit) for path, hit in ascii_values.search(matcher))
     return findings
 
@@ -123,13 +140,17 @@ class _AsciiValues:
 
 def structural_findings(ds: Dataset) -> list[Finding]:
     """The file meta names the right instance, and the file says its identity was removed."""
-    findings: list[Finding] = []
     meta = getattr(ds, "file_meta", None)
     meta_uid = meta.get("MediaStorageSOPInstanceUID") if meta is not None else None
-    if not meta_uid or meta_uid != ds.get("SOPInstanceUID"):
+    return _structural(meta_uid, ds.get("SOPInstanceUID"), ds.get("PatientIdentityRemoved"))
+
+
+def _structural(meta_uid: object, sop_uid: object, identity_removed: object) -> list[Finding]:
+    findings: list[Finding] = []
+    if not meta_uid or str(meta_uid) != str(sop_uid or ""):
         message = "MediaStorageSOPInstanceUID is missing or differs from SOPInstanceUID"
         findings.append(Finding(Severity.ERROR, META_CONSISTENT, "(0002,0003)", message))
-    if ds.get("PatientIdentityRemoved") != "YES":
+    if identity_removed != "YES":
         message = "PatientIdentityRemoved is not YES"
         findings.append(Finding(Severity.ERROR, IDENTITY_REMOVED, "(0012,0062)", message))
     return findings
