@@ -103,3 +103,22 @@ def test_steps_aside_for_damaged_files(damage):
     data = _file_bytes(make_ct())
     damaged = {"truncated": data[:-3], "trailing": data + b"\x01\x02", "no-preamble": data[132:]}[damage]
     assert read_plain(damaged) is None
+
+
+def test_collecting_from_raw_bytes_finds_what_collecting_from_converted_values_finds():
+    """Plain ASCII values are read without pydicom's conversion; the identifiers must be the same."""
+    compared = 0
+    for path in all_package_files():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                raw = pydicom.dcmread(path)
+                converted = pydicom.dcmread(path)
+                for _ in converted.iterall():
+                    pass
+                expected = collect_identifiers(converted)
+            except Exception:
+                continue
+            assert collect_identifiers(raw) == expected, path.name
+        compared += 1
+    assert compared >= 200

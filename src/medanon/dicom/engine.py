@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.dataelem import DataElement, RawDataElement
@@ -33,9 +34,11 @@ from medanon.dicom import _ps315
 from medanon.dicom.risk import review_notes
 from medanon.dicom.table import COLLAPSE, ResolvedTable, resolve, safe_private
 from medanon.dicom.values import DUMMY_BY_VR, round_age, shift_date, shift_datetime
-from medanon.text import clean_descriptor, forbidden_tokens
+from medanon.text import ForbiddenTokens, clean_descriptor, forbidden_tokens
 
 TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "UT", "UC"})
+# VRs whose values are ASCII by definition (PS3.5 6.2): their raw bytes are their values.
+ASCII_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI"})
 BINARY_VRS = frozenset({"OB", "OW", "OD", "OF", "OL", "OV", "UN"})
 # Attributes medanon writes itself after cleaning (PS3.15 E.1, "headers made truthful").
 WRITTEN_BY_MEDANON = frozenset({0x00120062, 0x00120063, 0x00120064, 0x00280303})
@@ -79,7 +82,7 @@ class _Context:
     table: ResolvedTable
     shift_days: int
     patient_key: str
-    forbidden: object  # medanon.text.ForbiddenTokens, prepared once per dataset
+    forbidden: ForbiddenTokens  # prepared once per dataset
     actions: list[Action]
 
     def record(self, path: str, code: str, reason: str) -> None:
@@ -105,7 +108,7 @@ def deidentify(ds: Dataset, policy: Policy, keys: KeyRing) -> Deidentified:
         table=resolve(policy),
         shift_days=keys.date_shift_days(patient_key),
         patient_key=patient_key,
-        forbidden=forbidden_tokens(list(_forbidden_values(ds))),
+        forbidden=_forbidden_tokens_of(ds),
         actions=[],
     )
     new = _clean_dataset(ds, context, "")
@@ -125,6 +128,43 @@ def _patient_key(ds: Dataset) -> str:
     if name or birth:
         return "name\x00" + name + "\x00" + birth
     return "study\x00" + str(ds.get("StudyInstanceUID", "") or "")
+
+
+_FORBIDDEN_BY_SOURCE: dict[tuple, ForbiddenTokens] = {}
+
+
+def _forbidden_tokens_of(ds: Dataset) -> ForbiddenTokens:
+    """Tokens descriptors must not repeat, remembered by the stored values they come from.
+
+    Every file of a series carries the same names and IDs, so the key is their
+    stored form (raw bytes, with the character set) and decoding happens only
+    for a patient not met before in this worker.
+    """
+    key = tuple(_forbidden_sources(ds))
+    tokens = _FORBIDDEN_BY_SOURCE.get(key)
+    if tokens is None:
+        if len(_FORBIDDEN_BY_SOURCE) >= 256:
+            _FORBIDDEN_BY_SOURCE.clear()
+        tokens = _FORBIDDEN_BY_SOURCE[key] = forbidden_tokens(list(_forbidden_values(ds)))
+    return tokens
+
+
+def _forbidden_sources(ds: Dataset) -> Iterable[tuple[int, object]]:
+    """The stored values ``_forbidden_values`` decodes, without decoding them (plus the character set)."""
+    for tag in list(ds.keys()):
+        stored = ds.get_item(tag)
+        vr = _vr_of(stored, tag)
+        if vr == "SQ":
+            for item in ds[tag].value or []:
+                yield tag, "item"
+                yield from _forbidden_sources(item)
+        elif vr == "PN" or tag in FORBIDDEN_SOURCES or tag == 0x00080005:
+            yield tag, stored.value if isinstance(stored, RawDataElement) else str(stored.value)
+
+
+@lru_cache(maxsize=4096)
+def _cleaned_descriptor(value: str, forbidden: ForbiddenTokens) -> str:
+    return clean_descriptor(value, forbidden)
 
 
 def _forbidden_values(ds: Dataset) -> Iterable[str]:
@@ -177,9 +217,16 @@ def _removed_overlay_groups(source: Dataset, context: _Context) -> set[int]:
 
 
 def _vr_of(raw: DataElement | RawDataElement, tag: int) -> str:
+    """The VR the element's value means: a public attribute stored as UN is read with its dictionary VR,
+    as pydicom converts it, so that it meets the same rule (and the same technical allow list) either way."""
     vr = raw.VR
-    if vr and len(vr) == 2:
+    if vr and len(vr) == 2 and vr != "UN":
         return str(vr)
+    return _dictionary_vr(tag)
+
+
+@lru_cache(maxsize=4096)
+def _dictionary_vr(tag: int) -> str:
     try:
         return str(dictionary_VR(tag)).split(" ")[0]
     except KeyError:
@@ -223,7 +270,7 @@ def _clean_unlisted(source: Dataset, tag: int, vr: str, new: Dataset, context: _
         new[tag] = source.get_item(tag)
         return
     if vr == "UI":
-        values = _as_list(source[tag].value)
+        values = _source_values(source, tag, vr)
         if all(_registered_uid(v) for v in values if v):
             new[tag] = source.get_item(tag)
             return
@@ -268,14 +315,14 @@ def _replace(
             _recurse(source, tag, new, context, path)
         return
     if code is ActionCode.UID or (vr == "UI" and code in (ActionCode.DUMMY, ActionCode.CLEAN)):
-        values = [context.keys.uid(str(v)) for v in _as_list(source[tag].value) if v]
+        values = [context.keys.uid(str(v)) for v in _source_values(source, tag, vr) if v]
         _put(new, tag, vr, values or None)
         context.record(path, "U", reason + (" (UID replaced as its dummy)" if code is ActionCode.DUMMY else ""))
         return
     if code in (ActionCode.ZERO, ActionCode.DUMMY):
         _blank(tag, vr, code, new, context, path, reason)
         return
-    replacement = _transform(source[tag].value, tag, vr, code, context)
+    replacement = _transform(_source_values(source, tag, vr), tag, vr, code, context)
     if replacement is None:
         # what cleaning could not keep gets the Basic Profile's own action
         _blank(tag, vr, basic, new, context, path, reason + "; nothing safe remained")
@@ -306,7 +353,7 @@ def _transform(value: object, tag: int, vr: str, code: ActionCode, context: _Con
         if vr == "TM":
             return [str(v) for v in values] if context.policy.shifts_dates else None
     if code is ActionCode.CLEAN and vr in TEXT_VRS:
-        cleaned = [clean_descriptor(str(v), context.forbidden) for v in values]
+        cleaned = [_cleaned_descriptor(str(v), context.forbidden) for v in values]
         cleaned = [c for c in cleaned if c]
         return cleaned or None
     if code is ActionCode.CLEAN and vr == "PN":
@@ -355,26 +402,31 @@ def _clean_private(source: Dataset, tag: int, new: Dataset, context: _Context, p
 def _mark_deidentified(new: Dataset, context: _Context) -> None:
     """PatientIdentityRemoved, DeidentificationMethod(+Code Sequence), temporal flag (PS3.15 E.1.1)."""
     policy = context.policy
-    new[0x00120062] = DataElement(0x00120062, "CS", "YES")
-    method = [f"medanon {medanon.__version__}", f"profile {policy.name}"[:64],
+    for element in _deidentification_marks(policy.name, policy.options, policy.shifts_dates):
+        new[element.tag] = element
+
+
+@lru_cache(maxsize=64)
+def _deidentification_marks(name: str, options: frozenset[Option], shifts_dates: bool) -> tuple[DataElement, ...]:
+    """The four marks, built once per policy and shared by every output (never modified after this)."""
+    method = [f"medanon {medanon.__version__}", f"profile {name}"[:64],
               f"PS3.15 {_ps315.STANDARD_VERSION} Basic Profile"]
-    new[0x00120063] = DataElement(0x00120063, "LO", method)
     items = Sequence()
-    for name in ["BasicApplicationConfidentialityProfile"] + [
-        OPTION_CODES[o] for o in sorted(policy.options, key=lambda o: o.value) if o in OPTION_CODES
+    for concept in ["BasicApplicationConfidentialityProfile"] + [
+        OPTION_CODES[o] for o in sorted(options, key=lambda o: o.value) if o in OPTION_CODES
     ]:
-        value, scheme, meaning = _ps315.CID_7050[name]
+        value, scheme, meaning = _ps315.CID_7050[concept]
         item = Dataset()
         item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
         items.append(item)
-    new[0x00120064] = DataElement(0x00120064, "SQ", items)
-    if Option.RETAIN_LONGITUDINAL_FULL_DATES in policy.options:
+    if Option.RETAIN_LONGITUDINAL_FULL_DATES in options:
         flag = "UNMODIFIED"
-    elif policy.shifts_dates:
+    elif shifts_dates:
         flag = "MODIFIED"
     else:
         flag = "REMOVED"
-    new[0x00280303] = DataElement(0x00280303, "CS", flag)
+    return (DataElement(0x00120062, "CS", "YES"), DataElement(0x00120063, "LO", method),
+            DataElement(0x00120064, "SQ", items), DataElement(0x00280303, "CS", flag))
 
 
 def _clean_meta(source: Dataset, new: Dataset) -> FileMetaDataset:
@@ -403,6 +455,21 @@ def _syntax_read(source: Dataset) -> UID:
     if implicit:
         return ImplicitVRLittleEndian
     return ExplicitVRLittleEndian if little in (True, None) else ExplicitVRBigEndian
+
+
+def _source_values(source: Dataset, tag: int, vr: str) -> list:
+    """The element's values, read from its raw bytes where that is what pydicom would give.
+
+    Converting an element costs pydicom ~15 us; the values the engine changes
+    are mostly UIDs, dates, times and codes whose bytes are plain ASCII, read
+    here as pydicom reads them (split on backslashes, padding stripped). Text
+    that may carry another character set, and everything else, is converted.
+    """
+    stored = source.get_item(tag)
+    if isinstance(stored, RawDataElement) and vr in ASCII_VRS and stored.value is not None \
+            and stored.value.isascii() and b"\x1b" not in stored.value:
+        return [piece.strip(" \0") for piece in stored.value.decode("ascii").split("\\")]
+    return _as_list(source[tag].value)
 
 
 def _as_list(value: object) -> list:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import AnyStr
 
-from pydicom.datadict import dictionary_VR
+from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
@@ -34,12 +34,39 @@ _DT_DATE_BYTES = re.compile(_DT_DATE_TEXT.pattern.encode("ascii"))
 
 @dataclass(frozen=True)
 class Visit:
-    """One element met on the walk; ``error`` is set instead when pydicom could not convert it."""
+    """One element met on the walk; ``error`` is set instead when pydicom could not convert it.
+
+    A text element whose raw bytes are plain ASCII is not converted (pydicom
+    needs ~15 us for that): ``element`` is ``None`` and ``plain`` holds its VR
+    and values, decoded the way pydicom would (split on backslashes where the
+    VR is multi-valued, padding stripped).
+    """
 
     path: str
     element: DataElement | None
-    sequence: str  # keyword of the innermost enclosing sequence, "" at the top level
+    sequence: str
     error: Exception | None = None
+    tag: int = 0
+    plain: tuple[str, tuple[str, ...]] | None = None
+
+    @property
+    def vr(self) -> str:
+        return self.plain[0] if self.plain is not None else (self.element.VR if self.element else "")
+
+    @property
+    def keyword(self) -> str:
+        return self.element.keyword if self.element is not None else keyword_of(self.tag)
+
+    @property
+    def values(self) -> list[str]:
+        if self.plain is not None:
+            return list(self.plain[1])
+        return text_values(self.element) if self.element is not None else []
+
+
+@functools.lru_cache(maxsize=8192)
+def keyword_of(tag: int) -> str:
+    return keyword_for_tag(tag) if not (tag >> 16) & 1 else ""
 
 
 @functools.lru_cache(maxsize=8192)
@@ -69,16 +96,32 @@ def walk(ds: Dataset, prefix: str = "", sequence: str = "",
             vr = _raw_vr(raw)
             if vr in _NO_TEXT_VRS or (skip is not None and skip(int(tag), vr)):
                 continue
+            if vr in TEXT_VRS and raw.value is not None and _plain_ascii(raw.value):
+                yield Visit(prefix + tag_text(int(tag)), None, sequence, tag=int(tag),
+                            plain=(vr, _plain_values(raw.value, vr)))
+                continue
         path = prefix + tag_text(int(tag))
         try:
             element = ds[tag]
         except Exception as exc:  # pydicom raises many kinds on a corrupt value
-            yield Visit(path, None, sequence, exc)
+            yield Visit(path, None, sequence, exc, tag=int(tag))
             continue
-        yield Visit(path, element, sequence)
+        yield Visit(path, element, sequence, tag=int(tag))
         if element.VR == "SQ" and element.value is not None:
             for index, item in enumerate(element.value):
                 yield from walk(item, f"{path}[{index}]>", element.keyword, skip)
+
+
+# Single-valued text VRs: a backslash there is part of the text (PS3.5 6.2).
+_SINGLE_VALUED = frozenset({"LT", "ST", "UT", "UR"})
+
+
+def _plain_values(value: bytes, vr: str) -> tuple[str, ...]:
+    """Values of plain ASCII bytes as pydicom reports them: split where multi-valued, padding gone, no empties."""
+    text = value.decode("ascii")
+    pieces = [text] if vr in _SINGLE_VALUED else text.split("\\")
+    stripped = (piece.strip(" \0") for piece in pieces)
+    return tuple(piece for piece in stripped if piece)
 
 
 def text_values(element: DataElement) -> list[str]:

@@ -28,7 +28,7 @@ from medanon.verify._keywords import (
     NON_IDENTIFYING_UID_KEYWORDS,
     TEXT_VRS,
 )
-from medanon.verify._walk import Visit, text_values, walk_file
+from medanon.verify._walk import Visit, walk_file
 from medanon.verify.model import Identifier, Identifiers
 
 FormMaker = Callable[[str], tuple[str, ...]]
@@ -51,8 +51,8 @@ def collect_identifiers(ds: Dataset) -> Identifiers:
     found: dict[tuple[str, tuple[str, ...]], Identifier] = {}
     vendor_words: set[str] = set()
     for visit in walk_file(ds, skip=_not_identifying):
-        if visit.element is not None and visit.element.keyword in VENDOR_KEYWORDS:
-            vendor_words.update(_words(" ".join(text_values(visit.element))))
+        if visit.keyword in VENDOR_KEYWORDS:
+            vendor_words.update(_words(" ".join(visit.values)))
         for identifier in _identifiers(visit):
             found.setdefault((identifier.category, identifier.forms), identifier)
     return Identifiers(tuple(i for i in found.values() if not _is_vendor_name(i, vendor_words)))
@@ -87,24 +87,28 @@ def _identifiers(visit: Visit) -> Iterator[Identifier]:
     if visit.error is not None:
         kind = type(visit.error).__name__
         raise InputError(f"cannot decode element ({kind})", where=visit.path) from visit.error
-    element = visit.element
-    if element is None or element.VR not in TEXT_VRS:
+    vr = visit.vr
+    if vr not in TEXT_VRS:
         return
-    classified = classify(element, visit.sequence)
+    classified = _classify(visit.keyword, vr, visit.sequence)
     if classified is None:
         return
     category, make_forms = classified
-    for value in text_values(element):
-        if element.VR == "UI" and not _is_instance_uid(value):
+    for value in visit.values:
+        if vr == "UI" and not _is_instance_uid(value):
             continue
-        forms = _forms_of(value, element.VR, make_forms)
+        forms = _forms_of(value, vr, make_forms)
         if forms:
             yield Identifier(category, visit.path, forms)
 
 
 def classify(element: DataElement, sequence: str) -> tuple[str, FormMaker] | None:
     """Category and form maker of an element: by keyword, then enclosing code sequence, then VR."""
-    keyword, vr = element.keyword, element.VR
+    return _classify(element.keyword, element.VR, sequence)
+
+
+@functools.lru_cache(maxsize=4096)
+def _classify(keyword: str, vr: str, sequence: str) -> tuple[str, FormMaker] | None:
     category = KEYWORD_CATEGORY.get(keyword)
     if category is None and keyword in CODE_VALUE_KEYWORDS:
         category = CODE_SEQUENCES.get(sequence)
@@ -134,12 +138,15 @@ def _form_maker(category: str, vr: str, keyword: str) -> FormMaker:
     return makers.get(category, f.plain_forms)
 
 
+@functools.lru_cache(maxsize=8192)
 def _forms_of(value: str, vr: str, make_forms: FormMaker) -> tuple[str, ...]:
+    """Forms of one value (remembered: a series repeats its patient's values in every file)."""
     if vr in ("DA", "DT"):  # dates get date forms whatever their category
         return f.finish(form for date in f.dates_in(value, vr) for form in f.date_forms(date))
     return make_forms(value)
 
 
+@functools.lru_cache(maxsize=8192)
 def _is_instance_uid(value: str) -> bool:
     """False for registered UIDs (SOP classes, transfer syntaxes, ...): they identify no-one."""
     uid = UID(value.strip())
