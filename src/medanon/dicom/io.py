@@ -23,7 +23,7 @@ from pydicom.uid import UID
 from pydicom.valuerep import VR
 
 from medanon.core.errors import InputError, safe_message
-from medanon.dicom.writer import encode_file
+from medanon.dicom.writer import encode_parts
 
 UNDEFINED_LENGTH = 0xFFFFFFFF
 KNOWN_VRS = frozenset(vr.value for vr in VR)
@@ -154,7 +154,7 @@ def write_temp(ds: Dataset, folder: Path, *, durable: bool = True) -> Path:
     handle, temp_name = tempfile.mkstemp(prefix=".medanon-", suffix=".part", dir=folder)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(encode_file(ds))
+            stream.writelines(encode_parts(ds))
             if durable:
                 stream.flush()
                 os.fsync(stream.fileno())

@@ -50,7 +50,7 @@ class ResolvedTable:
     private: Rule
 
     def rule_for(self, tag: int) -> Rule | None:
-        rule = self.exact.get(tag)
+        rule = self.exact.get(int(tag))  # int(): pydicom's BaseTag compares equal in Python, slowly
         if rule is not None:
             return rule
         group = tag >> 16

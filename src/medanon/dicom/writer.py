@@ -40,14 +40,19 @@ class _Unusual(Exception):
 
 def encode_file(ds: Dataset) -> bytes:
     """PS3.10 bytes of ``ds`` (preamble, file meta, dataset) in its file meta's transfer syntax."""
+    return b"".join(encode_parts(ds))
+
+
+def encode_parts(ds: Dataset) -> list[bytes]:
+    """:func:`encode_file` as consecutive pieces, so a writer need not copy Pixel Data into one buffer."""
     meta = getattr(ds, "file_meta", None)
     syntax = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
     if meta is not None and syntax and syntax not in NOT_FAST and all(k in meta for k in REQUIRED_META):
         try:
-            return _fast_file(ds, implicit=syntax == str(ImplicitVRLittleEndian))
+            return _fast_parts(ds, implicit=syntax == str(ImplicitVRLittleEndian))
         except _Unusual:
             pass
-    return _reference_file(ds)
+    return [_reference_file(ds)]
 
 
 def _reference_file(ds: Dataset) -> bytes:
@@ -56,13 +61,13 @@ def _reference_file(ds: Dataset) -> bytes:
     return buffer.getvalue()
 
 
-def _fast_file(ds: Dataset, implicit: bool) -> bytes:
+def _fast_parts(ds: Dataset, implicit: bool) -> list[bytes]:
     meta = DicomBytesIO()
     meta.is_little_endian, meta.is_implicit_VR = True, False
     write_file_meta_info(meta, ds.file_meta, enforce_standard=True)
     parts = [getattr(ds, "preamble", None) or b"\x00" * 128, b"DICM", meta.getvalue()]
     _encode_dataset(ds, parts, implicit, "iso8859")
-    return b"".join(parts)
+    return parts
 
 
 def _encode_dataset(ds: Dataset, parts: list[bytes], implicit: bool, parent_encoding: str | list[str]) -> None:

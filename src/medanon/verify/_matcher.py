@@ -152,6 +152,9 @@ class _Prefilter:
             allowed.update(form)
             allowed.update(form.upper())
         self.table = bytes(1 if byte in allowed else 0 for byte in range(256))
+        # Runs of >= window flagged bytes contain a whole aligned word of this many bytes (window >= 2 * word - 1).
+        self.word = 4 if self.window >= 7 else 2
+        self.printable_only = all(0x20 <= byte <= 0x7E for byte in allowed)
 
     def spans(self, data: bytes) -> list[tuple[int, int]]:
         """Start and end offsets of the stretches of *data* worth searching."""
@@ -160,6 +163,39 @@ class _Prefilter:
             return []
         if len(data) <= self._SMALL:
             return [(0, len(data))]
+        if self.printable_only:
+            return self._spans_in_printable_words(data)
+        return self._exact_spans(data)
+
+    def _spans_in_printable_words(self, data: bytes) -> list[tuple[int, int]]:
+        """A cheap first cut for large data: only aligned words of printable ASCII can be inside a run.
+
+        Every flagged byte is printable here, and a run of ``window`` flagged bytes
+        holds a whole aligned ``word``; the runs are therefore inside the windows
+        around clusters of all-printable words (a word's width of slack on each
+        side catches a run's ragged ends), and the exact cut is made there only.
+        In 16-bit pixel data there are usually no such words at all.
+        """
+        size = self.word
+        words = np.frombuffer(data, dtype=f"<u{size}", count=len(data) // size)
+        candidates = np.flatnonzero(_printable_words(words, size))
+        if not candidates.size:
+            return []
+        cuts = np.flatnonzero(np.diff(candidates) > self._GAP)
+        firsts = np.concatenate((candidates[:1], candidates[cuts + 1]))
+        lasts = np.concatenate((candidates[cuts], candidates[-1:]))
+        found: list[tuple[int, int]] = []
+        for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
+            start, end = max(0, (first - 1) * size), min(len(data), (last + 2) * size)
+            piece = data[start:end]
+            spans = [(0, len(piece))] if len(piece) <= self._SMALL else self._exact_spans(piece)
+            found += [(start + a, start + b) for a, b in spans]
+        return found
+
+    def _exact_spans(self, data: bytes) -> list[tuple[int, int]]:
+        k = self.window
+        if len(data) < k:
+            return []
         flags = np.frombuffer(data.translate(self.table), dtype=np.bool_)
         runs = flags[: len(flags) - k + 1].copy()  # runs[i]: flags[i : i + k] all set
         for shift in range(1, k):
@@ -171,6 +207,22 @@ class _Prefilter:
         firsts = np.concatenate((starts[:1], starts[cuts + 1]))
         lasts = np.concatenate((starts[cuts], starts[-1:])) + k
         return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
+
+
+_HIGH_BITS = {2: 0x8080, 4: 0x80808080}
+_LOW_SEVEN = {2: 0x7F7F, 4: 0x7F7F7F7F}
+_PLUS_60 = {2: 0x6060, 4: 0x60606060}
+_PLUS_01 = {2: 0x0101, 4: 0x01010101}
+
+
+def _printable_words(words: np.ndarray, size: int) -> np.ndarray:
+    """True where every byte of the word is in 0x20..0x7E (SWAR: per-byte sums cannot carry over)."""
+    high = words.dtype.type(_HIGH_BITS[size])
+    low = words & words.dtype.type(_LOW_SEVEN[size])
+    ascii_bytes = ~words & high  # bit 7 clear
+    at_least_space = (low + words.dtype.type(_PLUS_60[size])) & high  # low >= 0x20
+    not_delete = ~(low + words.dtype.type(_PLUS_01[size])) & high  # low != 0x7F
+    return (ascii_bytes & at_least_space & not_delete) == high
 
 
 def byte_forms(form: str) -> list[bytes]:
