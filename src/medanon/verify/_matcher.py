@@ -215,14 +215,27 @@ _PLUS_60 = {2: 0x6060, 4: 0x60606060}
 _PLUS_01 = {2: 0x0101, 4: 0x01010101}
 
 
+_CHUNK_WORDS = 16384  # 64 kB of words at a time: temporaries stay in cache and never page-fault
+
+
 def _printable_words(words: np.ndarray, size: int) -> np.ndarray:
     """True where every byte of the word is in 0x20..0x7E (SWAR: per-byte sums cannot carry over)."""
-    high = words.dtype.type(_HIGH_BITS[size])
-    low = words & words.dtype.type(_LOW_SEVEN[size])
-    ascii_bytes = ~words & high  # bit 7 clear
-    at_least_space = (low + words.dtype.type(_PLUS_60[size])) & high  # low >= 0x20
-    not_delete = ~(low + words.dtype.type(_PLUS_01[size])) & high  # low != 0x7F
-    return (ascii_bytes & at_least_space & not_delete) == high
+    kind = words.dtype.type
+    high, low_seven = kind(_HIGH_BITS[size]), kind(_LOW_SEVEN[size])
+    plus_60, plus_01 = kind(_PLUS_60[size]), kind(_PLUS_01[size])
+    printable = np.empty(len(words), dtype=np.bool_)
+    for start in range(0, len(words), _CHUNK_WORDS):
+        chunk = words[start:start + _CHUNK_WORDS]
+        low = chunk & low_seven
+        result = low + plus_60  # bit 7 set where low >= 0x20
+        result &= high
+        ascii_bytes = np.invert(chunk)  # bit 7 set where the byte is < 0x80
+        result &= ascii_bytes
+        low += plus_01  # bit 7 set where low == 0x7F (DEL)
+        np.invert(low, out=low)
+        result &= low
+        np.equal(result, high, out=printable[start:start + _CHUNK_WORDS])
+    return printable
 
 
 def byte_forms(form: str) -> list[bytes]:
