@@ -305,3 +305,53 @@ def test_rerun_into_same_out_dir_releases_again(batch):
     again = by_source(run(batch))
     assert again[GOOD[0]].status is Status.RELEASED
     assert released_files(batch.out_dir) == before
+
+
+# --- durability: one flush per batch, before any final name ------------------------------------
+
+def test_flush_failure_releases_nothing_and_leaves_no_part_file(batch, monkeypatch):
+    flushed: list[list[Path]] = []
+
+    def failing_flush(paths):
+        flushed.append(list(paths))
+        assert all(p.is_file() and p.name.endswith(".part") for p in paths)  # verified, not yet released
+        assert list(batch.out_dir.rglob("*.dcm")) == []
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(run_module.dicom, "make_durable", failing_flush)
+    results = by_source(run(batch))
+    for name in (GOOD[0], f"sub/{GOOD[1]}"):
+        assert results[name].status is Status.FAILED and results[name].output is None
+        assert "could not be flushed" in results[name].reasons[-1]
+    assert sum(len(paths) for paths in flushed) == 2
+    assert list(batch.out_dir.rglob("*.dcm")) == []
+    assert [p for p in batch.out_dir.rglob("*") if p.name.endswith(".part")] == []
+
+
+def test_flush_happens_once_per_batch_before_release(batch, monkeypatch):
+    calls: list[int] = []
+    real = run_module.dicom.make_durable
+
+    def counting_flush(paths):
+        calls.append(len(paths))
+        assert list(batch.out_dir.rglob("*.dcm")) == []  # nothing released before the flush
+        real(paths)
+
+    monkeypatch.setattr(run_module.dicom, "make_durable", counting_flush)
+    outcome = run(batch)
+    assert calls == [2]  # the whole (small) batch: both good CTs, one flush
+    assert sum(r.status is Status.RELEASED for r in outcome.results) == 2
+
+
+def test_without_syncfs_or_sync_each_file_is_fsynced(tmp_path, monkeypatch):
+    from medanon.dicom import io as dicom_io
+
+    files = [tmp_path / f"{i}.part" for i in range(3)]
+    for path in files:
+        path.write_bytes(b"x")
+    synced: list[int] = []
+    monkeypatch.setattr(dicom_io, "_syncfs", lambda folder: False)
+    monkeypatch.delattr(dicom_io.os, "sync")
+    monkeypatch.setattr(dicom_io.os, "fsync", lambda fd: synced.append(fd))
+    dicom_io.make_durable(files)
+    assert len(synced) == 3
