@@ -570,8 +570,8 @@ def render_markdown(command: str, headline: list[dict[str, Any]], memory: list[d
          f"blocks), seed {seed}; page cache warmed before the runs."),
         ("- Each tool ran in its own process on the same files into a fresh, empty output folder. medanon: "
          "`deidentify_dicom(..., \"publication\", workers=W, screen_pixels=False)` = discover, read + strict "
-         "checks, clean, write "
-         "temp + fsync, independent residual scan of the written file, rename, report.json. dicognito: "
+         "checks, clean, write a temp file, independent residual scan of the written file, one durability "
+         "flush (syncfs) per batch of 8, then link to the final name, report.json. dicognito: "
          "`Anonymizer().anonymize(ds)` + `save_as` per file (its CLI's path, single process). dicom-anonymizer: "
          "`anonymize_dicom_file(in, out)` per file (single process). Peers do not fsync or verify."),
         ("- Peak RSS: `getrusage` in the tool's own process. workers=1: RUSAGE_SELF `ru_maxrss`. workers=W>1: "
