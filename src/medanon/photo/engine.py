@@ -92,6 +92,8 @@ def clean_photo(data: bytes, source: str = "", *, consent: str | None = None,
         screen = screen_photo_text(decode_output(encoded))
         outcome.text_regions = screen.confirmed
         outcome.review.extend(screen.notes)
+    else:
+        outcome.review.append("text in the picture not screened (turned off): a person must check for names")
     shown = preview and make_preview(photo.pixels, pixels, outcome.obscured or outcome.faces)
     return CleanedPhoto(encoded, outcome, shown or None, ".jpg" if photo.output_format == "JPEG" else ".png")
 
