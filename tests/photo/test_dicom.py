@@ -68,3 +68,11 @@ def test_consent_leaves_dicom_pixels_alone(face_dicom: pydicom.Dataset) -> None:
     result = obscure_dicom_faces(face_dicom, consent="FORM-88")
     assert result.outcome.faces and not result.outcome.obscured
     assert result.dataset.PixelData == face_dicom.PixelData
+
+
+def test_photographic_datasets_are_recognised(face_dicom: pydicom.Dataset) -> None:
+    from medanon.photo import is_photograph
+    from tests.conftest import make_ct
+
+    assert is_photograph(face_dicom)  # secondary capture, palette colour
+    assert not is_photograph(make_ct())

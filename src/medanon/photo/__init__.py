@@ -6,6 +6,7 @@ hairline to chin and ear to ear, re-checked for faces after encoding. ``detect_f
 reusable face finder; ``obscure_dicom_faces(ds)`` does the same to a DICOM photograph's pixels.
 """
 
+from medanon.photo.dicom import DicomFaces, is_photograph, obscure_dicom_faces
 from medanon.photo.engine import CleanedPhoto, clean_photo
 from medanon.photo.faces import DEFAULT_DETECTORS, FaceDetectionUnavailable, detect_faces
 from medanon.photo.model import FaceBox, PhotoOutcome
@@ -14,11 +15,14 @@ from medanon.photo.obscure import obscure_faces, whole_face
 __all__ = [
     "DEFAULT_DETECTORS",
     "CleanedPhoto",
+    "DicomFaces",
     "FaceBox",
     "FaceDetectionUnavailable",
     "PhotoOutcome",
     "clean_photo",
     "detect_faces",
+    "is_photograph",
+    "obscure_dicom_faces",
     "obscure_faces",
     "whole_face",
 ]

@@ -28,6 +28,27 @@ _PALETTE_KEYWORDS = tuple(f"{colour}PaletteColorLookupTable{part}" for colour in
     f"Segmented{colour}PaletteColorLookupTableData" for colour in ("Red", "Green", "Blue")) + (
     "PaletteColorLookupTableUID",)
 MAX_ROUNDS = 2
+#: SOP classes whose images are photographs or may be (secondary captures often are photos).
+PHOTOGRAPHIC_SOP_CLASSES = frozenset({
+    "1.2.840.10008.5.1.4.1.1.77.1.4",  # VL Photographic Image Storage
+    "1.2.840.10008.5.1.4.1.1.77.1.4.1",  # Video Photographic Image Storage
+    "1.2.840.10008.5.1.4.1.1.77.1.1",  # VL Endoscopic Image Storage (may show a face at insertion)
+    "1.2.840.10008.5.1.4.1.1.77.1.2",  # VL Microscopic Image Storage
+    "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture Image Storage
+    "1.2.840.10008.5.1.4.1.1.7.4",  # Multi-frame True Color Secondary Capture
+})
+
+
+def is_photograph(ds: Dataset) -> bool:
+    """True for datasets whose pixels may be a photograph of a person: the face step must run on them.
+
+    Photographic and secondary-capture SOP classes, and any colour image (SamplesPerPixel 3 or
+    palette colour), since a scanned or captured photo can hide under another class.
+    """
+    sop_class = str(ds.get("SOPClassUID", "") or "")
+    photometric = str(ds.get("PhotometricInterpretation", "") or "")
+    return (sop_class in PHOTOGRAPHIC_SOP_CLASSES or int(ds.get("SamplesPerPixel", 1) or 1) == 3
+            or photometric == "PALETTE COLOR")
 
 
 @dataclass
