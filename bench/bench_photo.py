@@ -106,6 +106,32 @@ def bench_metadata(folder: Path) -> dict[str, object]:
     return {"rows": rows, "leaks": dict(leaks), "carried": dict(carried)}
 
 
+def bench_small_faces() -> list[tuple[int, list[tuple[int, bool]]]]:
+    """Smallest face found by the union at several image widths: the astronaut's face pasted at known
+    widths onto a plain 4:3 canvas (no body or context to help)."""
+    try:
+        from skimage import data as skdata
+    except ImportError:
+        return []
+    from medanon.photo import detect_faces
+
+    crop = skdata.astronaut()[35:205, 155:295]
+    rows = []
+    for width in (1280, 2560, 4000):
+        height = width * 3 // 4
+        found = []
+        for face_width in (20, 24, 30, 40, 60):
+            face_height = face_width * crop.shape[0] // crop.shape[1]
+            canvas = np.full((height, width, 3), 190, np.uint8)
+            x, y = width // 3, height // 2
+            canvas[y:y + face_height, x:x + face_width] = np.asarray(
+                Image.fromarray(crop).resize((face_width, face_height)))
+            label = FaceBox(x, y, x + face_width, y + face_height)
+            found.append((face_width, any(b.intersection(label) for b in detect_faces(canvas))))
+        rows.append((width, found))
+    return rows
+
+
 def twelve_megapixel_inputs() -> dict[str, bytes]:
     inputs: dict[str, bytes] = {}
     heic = SHARED / "photos" / "iphone_13_pro_max.HEIC"
@@ -136,7 +162,8 @@ def time_path(data: bytes, screen_text: bool, use_exiftool: bool, repeats: int) 
     return statistics.median(times)
 
 
-def render(command: str, faces: dict | None, metadata: dict | None, speed: list[tuple[str, str, float]]) -> str:
+def render(command: str, faces: dict | None, metadata: dict | None, speed: list[tuple[str, str, float]],
+           small: list[tuple[int, list[tuple[int, bool]]]]) -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [f"### {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}", "", f"- command: `{command}`",
              f"- commit: {git_state(REPO)}",
@@ -162,6 +189,13 @@ def render(command: str, faces: dict | None, metadata: dict | None, speed: list[
         lines += ["", "Leaks per category over every photo: " + (", ".join(f"{k} {v}" for k, v in sorted(
             leaks.items())) if leaks else "none (exif, gps, dates, serials, maker notes, thumbnails, xmp, iptc, "
             "comments, png text, tiff tags, vendor segments: 0 each)"), ""]
+    if small:
+        widths = [w for w, _ in small[0][1]]
+        lines += ["| image width (4:3) | " + " | ".join(f"{w} px face" for w in widths) + " |",
+                  "|---|" + "---|" * len(widths)]
+        lines += [f"| {width} | " + " | ".join("found" if ok else "missed" for _, ok in found) + " |"
+                  for width, found in small]
+        lines.append("")
     if speed:
         lines += ["| 12-megapixel image | text screen | seconds per image (median) |", "|---|---|---|"]
         lines += [f"| {name} | {mode} | {seconds:.2f} |" for name, mode, seconds in speed]
@@ -199,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         clean_photo(data, "warm-up", screen_text=False)
         speed.append((name, "off", time_path(data, False, True, args.repeats)))
         speed.append((name, "on", time_path(data, True, True, args.repeats)))
-    entry = render(command, faces, metadata, speed)
+    entry = render(command, faces, metadata, speed, bench_small_faces())
     print(entry)
     if not args.no_append:
         append_report(args.out, entry)

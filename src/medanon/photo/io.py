@@ -142,11 +142,7 @@ def describe_metadata(image: Image.Image) -> list[str]:
         exif = None
     if exif:
         kinds.add("exif")
-        try:
-            if exif.get_ifd(0x8825):
-                kinds.add("gps")
-        except Exception:
-            kinds.add("gps (unreadable)")
+        kinds.update(_exif_kinds(exif))
     for key, kind in (("xmp", "xmp"), ("XML:com.adobe.xmp", "xmp"), ("photoshop", "iptc/photoshop"),
                       ("comment", "comment"), ("icc_profile", "icc (kept)"), ("thumbnails", "thumbnail"),
                       ("depth_images", "depth image")):
@@ -161,10 +157,32 @@ def describe_metadata(image: Image.Image) -> list[str]:
         if any(tag in tags for tag in (315, 316, 306, 270, 271, 272, 305, 33432, 700, 33723, 34377)):
             kinds.add("tiff tags")
     app = getattr(image, "applist", None) or []
-    vendor = {marker for marker, _ in app if marker not in ("APP0", "APP1", "APP2")}
+    vendor = {marker for marker, _ in app if marker not in ("APP0", "APP1", "APP2", "APP13")}
     if vendor:
         kinds.add("vendor app segments")
     return sorted(kinds)
+
+
+#: EXIF tags (IFD0 and Exif IFD) whose presence the report names: dates, serials, owner, maker notes.
+_EXIF_KINDS = {0x0132: "dates", 0x9003: "dates", 0x9004: "dates", 0xA431: "serials", 0xA435: "serials",
+               0xA430: "owner name", 0x013B: "owner name", 0x927C: "maker notes"}
+
+
+def _exif_kinds(exif: Image.Exif) -> set[str]:
+    """Kinds inside an EXIF block: GPS, thumbnail (IFD1), dates, serials, owner, maker notes."""
+    from PIL.ExifTags import IFD
+
+    kinds = set()
+    try:
+        exif_ifd = exif.get_ifd(IFD.Exif)
+        if exif.get_ifd(IFD.GPSInfo):
+            kinds.add("gps")
+        if exif.get_ifd(IFD.IFD1):
+            kinds.add("thumbnail")
+    except Exception:  # a damaged block: the rewrite drops it all the same
+        return {"exif (unreadable parts)"}
+    kinds.update(kind for tag, kind in _EXIF_KINDS.items() if tag in exif or tag in exif_ifd)
+    return kinds
 
 
 def write_photo(pixels: np.ndarray, output_format: str, icc_profile: bytes | None) -> bytes:
