@@ -140,23 +140,27 @@ def _add_photo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
                        help="project key file (names outputs by keyed hash; kept outside OUT)")
     photo.add_argument("--quarantine", type=Path, default=None, help="quarantine folder (default OUT/quarantine)")
     photo.add_argument("--no-preview", action="store_true", help="write no before/after previews")
-    photo.add_argument("--no-text-screen", action="store_true", help="do not screen pictures for text")
+    photo.add_argument("--text-review", action="store_true",
+                       help="release photos in which OCR read text, with a review note, instead of withholding them")
+    photo.add_argument("--no-text-screen", action="store_true",
+                       help="do not screen pictures for text (every photo gets a review note)")
     photo.add_argument("--json", action="store_true", help="print the report as JSON instead of tables")
     photo.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no tables")
 
 
 def _run_photo(args: argparse.Namespace, parser: argparse.ArgumentParser, out: Console, err: Console) -> int:
-    from medanon.pipeline.photo import deidentify_photos
+    from medanon.pipeline.photo import PhotoOptions, deidentify_photos
 
     if len(args.paths) < 2:
         parser.error("give at least one input and the output folder: medanon photo IN... OUT")
+    options = PhotoOptions(consent=args.consent, previews=not args.no_preview, screen_text=not args.no_text_screen,
+                           text_review=args.text_review)
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=err, disable=args.quiet or args.json, transient=False)
     with progress:
         task = progress.add_task("cleaning photographs", total=None)
         outcome = deidentify_photos(
-            args.paths[:-1], args.paths[-1], key_path=args.key, quarantine_dir=args.quarantine,
-            consent=args.consent, previews=not args.no_preview, screen_text=not args.no_text_screen,
+            args.paths[:-1], args.paths[-1], key_path=args.key, quarantine_dir=args.quarantine, options=options,
             on_start=lambda n: progress.update(task, total=n), on_result=lambda r: progress.advance(task))
     if args.json:
         out.print_json(outcome.report_path.read_text(encoding="utf-8"))

@@ -12,7 +12,7 @@ from PIL import Image
 
 from medanon.cli import EXIT_OK, EXIT_USAGE, EXIT_WITHHELD, main
 from medanon.core.enum import Status
-from medanon.pipeline.photo import deidentify_photos
+from medanon.pipeline.photo import PhotoOptions, deidentify_photos
 from medanon.verify.photo import check_photo_bytes
 from tests.conftest import shared_or_skip
 from tests.photo import planted
@@ -67,8 +67,8 @@ def test_consent_flag_is_named_in_the_report(tmp_path: Path, astronaut: np.ndarr
     detectors_or_skip()
     folder = _inputs(tmp_path, astronaut)
     (folder / "broken.jpg").unlink()
-    outcome = deidentify_photos([folder], tmp_path / "out", key_path=tmp_path / "k.key", consent="FORM-2024-17",
-                                screen_text=False, previews=False)
+    outcome = deidentify_photos([folder], tmp_path / "out", key_path=tmp_path / "k.key",
+                                options=PhotoOptions(consent="FORM-2024-17", screen_text=False, previews=False))
     [result] = outcome.results
     assert result.status is Status.RELEASED
     assert any(a.code == "K" and "FORM-2024-17" in a.reason for a in result.actions) or \
@@ -91,7 +91,8 @@ def test_unavailable_detector_quarantines_instead_of_releasing(tmp_path: Path, a
     monkeypatch.setattr(type(get_detector("centerface")), "is_available", lambda self: False)
     folder = _inputs(tmp_path, astronaut)
     (folder / "broken.jpg").unlink()
-    outcome = deidentify_photos([folder], tmp_path / "out", key_path=tmp_path / "k.key", screen_text=False)
+    outcome = deidentify_photos([folder], tmp_path / "out", key_path=tmp_path / "k.key",
+                                options=PhotoOptions(screen_text=False))
     [result] = outcome.results
     assert result.status is Status.FAILED and "unavailable" in result.reasons[0]
     assert not list((tmp_path / "out").glob("photo-*"))
@@ -102,8 +103,8 @@ def test_shared_photos_leave_no_metadata(tmp_path: Path) -> None:
     """Every photo of ../shared/testdata/photos: released ones carry no metadata of any category."""
     folder = shared_or_skip("testdata", "photos")
     detectors_or_skip()
-    outcome = deidentify_photos([folder], tmp_path / "out", key_path=tmp_path / "k.key", screen_text=False,
-                                previews=False)
+    outcome = deidentify_photos([folder], tmp_path / "out", key_path=tmp_path / "k.key",
+                                options=PhotoOptions(screen_text=False, previews=False))
     assert outcome.results and all(r.status is Status.RELEASED for r in outcome.results), \
         [(r.source, r.reasons) for r in outcome.results if r.status is not Status.RELEASED]
     for result in outcome.results:
@@ -122,3 +123,35 @@ def test_zip_member_is_processed_in_memory(tmp_path: Path, astronaut: np.ndarray
                  "--no-text-screen", "-q", "--no-preview"])
     assert code == EXIT_OK
     assert len(list((tmp_path / "out").glob("photo-*.jpg"))) == 1
+
+
+def _label_photo() -> bytes:
+    """A plain picture with a printed name label, as on a wristband or a specimen tag."""
+    from PIL import ImageDraw, ImageFont
+
+    image = Image.new("RGB", (900, 400), (235, 225, 210))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([60, 140, 840, 260], fill=(255, 255, 255))
+    draw.text((80, 160), "QUARTERMAIN ZEBEDEE 4471902", fill=(0, 0, 0), font=ImageFont.load_default(size=44))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=95)
+    return buffer.getvalue()
+
+
+def test_text_read_in_the_picture_withholds_unless_text_review(tmp_path: Path) -> None:
+    from medanon.pixels import get_detector
+
+    detectors_or_skip()
+    if not get_detector("tesseract").is_available():
+        pytest.skip("tesseract not installed: text in photos becomes a review note, not a quarantine")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "label.jpg").write_bytes(_label_photo())
+    strict = deidentify_photos([folder], tmp_path / "strict", key_path=tmp_path / "k.key")
+    [withheld] = strict.results
+    assert withheld.status is Status.QUARANTINED and "OCR read text" in withheld.reasons[0]
+    assert not list((tmp_path / "strict").glob("photo-*"))
+    lenient = deidentify_photos([folder], tmp_path / "lenient", key_path=tmp_path / "k.key",
+                                options=PhotoOptions(text_review=True))
+    [released] = lenient.results
+    assert released.status is Status.RELEASED and any("OCR read text" in note for note in released.review)

@@ -15,6 +15,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from medanon.core.enum import Severity, Status
@@ -26,6 +27,33 @@ from medanon.pipeline.batch import BatchOutcome
 from medanon.pipeline.inputs import Item, discover
 from medanon.pipeline.report import ReportWriter
 from medanon.pipeline.run import Job, _write_quarantine_record
+
+
+@dataclass(frozen=True)
+class PhotoOptions:
+    """How a photo batch runs.
+
+    ``consent`` names the consent under which faces are kept unobscured (the report records it on
+    every item); ``text_review`` releases a photo in which OCR read text with a review note instead
+    of withholding it (a person must then check it before sharing); ``screen_text=False`` skips the
+    text screen altogether (every photo then carries a review note).
+
+    Raises
+    ------
+    PolicyError
+        If ``consent`` is given but empty.
+    """
+
+    consent: str | None = None
+    previews: bool = True
+    screen_text: bool = True
+    text_review: bool = False
+    use_exiftool: bool = True
+
+    def __post_init__(self) -> None:
+        if self.consent is not None and not self.consent.strip():
+            raise PolicyError("--consent must name the consent (its form or record reference)")
+
 
 PREVIEW_NOTE = (
     "Before/after previews for the reviewer: the left half shows the input, faces outlined in red.\n"
@@ -39,25 +67,20 @@ def deidentify_photos(
     *,
     key_path: Path | None = None,
     quarantine_dir: Path | None = None,
-    consent: str | None = None,
-    previews: bool = True,
-    screen_text: bool = True,
-    use_exiftool: bool = True,
+    options: PhotoOptions | None = None,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[ItemResult], None] | None = None,
 ) -> BatchOutcome:
     """Clean every photograph under ``inputs`` into ``out_dir``; write ``report.json``.
 
-    ``consent`` names the consent under which faces are kept unobscured (the report records it on
-    every item); without it every face found is obscured.
+    Without ``options.consent`` every face found is obscured (see :class:`PhotoOptions`).
 
     Raises
     ------
     medanon.core.errors.PolicyError
-        Bad or misplaced key, an input inside the output folder, or an empty consent reference.
+        Bad or misplaced key, or an input inside the output folder.
     """
-    if consent is not None and not consent.strip():
-        raise PolicyError("--consent must name the consent (its form or record reference)")
+    options = options or PhotoOptions()
     out_dir = out_dir.resolve()
     key_file = key_path or default_key_path()
     keys, created = load_or_create_key(key_file, forbidden_dirs=(out_dir,))
@@ -76,8 +99,7 @@ def deidentify_photos(
     results: list[ItemResult] = []
     try:
         for item in items:
-            result = process_photo(item, job, consent=consent, previews=previews, screen_text=screen_text,
-                                   use_exiftool=use_exiftool)
+            result = process_photo(item, job, options)
             writer.add(result)
             results.append(result)
             if on_result is not None:
@@ -90,11 +112,10 @@ def deidentify_photos(
                         key_created=created)
 
 
-def process_photo(item: Item, job: Job, *, consent: str | None = None, previews: bool = True,
-                  screen_text: bool = True, use_exiftool: bool = True) -> ItemResult:
+def process_photo(item: Item, job: Job, options: PhotoOptions) -> ItemResult:
     """One photograph from bytes to a released file or a quarantine record; never raises."""
     try:
-        result = _process(item, job, consent, previews, screen_text, use_exiftool)
+        result = _process(item, job, options)
     except MedanonError as exc:
         result = ItemResult(source=item.source, status=Status.FAILED, reasons=[exc.message])
     except Exception as exc:  # an engine bug must not stop the batch or leak a file
@@ -105,8 +126,7 @@ def process_photo(item: Item, job: Job, *, consent: str | None = None, previews:
     return result
 
 
-def _process(item: Item, job: Job, consent: str | None, previews: bool, screen_text: bool,
-             use_exiftool: bool) -> ItemResult:
+def _process(item: Item, job: Job, options: PhotoOptions) -> ItemResult:
     from medanon.photo import clean_photo
     from medanon.photo.engine import MAX_ROUNDS
     from medanon.verify.photo import check_photo_file
@@ -119,7 +139,8 @@ def _process(item: Item, job: Job, consent: str | None, previews: bool, screen_t
         return ItemResult(source=item.source, status=Status.FAILED, reasons=[f"cannot read: {safe_message(exc)}"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cleaned = clean_photo(data, item.source, consent=consent, screen_text=screen_text, preview=previews)
+        cleaned = clean_photo(data, item.source, consent=options.consent, screen_text=options.screen_text,
+                              preview=options.previews)
     outcome = cleaned.outcome
     result = ItemResult(source=item.source, status=Status.RELEASED, modality="photo",
                         actions=_actions(outcome), review=list(outcome.review))
@@ -133,7 +154,10 @@ def _process(item: Item, job: Job, consent: str | None, previews: bool, screen_t
         result.status = Status.QUARANTINED
         result.reasons.append(f"{len(outcome.residual)} face(s) still detected after {1 + MAX_ROUNDS} obscuring rounds")
         return result
-    if outcome.text_regions:
+    if outcome.text_regions and options.text_review:
+        result.review.append(f"OCR read text in {outcome.text_regions} place(s) of the picture: check for names, "
+                             "numbers or labels before sharing (released under --text-review)")
+    elif outcome.text_regions:
         result.status = Status.QUARANTINED
         result.reasons.append(f"OCR read text in {outcome.text_regions} place(s) of the picture (a wristband, "
                               "label or name?): crop or redact it, then run again")
@@ -146,7 +170,7 @@ def _process(item: Item, job: Job, consent: str | None, previews: bool, screen_t
             stream.write(cleaned.data)
             stream.flush()
             os.fsync(stream.fileno())
-        findings = check_photo_file(temp, use_exiftool=use_exiftool)
+        findings = check_photo_file(temp, use_exiftool=options.use_exiftool)
         result.findings.extend(findings)
         blocking = [f for f in findings if f.blocks_release]
         if blocking:
