@@ -23,6 +23,7 @@ from medanon.core.errors import MedanonError, PolicyError, safe_message
 from medanon.core.keys import KeyRing, default_key_path, load_or_create_key
 from medanon.core.policy import Policy
 from medanon.core.results import Action, Finding, ItemResult
+from medanon.photo.model import PhotoOutcome
 from medanon.pipeline.batch import BatchOutcome
 from medanon.pipeline.inputs import Item, discover
 from medanon.pipeline.report import ReportWriter
@@ -128,8 +129,6 @@ def process_photo(item: Item, job: Job, options: PhotoOptions) -> ItemResult:
 
 def _process(item: Item, job: Job, options: PhotoOptions) -> ItemResult:
     from medanon.photo import clean_photo
-    from medanon.photo.engine import MAX_ROUNDS
-    from medanon.verify.photo import check_photo_file
 
     if item.error:
         return ItemResult(source=item.source, status=Status.FAILED, reasons=[item.error])
@@ -147,13 +146,23 @@ def _process(item: Item, job: Job, options: PhotoOptions) -> ItemResult:
     name = output_name(job.keys, item.source)
     if cleaned.preview is not None:
         _write_preview(job.out_dir / "previews", name, cleaned.preview)
+    if _withheld(outcome, options, result):
+        return result
+    _write_verified(cleaned.data, job.out_dir / f"{name}{cleaned.extension}", options, result)
+    return result
+
+
+def _withheld(outcome: PhotoOutcome, options: PhotoOptions, result: ItemResult) -> bool:
+    """Quarantine for a residual face or (unless ``text_review``) text OCR read; True if withheld."""
+    from medanon.photo.engine import MAX_ROUNDS
+
     if outcome.residual:
         result.findings.extend(Finding(Severity.ERROR, "residual-face", f"box {list(f.as_tuple())}",
                                        f"face still detected by {f.detector} after obscuring")
                                for f in outcome.residual)
         result.status = Status.QUARANTINED
         result.reasons.append(f"{len(outcome.residual)} face(s) still detected after {1 + MAX_ROUNDS} obscuring rounds")
-        return result
+        return True
     if outcome.text_regions and options.text_review:
         result.review.append(f"OCR read text in {outcome.text_regions} place(s) of the picture: check for names, "
                              "numbers or labels before sharing (released under --text-review)")
@@ -161,13 +170,19 @@ def _process(item: Item, job: Job, options: PhotoOptions) -> ItemResult:
         result.status = Status.QUARANTINED
         result.reasons.append(f"OCR read text in {outcome.text_regions} place(s) of the picture (a wristband, "
                               "label or name?): crop or redact it, then run again")
-        return result
-    destination = job.out_dir / f"{name}{cleaned.extension}"
-    handle, temp_name = tempfile.mkstemp(prefix=".photo-", suffix=cleaned.extension, dir=job.out_dir)
+        return True
+    return False
+
+
+def _write_verified(data: bytes, destination: Path, options: PhotoOptions, result: ItemResult) -> None:
+    """Temp file beside ``destination``, independent metadata check, then the final name (or quarantine)."""
+    from medanon.verify.photo import check_photo_file
+
+    handle, temp_name = tempfile.mkstemp(prefix=".photo-", suffix=destination.suffix, dir=destination.parent)
     temp = Path(temp_name)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(cleaned.data)
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         findings = check_photo_file(temp, use_exiftool=options.use_exiftool)
@@ -176,10 +191,9 @@ def _process(item: Item, job: Job, options: PhotoOptions) -> ItemResult:
         if blocking:
             result.status = Status.QUARANTINED
             result.reasons.extend(sorted({f"verification: metadata left ({f.where})" for f in blocking}))
-            return result
+            return
         os.replace(temp, destination)
         result.output = destination.name
-        return result
     finally:
         temp.unlink(missing_ok=True)
 
@@ -189,10 +203,7 @@ def output_name(keys: KeyRing, source: str) -> str:
     return "photo-" + keys.digest("photo-output", source).hex()[:16]
 
 
-def _actions(outcome: object) -> list[Action]:
-    from medanon.photo.model import PhotoOutcome
-
-    assert isinstance(outcome, PhotoOutcome)
+def _actions(outcome: PhotoOutcome) -> list[Action]:
     actions = [Action(f"metadata:{kind}", "X", "left behind: the output is written from pixels only")
                for kind in outcome.metadata_removed if kind != "icc (kept)"]
     if "icc (kept)" in outcome.metadata_removed:
