@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("out", nargs="?", type=Path, default=Path("medanon-demo"), help="output folder")
     _add_common(demo)
 
+    _add_photo_parser(sub)
+
     profiles = sub.add_parser("profiles", help="list shipped profiles and PS3.15 options")
     profiles.add_argument("--json", action="store_true")
     return parser
@@ -73,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "profiles":
             return _profiles(args, out)
+        if args.command == "photo":
+            return _run_photo(args, parser, out, err)
         if args.command == "demo":
             from medanon.examples import demo_files
 
@@ -120,6 +124,52 @@ def _run_dicom(inputs: list[Path], out_dir: Path, args: argparse.Namespace, out:
             out.print("The demo set mixes clean files with files medanon must withhold (burnt-in text, "
                       "DICOMDIR); withheld items above are the expected outcome.")
         return EXIT_OK
+    return EXIT_WITHHELD if withheld else EXIT_OK
+
+
+# --- medanon photo -------------------------------------------------------------------------
+
+def _add_photo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    photo = sub.add_parser("photo", help="clean clinical photographs: metadata removed, whole faces obscured")
+    photo.add_argument("paths", nargs="+", type=Path, metavar="IN... OUT",
+                       help="inputs (files, folders, .zip), then the output folder")
+    photo.add_argument("--consent", default=None, metavar="REFERENCE",
+                       help="keep faces unobscured under this consent (its form or record reference); "
+                            "the report names it on every photo")
+    photo.add_argument("--key", type=Path, default=None, metavar="KEYFILE",
+                       help="project key file (names outputs by keyed hash; kept outside OUT)")
+    photo.add_argument("--quarantine", type=Path, default=None, help="quarantine folder (default OUT/quarantine)")
+    photo.add_argument("--no-preview", action="store_true", help="write no before/after previews")
+    photo.add_argument("--text-review", action="store_true",
+                       help="release photos in which OCR read text, with a review note, instead of withholding them")
+    photo.add_argument("--no-text-screen", action="store_true",
+                       help="do not screen pictures for text (every photo gets a review note)")
+    photo.add_argument("--json", action="store_true", help="print the report as JSON instead of tables")
+    photo.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no tables")
+
+
+def _run_photo(args: argparse.Namespace, parser: argparse.ArgumentParser, out: Console, err: Console) -> int:
+    from medanon.pipeline.photo import PhotoOptions, deidentify_photos
+
+    if len(args.paths) < 2:
+        parser.error("give at least one input and the output folder: medanon photo IN... OUT")
+    options = PhotoOptions(consent=args.consent, previews=not args.no_preview, screen_text=not args.no_text_screen,
+                           text_review=args.text_review)
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=err, disable=args.quiet or args.json, transient=False)
+    with progress:
+        task = progress.add_task("cleaning photographs", total=None)
+        outcome = deidentify_photos(
+            args.paths[:-1], args.paths[-1], key_path=args.key, quarantine_dir=args.quarantine, options=options,
+            on_start=lambda n: progress.update(task, total=n), on_result=lambda r: progress.advance(task))
+    if args.json:
+        out.print_json(outcome.report_path.read_text(encoding="utf-8"))
+    elif not args.quiet:
+        _print_summary(outcome.results, out)
+        if args.consent:
+            out.print(f"[yellow]faces were kept unobscured under consent {args.consent!r}[/yellow]")
+        out.print(f"report: {outcome.report_path}")
+    withheld = any(r.status in (Status.QUARANTINED, Status.FAILED) for r in outcome.results)
     return EXIT_WITHHELD if withheld else EXIT_OK
 
 

@@ -23,12 +23,12 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
-from medanon import dicom, pixels, verify
+from medanon import dicom, photo, pixels, verify
 from medanon.core.enum import Option, Status
 from medanon.core.errors import InputError, MedanonError, safe_message
 from medanon.core.keys import KeyRing
 from medanon.core.policy import Policy
-from medanon.core.results import ItemResult
+from medanon.core.results import Action, ItemResult
 from medanon.pipeline.inputs import Item
 
 QUARANTINE_NOTE = (
@@ -165,6 +165,8 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult | _Checked:
     result.review = cleaned.review
     if not risks and job.screen_pixels:
         risks = _screen_reasons(ds)
+    if not risks and photo.is_photograph(ds):
+        risks = _obscure_faces(cleaned, result)
     if risks:
         result.status = Status.QUARANTINED
         result.reasons.extend(risks)
@@ -195,6 +197,22 @@ def _screen_reasons(ds: Dataset) -> list[str]:
         frames = sorted({r.frame for r in screening.regions})
         return [f"pixel screen found {len(screening.regions)} text-like region(s) on frame(s) "
                 f"{', '.join(map(str, frames))}: possible burnt-in text; no pixel cleaner yet"]
+    return []
+
+
+def _obscure_faces(cleaned: dicom.Deidentified, result: ItemResult) -> list[str]:
+    """Photographs (medanon.photo): every face filled whole and re-checked; a residual face withholds.
+
+    Runs even when the header says there is no recognisable feature: headers can be wrong.
+    """
+    faces = photo.obscure_dicom_faces(cleaned.dataset)
+    if faces.outcome.residual:
+        return [f"{len(faces.outcome.residual)} face(s) still detected after obscuring"]
+    if faces.outcome.obscured:
+        cleaned.dataset = faces.dataset
+        result.actions.extend(Action(f"PixelData/face-region[{i}]", "FILL", f"whole face {list(r.as_tuple())} "
+                                     f"filled solid (found by {r.detector})")
+                              for i, r in enumerate(faces.outcome.obscured))
     return []
 
 

@@ -1,0 +1,245 @@
+"""Clinical photographs: faces found and obscured, residual faces, metadata leaks, seconds per image.
+
+One command (STYLE.md section 9)::
+
+    python bench/bench_photo.py [--out docs/BENCHMARKS.md] [--no-append] [--repeats 3]
+
+Corpora (beside the repository, skipped with a message when absent):
+
+* ``shared/testdata/faces`` with ``faces.json``: labelled face boxes (hairline to chin, ear to ear).
+  A face is *found* by a detector when one of its boxes covers at least 30 % of the label, and
+  *obscured* when the filled regions of :func:`medanon.photo.clean_photo` cover at least 90 % of the
+  label. Detector boxes touching no label are false detections (on the three negatives, and extra
+  boxes elsewhere). Residual detections: both detectors re-run on the written output.
+* ``shared/testdata/photos``: every photo cleaned, written, and read back by the built-in check and
+  by exiftool; leaks are counted per category (what the input carried is listed beside).
+* Speed: 12-megapixel images (the phone HEIC of ``photos`` when present, and scikit-image's
+  astronaut scaled to 4000x3000 and saved as JPEG) through the whole photo path: decode, both
+  detectors, fill, encode, residual re-check, and the metadata check (with exiftool), with and
+  without the text screen. Median of ``--repeats`` runs. No timing is asserted in any test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "bench"))
+
+from _machine import cpu_model, git_state, ram_total  # noqa: E402
+
+from medanon.photo import FaceBox, clean_photo  # noqa: E402
+from medanon.photo.faces import DEFAULT_DETECTORS, get_detector  # noqa: E402
+from medanon.photo.io import read_photo  # noqa: E402
+from medanon.verify.photo import check_photo_file, exiftool_available  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "testdata"
+SECTION_TITLE = "## Clinical photographs (`bench/bench_photo.py`)"
+FOUND_SHARE, OBSCURED_SHARE = 0.3, 0.9
+
+
+def coverage(label: FaceBox, regions: list[FaceBox]) -> float:
+    mask = np.zeros((label.y1, label.x1), bool)
+    for r in regions:
+        mask[r.y0:r.y1, r.x0:r.x1] = True
+    return float(mask[label.y0:label.y1, label.x0:label.x1].mean())
+
+
+def bench_faces(root: Path) -> dict[str, object]:
+    labels = json.loads((root / "faces.json").read_text())["images"]
+    found = Counter[str]()
+    false_boxes = Counter[str]()
+    total = obscured = residual = 0
+    missed: list[str] = []
+    for name, info in labels.items():
+        data = (root / name).read_bytes()
+        rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        faces = [FaceBox(*box) for box in info["faces"]]
+        total += len(faces)
+        hits: dict[str, list[FaceBox]] = {d: get_detector(d).detect(rgb) for d in DEFAULT_DETECTORS}
+        hits["union"] = [b for d in DEFAULT_DETECTORS for b in hits[d]]
+        for detector, boxes in hits.items():
+            found[detector] += sum(any(b.intersection(f) >= FOUND_SHARE * f.width * f.height for b in boxes)
+                                   for f in faces)
+            false_boxes[detector] += sum(not any(b.intersection(f) for f in faces) for b in boxes)
+        cleaned = clean_photo(data, name, screen_text=False)
+        residual += len(cleaned.outcome.residual)
+        for face in faces:
+            if coverage(face, cleaned.outcome.obscured) >= OBSCURED_SHARE:
+                obscured += 1
+            else:
+                missed.append(f"{name} {list(face.as_tuple())}")
+    return {"images": len(labels), "faces": total, "found": dict(found), "false": dict(false_boxes),
+            "obscured": obscured, "residual": residual, "missed": missed}
+
+
+def bench_metadata(folder: Path) -> dict[str, object]:
+    leaks = Counter[str]()
+    carried = Counter[str]()
+    rows = []
+    with tempfile.TemporaryDirectory() as temp:
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            data = path.read_bytes()
+            kinds = read_photo(data, path.name).metadata
+            carried.update(kinds)
+            cleaned = clean_photo(data, path.name, screen_text=False)
+            out = Path(temp) / f"out{cleaned.extension}"
+            out.write_bytes(cleaned.data)
+            findings = check_photo_file(out, use_exiftool=True)
+            leaks.update(f.where for f in findings)
+            rows.append((path.name, ", ".join(kinds), len(findings), len(cleaned.outcome.residual)))
+    return {"rows": rows, "leaks": dict(leaks), "carried": dict(carried)}
+
+
+def bench_small_faces() -> list[tuple[int, list[tuple[int, bool]]]]:
+    """Smallest face found by the union at several image widths: the astronaut's face pasted at known
+    widths onto a plain 4:3 canvas (no body or context to help)."""
+    try:
+        from skimage import data as skdata
+    except ImportError:
+        return []
+    from medanon.photo import detect_faces
+
+    crop = skdata.astronaut()[35:205, 155:295]
+    rows = []
+    for width in (1280, 2560, 4000):
+        height = width * 3 // 4
+        found = []
+        for face_width in (20, 24, 30, 40, 60):
+            face_height = face_width * crop.shape[0] // crop.shape[1]
+            canvas = np.full((height, width, 3), 190, np.uint8)
+            x, y = width // 3, height // 2
+            canvas[y:y + face_height, x:x + face_width] = np.asarray(
+                Image.fromarray(crop).resize((face_width, face_height)))
+            label = FaceBox(x, y, x + face_width, y + face_height)
+            found.append((face_width, any(b.intersection(label) for b in detect_faces(canvas))))
+        rows.append((width, found))
+    return rows
+
+
+def twelve_megapixel_inputs() -> dict[str, bytes]:
+    inputs: dict[str, bytes] = {}
+    heic = SHARED / "photos" / "iphone_13_pro_max.HEIC"
+    if heic.exists():
+        inputs["phone HEIC 4032x3024 (no face)"] = heic.read_bytes()
+    try:
+        from skimage import data as skdata
+
+        big = Image.fromarray(skdata.astronaut()).resize((4000, 3000), Image.Resampling.BICUBIC)
+        buffer = io.BytesIO()
+        big.save(buffer, "JPEG", quality=92)
+        inputs["astronaut JPEG 4000x3000 (one large face)"] = buffer.getvalue()
+    except ImportError:
+        pass
+    return inputs
+
+
+def time_path(data: bytes, screen_text: bool, use_exiftool: bool, repeats: int) -> float:
+    times = []
+    with tempfile.TemporaryDirectory() as temp:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            cleaned = clean_photo(data, "bench", screen_text=screen_text)
+            out = Path(temp) / f"out{cleaned.extension}"
+            out.write_bytes(cleaned.data)
+            check_photo_file(out, use_exiftool=use_exiftool)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def render(command: str, faces: dict | None, metadata: dict | None, speed: list[tuple[str, str, float]],
+           small: list[tuple[int, list[tuple[int, bool]]]]) -> str:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = [f"### {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}", "", f"- command: `{command}`",
+             f"- commit: {git_state(REPO)}",
+             f"- machine: {cpu_model()}, {os.cpu_count()} cores, {ram_total()} RAM (shared with other sessions; "
+             f"load average {load:.1f} at the end of the run)",
+             f"- detectors: {', '.join(DEFAULT_DETECTORS)}; exiftool: {'yes' if exiftool_available() else 'no'}", ""]
+    if faces:
+        n = faces["faces"]
+        lines += ["| labelled set | faces | found by centerface | found by haar | found by union | "
+                  "obscured (>= 90 % covered) | residual detections after obscuring | false detections "
+                  "(centerface / haar) |", "|---|---|---|---|---|---|---|---|",
+                  f"| shared/testdata/faces, {faces['images']} images | {n} | {faces['found'].get('centerface', 0)} "
+                  f"| {faces['found'].get('haar', 0)} | {faces['found'].get('union', 0)} | {faces['obscured']}/{n} | "
+                  f"{faces['residual']} | {faces['false'].get('centerface', 0)} / {faces['false'].get('haar', 0)} |",
+                  ""]
+        if faces["missed"]:
+            lines += ["Not obscured: " + "; ".join(faces["missed"]), ""]
+    if metadata:
+        lines += ["| photo | metadata the input carried | findings in the output (built-in + exiftool) | "
+                  "residual faces |", "|---|---|---|---|"]
+        lines += [f"| {name} | {kinds or '-'} | {count} | {res} |" for name, kinds, count, res in metadata["rows"]]
+        leaks = metadata["leaks"]
+        lines += ["", "Leaks per category over every photo: " + (", ".join(f"{k} {v}" for k, v in sorted(
+            leaks.items())) if leaks else "none (exif, gps, dates, serials, maker notes, thumbnails, xmp, iptc, "
+            "comments, png text, tiff tags, vendor segments: 0 each)"), ""]
+    if small:
+        widths = [w for w, _ in small[0][1]]
+        lines += ["| image width (4:3) | " + " | ".join(f"{w} px face" for w in widths) + " |",
+                  "|---|" + "---|" * len(widths)]
+        lines += [f"| {width} | " + " | ".join("found" if ok else "missed" for _, ok in found) + " |"
+                  for width, found in small]
+        lines.append("")
+    if speed:
+        lines += ["| 12-megapixel image | text screen | seconds per image (median) |", "|---|---|---|"]
+        lines += [f"| {name} | {mode} | {seconds:.2f} |" for name, mode, seconds in speed]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def append_report(path: Path, entry: str) -> None:
+    """Add ``entry`` at the end of this benchmark's section (created if absent)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if SECTION_TITLE not in text:
+        text = text.rstrip("\n") + f"\n\n{SECTION_TITLE}\n\nRegenerate with `python bench/bench_photo.py`.\n"
+    start = text.index(SECTION_TITLE)
+    following = text.find("\n## ", start + len(SECTION_TITLE))
+    end = len(text) if following == -1 else following + 1
+    section = text[start:end].rstrip("\n") + "\n\n" + entry.rstrip("\n") + "\n"
+    rest = text[end:]
+    path.write_text(text[:start] + section + ("\n" + rest if rest else ""), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "BENCHMARKS.md")
+    parser.add_argument("--no-append", action="store_true", help="print only")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    command = "python bench/bench_photo.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
+    faces = bench_faces(SHARED / "faces") if (SHARED / "faces" / "faces.json").exists() else None
+    if faces is None:
+        print(f"{SHARED / 'faces'} absent: labelled-face figures skipped")
+    metadata = bench_metadata(SHARED / "photos") if (SHARED / "photos").is_dir() else None
+    speed = []
+    for name, data in twelve_megapixel_inputs().items():
+        clean_photo(data, "warm-up", screen_text=False)
+        speed.append((name, "off", time_path(data, False, True, args.repeats)))
+        speed.append((name, "on", time_path(data, True, True, args.repeats)))
+    entry = render(command, faces, metadata, speed, bench_small_faces())
+    print(entry)
+    if not args.no_append:
+        append_report(args.out, entry)
+        print(f"appended to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
