@@ -119,6 +119,8 @@ def test_a_whole_case_from_init_to_an_encrypted_package(tmp_path: Path, inputs: 
     report = json.loads(files["report.json"])
     assert {i["source"] for i in report["items"]} >= {"dicom-1", "text-1", "photo-1"}
     assert report["policy"]["choices"]["publication-consent"]["choice"]
+    assert all(entry["signed"]["by"] == "Dr Reviewer" for entry in report["review"] + report["withheld"])
+    assert b"signed by Dr Reviewer" in files["report.html"] and b">open<" not in files["report.html"]
 
     log = case / "sharing-log.jsonl"
     entry = json.loads(log.read_text(encoding="utf-8").splitlines()[0])

@@ -74,12 +74,24 @@ def build(manifest: CaseManifest, decision: Decision, policy: SharingPolicy, res
     }
 
 
+def refresh_signoffs(out_dir: Path, manifest: CaseManifest) -> dict[str, Any]:
+    """Sign-offs given after the run go into the report before it is packaged."""
+    data: dict[str, Any] = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    signed = {s.item: {"by": s.by, "when": s.when, "note": s.note} for s in manifest.signoffs}
+    for entry in data["review"] + data["withheld"]:
+        entry["signed"] = signed.get(entry["id"])
+    write(out_dir, data)
+    return data
+
+
 def write(out_dir: Path, data: dict[str, Any]) -> tuple[Path, Path]:
     """``report.json`` and ``report.html`` into ``out_dir``."""
     json_path = out_dir / "report.json"
-    json_path.write_text(json.dumps(data, indent=1), encoding="utf-8")
     html_path = out_dir / "report.html"
-    html_path.write_text(render_html(data, out_dir), encoding="utf-8")
+    for path, text in ((json_path, json.dumps(data, indent=1)), (html_path, render_html(data, out_dir))):
+        temp = path.with_name(f".{path.name}.tmp")
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
     return json_path, html_path
 
 

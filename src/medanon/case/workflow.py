@@ -299,6 +299,7 @@ def export_case(folder: Path, by: str, *, destination: Path | None = None, encry
     encryption = encryption or Encryption()
     keys, _ = load_or_create_key(key_path or default_key_path(), forbidden_dirs=(folder,))
     suffix = ".zip.age" if encryption.enabled else ".zip"
+    report.refresh_signoffs(folder / OUT, manifest)
     target = destination or folder / EXPORTS / f"{manifest.id}-{now().replace(':', '')}{suffix}"
     package = build_package(folder / OUT, target, encryption, keys)
     head = log.append_entry(folder / LOG_NAME, {
