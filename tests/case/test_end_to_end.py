@@ -157,3 +157,38 @@ def test_signing_an_unknown_item_is_refused(tmp_path: Path) -> None:
     case = tmp_path / "case"
     assert cli("init", case, "--purpose", "teaching", "--destination", "lecture") == EXIT_OK
     assert cli("signoff", case, "rare-conditon", "--by", "Dr R") == EXIT_WITHHELD
+
+
+def test_research_case_is_pseudonymised_and_the_key_travels_only_encrypted_and_apart(
+        tmp_path: Path, inputs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key_file = tmp_path / "keys" / "project.key"
+    monkeypatch.setenv("MEDANON_KEY_FILE", str(key_file))
+    monkeypatch.setenv("CASE_PASSPHRASE", "a long shared passphrase")
+    case = tmp_path / "case"
+    assert cli("init", case, "--purpose", "research", "--destination", "Consortium",
+               "--partner", "University A", "--contract", "DSA-2026-7") == EXIT_OK
+    assert cli("add", case, inputs / "DOE_JANE_MRN889123.dcm") == EXIT_OK
+    assert cli("run", case) == EXIT_OK
+    assert json.loads((case / "out" / "report.json").read_text(encoding="utf-8"))["level"] == "limited-access"
+    package_path = tmp_path / "research.zip.age"
+    key_out = tmp_path / "project.key.age"
+    assert cli("export", case, "--by", "Dr S", "--passphrase-env", "CASE_PASSPHRASE", "-o", package_path,
+               "--key-out", key_out) == EXIT_OK
+    key_hex = key_file.read_text(encoding="ascii").strip().encode()
+    with open_package(package_path, passphrase="a long shared passphrase") as archive:
+        contents = every_byte({name: archive.read(name) for name in archive.namelist()})
+    assert key_hex not in contents.lower()
+    assert key_hex not in key_out.read_bytes()
+    from pyrage import passphrase
+
+    assert passphrase.decrypt(key_out.read_bytes(), "a long shared passphrase").strip() == key_hex
+
+
+def test_the_key_may_not_live_inside_the_case_folder(tmp_path: Path, inputs: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    case = tmp_path / "case"
+    monkeypatch.setenv("MEDANON_KEY_FILE", str(case / "project.key"))
+    assert cli("init", case, "--purpose", "teaching", "--destination", "lecture") == EXIT_OK
+    assert cli("add", case, inputs / "DOE_JANE_MRN889123.dcm") == EXIT_OK
+    assert cli("run", case) == EXIT_WITHHELD
+    assert not (case / "project.key").exists() and not (case / "out").exists()

@@ -2,7 +2,8 @@
 
 A cleaner takes (input path, output folder, policy, key ring) and returns one
 ``ItemResult`` per file it met; it writes only released files into the output
-folder. A kind with no registered cleaner is quarantined with that reason
+folder (named ``out/<item id>/``), and names them without any part of the input's
+file name, which may hold the patient's name. A kind with no registered cleaner is quarantined with that reason
 (DESIGN.md "Fail closed"). Adding an engine is one function and one
 ``register`` call, e.g. for photographs::
 
@@ -91,7 +92,7 @@ def _text_cleaner() -> Cleaner | None:
         if not isinstance(cleaned, str):
             raise MedanonError("the text scrubber returned no text")
         out_dir.mkdir(parents=True, exist_ok=True)
-        destination = out_dir / (source.stem + ".txt")
+        destination = out_dir / f"{out_dir.name}.txt"  # named by the case item, never by the input's name
         _write_atomic(destination, cleaned.encode("utf-8"))
         return [ItemResult(source=source.name, status=Status.RELEASED, output=destination.name)]
 

@@ -160,11 +160,12 @@ def _clean_notes(manifest: CaseManifest, decision: Decision, work: Path, staging
             continue
         source = work / f"{name}.txt"
         source.write_text(text, encoding="utf-8")
-        outcome = cleaners.clean(MaterialKind.TEXT, source, work / "clean", profile, keys, label=name)
+        outcome = cleaners.clean(MaterialKind.TEXT, source, work / "clean" / name, profile, keys, label=name)
         results[name] = outcome
         released = [r for r in outcome if r.status is Status.RELEASED and r.output]
         if len(outcome) == 1 and released:
-            sections.append(f"{name.title()}\n\n" + (work / "clean" / str(released[0].output)).read_text("utf-8"))
+            cleaned = (work / "clean" / name / str(released[0].output)).read_text("utf-8")
+            sections.append(f"{name.title()}\n\n{cleaned.strip()}")
             released[0].output = "discussion.txt"
         else:
             sections.append(f"{name.title()}\n\n[withheld: " + "; ".join(r for o in outcome for r in o.reasons) + "]")
