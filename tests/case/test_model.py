@@ -77,3 +77,22 @@ def test_duplicate_material_ids_are_refused() -> None:
 def test_consent_beyond_the_purpose_covers_it_and_short_of_it_does_not() -> None:
     assert ConsentLevel.INTERNET_PUBLICATION.covers(ConsentLevel.TEACHING)
     assert not ConsentLevel.TEACHING.covers(ConsentLevel.PRINTED_PUBLICATION)
+
+
+@pytest.mark.parametrize(("name", "kind"), [("scan.nii.gz", MaterialKind.VOLUME), ("hand.JPG", MaterialKind.PHOTO),
+                                            ("letter.txt", MaterialKind.TEXT), ("image.dcm", MaterialKind.DICOM)])
+def test_material_kind_is_guessed_from_the_name(tmp_path: Path, name: str, kind: MaterialKind) -> None:
+    from medanon.case.workflow import guess_kind
+
+    (tmp_path / name).write_bytes(b"x")
+    assert guess_kind(tmp_path / name) is kind
+
+
+def test_dicom_without_suffix_is_recognised_and_unknown_files_are_refused(tmp_path: Path) -> None:
+    from medanon.case.workflow import guess_kind
+
+    (tmp_path / "IM0001").write_bytes(b"\0" * 128 + b"DICM" + b"\0" * 16)
+    assert guess_kind(tmp_path / "IM0001") is MaterialKind.DICOM
+    (tmp_path / "archive.tar.gz").write_bytes(b"x")
+    with pytest.raises(PolicyError, match="pass --kind"):
+        guess_kind(tmp_path / "archive.tar.gz")

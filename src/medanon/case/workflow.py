@@ -37,7 +37,7 @@ OUT, QUARANTINE, RUN_RECORD, LOG_NAME, EXPORTS = "out", "quarantine", "run.json"
 SUFFIX_KINDS = {".dcm": MaterialKind.DICOM, ".dicom": MaterialKind.DICOM, ".txt": MaterialKind.TEXT,
                 ".md": MaterialKind.TEXT, ".jpg": MaterialKind.PHOTO, ".jpeg": MaterialKind.PHOTO,
                 ".png": MaterialKind.PHOTO, ".tif": MaterialKind.PHOTO, ".tiff": MaterialKind.PHOTO,
-                ".heic": MaterialKind.PHOTO, ".nii": MaterialKind.VOLUME, ".gz": MaterialKind.VOLUME,
+                ".heic": MaterialKind.PHOTO, ".nii": MaterialKind.VOLUME, ".nii.gz": MaterialKind.VOLUME,
                 ".nrrd": MaterialKind.VOLUME, ".mgz": MaterialKind.VOLUME}
 NOTES = ("history", "discussion")
 
@@ -62,7 +62,8 @@ def guess_kind(path: Path) -> MaterialKind:
     with path.open("rb") as stream:
         if stream.read(132)[128:132] == b"DICM":
             return MaterialKind.DICOM
-    kind = SUFFIX_KINDS.get(path.suffix.lower())
+    name = path.name.lower()
+    kind = SUFFIX_KINDS.get(".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower())
     if kind is None:
         raise PolicyError(f"cannot tell what kind of material {path.name} is; pass --kind")
     return kind
