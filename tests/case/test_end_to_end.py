@@ -192,3 +192,15 @@ def test_the_key_may_not_live_inside_the_case_folder(tmp_path: Path, inputs: Pat
     assert cli("add", case, inputs / "DOE_JANE_MRN889123.dcm") == EXIT_OK
     assert cli("run", case) == EXIT_WITHHELD
     assert not (case / "project.key").exists() and not (case / "out").exists()
+
+
+def test_a_file_slipped_into_out_after_the_run_blocks_the_export(tmp_path: Path, inputs: Path) -> None:
+    case = tmp_path / "case"
+    assert cli("init", case, "--purpose", "teaching", "--destination", "lecture") == EXIT_OK
+    assert cli("add", case, inputs / "DOE_JANE_MRN889123.dcm") == EXIT_OK
+    assert cli("run", case) == EXIT_OK
+    (case / "out" / "extra.txt").write_text(NOTE, encoding="utf-8")
+    assert cli("export", case, "--by", "Dr S") == EXIT_WITHHELD
+    assert not (case / "exports").exists()
+    (case / "out" / "extra.txt").unlink()
+    assert cli("export", case, "--by", "Dr S") == EXIT_OK

@@ -40,6 +40,7 @@ SUFFIX_KINDS = {".dcm": MaterialKind.DICOM, ".dicom": MaterialKind.DICOM, ".txt"
                 ".heic": MaterialKind.PHOTO, ".nii": MaterialKind.VOLUME, ".nii.gz": MaterialKind.VOLUME,
                 ".nrrd": MaterialKind.VOLUME, ".mgz": MaterialKind.VOLUME}
 NOTES = ("history", "discussion")
+REPORTS = frozenset({"report.html", "report.json"})
 
 
 def init_case(folder: Path, purpose: str, destination: str, consent: str = ConsentLevel.RECORD_ONLY.value,
@@ -125,12 +126,14 @@ def run_case(folder: Path, *, policy: SharingPolicy | None = None, key_path: Pat
         sources = _anonymise_sources(results)
         data = report.build(manifest, decision, policy, results, profile, keys.fingerprint)
         report.write(staging, data)
+        released = material_hashes(staging)
         _swap(staging, folder / OUT)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
     _write_quarantine(folder, results, sources)
     record = {"when": now(), "manifest": manifest_digest(manifest), "level": decision.level.value,
+              "released": released,
               "key_fingerprint": keys.fingerprint, "sources": sources,
               "items": {k: [r.to_dict() for r in v] for k, v in results.items()}}
     _write_json(folder / RUN_RECORD, record)
@@ -188,6 +191,12 @@ def _anonymise_sources(results: dict[str, list[ItemResult]]) -> dict[str, str]:
             if result.output and not result.output.startswith(item_id) and result.output != "discussion.txt":
                 result.output = f"{item_id}/{result.output}"
     return sources
+
+
+def material_hashes(out_dir: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``out/`` but the reports (which export re-renders with the sign-offs)."""
+    return {path.relative_to(out_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(out_dir.rglob("*")) if path.is_file() and path.name not in REPORTS}
 
 
 def _swap(staging: Path, out: Path) -> None:
@@ -301,6 +310,10 @@ def export_case(folder: Path, by: str, *, destination: Path | None = None, encry
     encryption = encryption or Encryption()
     keys, _ = load_or_create_key(key_path or default_key_path(), forbidden_dirs=(folder,))
     suffix = ".zip.age" if encryption.enabled else ".zip"
+    record = _run_record(folder) or {}
+    if material_hashes(folder / OUT) != record.get("released"):
+        raise PolicyError("out/ differs from what the last run released (a file was added, changed or removed): "
+                          "run the case again")
     report.refresh_signoffs(folder / OUT, manifest)
     target = destination or folder / EXPORTS / f"{manifest.id}-{now().replace(':', '')}{suffix}"
     package = build_package(folder / OUT, target, encryption, keys)
