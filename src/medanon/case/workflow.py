@@ -196,7 +196,8 @@ def _anonymise_sources(results: dict[str, list[ItemResult]]) -> dict[str, str]:
 def material_hashes(out_dir: Path) -> dict[str, str]:
     """SHA-256 of every file under ``out/`` but the reports (which export re-renders with the sign-offs)."""
     return {path.relative_to(out_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(out_dir.rglob("*")) if path.is_file() and path.name not in REPORTS}
+            for path in sorted(out_dir.rglob("*")) if path.is_file()
+            and path.relative_to(out_dir).as_posix() not in REPORTS}
 
 
 def _swap(staging: Path, out: Path) -> None:
