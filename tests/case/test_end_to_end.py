@@ -204,3 +204,26 @@ def test_a_file_slipped_into_out_after_the_run_blocks_the_export(tmp_path: Path,
     assert not (case / "exports").exists()
     (case / "out" / "extra.txt").unlink()
     assert cli("export", case, "--by", "Dr S") == EXIT_OK
+
+
+def test_an_engine_review_note_is_a_checklist_item_to_sign(tmp_path: Path) -> None:
+    write(make_ct(BodyPartExamined="HEAD", SliceThickness="5.0"), tmp_path / "head.dcm")
+    case = tmp_path / "case"
+    assert cli("init", case, "--purpose", "teaching", "--destination", "lecture") == EXIT_OK
+    assert cli("add", case, tmp_path / "head.dcm") == EXIT_OK
+    assert cli("run", case) == EXIT_OK
+    assert check_case(case).open_items == ["review:dicom-1"]
+    assert cli("export", case, "--by", "Dr S") == EXIT_WITHHELD
+    assert cli("signoff", case, "review:dicom-1", "--by", "Dr R", "--note", "no face in 5 mm slices") == EXIT_OK
+    assert cli("export", case, "--by", "Dr S") == EXIT_OK
+    report = json.loads((case / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["review"][0]["id"] == "review:dicom-1" and report["review"][0]["signed"]["by"] == "Dr R"
+
+
+def test_a_sign_off_written_into_the_manifest_counts(tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    assert cli("init", case, "--purpose", "teaching", "--destination", "lecture", "--in-the-news") == EXIT_OK
+    assert cli("check", case) == EXIT_WITHHELD
+    with (case / "case.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write('\n[[signoff]]\nitem = "in-the-news"\nby = "Dr R"\n')
+    assert check_case(case).passed

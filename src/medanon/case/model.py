@@ -179,13 +179,23 @@ def save_manifest(folder: Path, manifest: CaseManifest) -> Path:
     path = manifest_path(folder)
     handle, temp = tempfile.mkstemp(prefix=".case-", suffix=".toml", dir=folder)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            tomli_w.dump(manifest.to_toml(), stream, multiline_strings=True)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(render_toml(manifest))
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
     return path
+
+
+def render_toml(manifest: CaseManifest) -> str:
+    """``[case]`` then one ``[[material]]`` / ``[[signoff]]`` table per entry, so a reviewer can append a
+    ``[[signoff]]`` block by hand (tomli-w alone would write inline arrays that a new table cannot extend)."""
+    data = manifest.to_toml()
+    parts = [tomli_w.dumps({"case": data["case"]}, multiline_strings=True)]
+    for section in ("material", "signoff"):
+        parts.extend(f"[[{section}]]\n" + tomli_w.dumps(entry) for entry in data[section])
+    return "\n".join(parts)
 
 
 def now() -> str:

@@ -65,7 +65,9 @@ def build(manifest: CaseManifest, decision: Decision, policy: SharingPolicy, res
                    "adult_age_rounding_years": policy.adult_age_rounding_years,
                    "choices": policy.choices, "notes": decision.notes},
         "refusals": decision.refusals,
-        "review": [{"id": r.id, "text": r.text, "signed": signed.get(r.id)} for r in decision.review],
+        "review": [{"id": r.id, "text": r.text, "signed": signed.get(r.id)} for r in decision.review] + [
+            {"id": f"review:{i['source']}", "text": "; ".join(i["review"]), "signed": signed.get(
+                f"review:{i['source']}")} for i in items if i["status"] == Status.RELEASED.value and i["review"]],
         "withheld": [{"id": f"withheld:{i['source']}", "reasons": i["reasons"], "signed": signed.get(
             f"withheld:{i['source']}")} for i in items if i["status"] != Status.RELEASED.value],
         "consent_statement": decision.consent_statement,

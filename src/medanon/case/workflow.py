@@ -243,13 +243,16 @@ class CheckOutcome:
 
 
 def signable_items(folder: Path, manifest: CaseManifest, decision: Decision) -> dict[str, str]:
-    """Every id a reviewer may sign: review items and items the last run withheld (``withheld:<label>``)."""
+    """Every id a reviewer may sign: the policy's review items, items the last run withheld
+    (``withheld:<label>``) and released items an engine asked a person to check (``review:<label>``)."""
     items = {r.id: r.text for r in decision.review}
     record = _run_record(folder)
     for outcome in (record or {}).get("items", {}).values():
         for result in outcome:
             if result["status"] != Status.RELEASED.value:
                 items[f"withheld:{result['source']}"] = "; ".join(result["reasons"])
+            elif result["review"]:  # an engine's "a person should check this" (e.g. a head series, no defacing)
+                items[f"review:{result['source']}"] = "; ".join(result["review"])
     return items
 
 
