@@ -170,6 +170,7 @@ def test_research_case_is_pseudonymised_and_the_key_travels_only_encrypted_and_a
     assert cli("add", case, inputs / "DOE_JANE_MRN889123.dcm") == EXIT_OK
     assert cli("run", case) == EXIT_OK
     assert json.loads((case / "out" / "report.json").read_text(encoding="utf-8"))["level"] == "limited-access"
+    assert cli("export", case, "--by", "Dr S") == EXIT_WITHHELD  # limited access never leaves unencrypted
     package_path = tmp_path / "research.zip.age"
     key_out = tmp_path / "project.key.age"
     assert cli("export", case, "--by", "Dr S", "--passphrase-env", "CASE_PASSPHRASE", "-o", package_path,

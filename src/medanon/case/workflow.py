@@ -27,7 +27,7 @@ from medanon.case.enum import ConsentLevel, MaterialKind, Purpose
 from medanon.case.model import CaseManifest, Material, SignOff, load_manifest, now, save_manifest
 from medanon.case.package import Encryption, Package, build_package
 from medanon.case.rules import Decision, SharingPolicy, decide
-from medanon.core.enum import Status
+from medanon.core.enum import Level, Status
 from medanon.core.errors import PolicyError
 from medanon.core.keys import KeyRing, default_key_path, load_or_create_key
 from medanon.core.policy import Policy
@@ -312,6 +312,8 @@ def export_case(folder: Path, by: str, *, destination: Path | None = None, encry
             f"{i} is open" for i in check.open_items]))
     manifest = load_manifest(folder)
     encryption = encryption or Encryption()
+    if check.decision.level is Level.LIMITED_ACCESS and not encryption.enabled:
+        raise PolicyError("limited-access material leaves only encrypted: give a recipient or a passphrase")
     keys, _ = load_or_create_key(key_path or default_key_path(), forbidden_dirs=(folder,))
     suffix = ".zip.age" if encryption.enabled else ".zip"
     record = _run_record(folder) or {}
