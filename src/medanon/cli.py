@@ -282,9 +282,8 @@ def _case_check(check: CheckOutcome, args: argparse.Namespace, out: Console) -> 
     else:
         for problem in check.problems:
             out.print(f"[red]refused[/red] {problem}")
-        review = {r.id: r.text for r in check.decision.review}
         for item in check.open_items:
-            out.print(f"[yellow]open[/yellow] {item}: {review.get(item, 'withheld by the last run')}")
+            out.print(f"[yellow]open[/yellow] {item}: {check.texts[item]}")
         for item in check.signed:
             out.print(f"[green]signed[/green] {item}")
         if not check.ran:

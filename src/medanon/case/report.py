@@ -108,7 +108,8 @@ def render_html(data: dict[str, Any], out_dir: Path) -> str:
              f"<h1>Case report {_e(case['id'])}</h1>",
              "<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in (
                  ("purpose", case["purpose"]), ("destination", case["destination"]), ("consent", case["consent"]),
-                 ("permission ID", case["permission_id"] or "none"), ("paediatric", case["paediatric"]),
+                 ("permission ID", case["permission_id"] or "none"),
+                 ("paediatric", "yes" if case["paediatric"] else "no"),
                  ("level", data["level"]), ("DICOM profile", data["profile"]["name"]),
                  ("key fingerprint", data["key_fingerprint"]), ("medanon", data["medanon"]),
                  ("created", data["created"]))) + "</table>"]

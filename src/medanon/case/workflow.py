@@ -236,6 +236,7 @@ class CheckOutcome:
     open_items: list[str] = field(default_factory=list)
     signed: list[str] = field(default_factory=list)
     ran: bool = False
+    texts: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -268,7 +269,8 @@ def check_case(folder: Path, *, policy: SharingPolicy | None = None, require_run
     elif require_run and not outcome.ran:
         outcome.problems.append("the case has not been run: `medanon case run` first")
     signed = manifest.signed()
-    for item_id in signable_items(folder, manifest, decision):
+    outcome.texts = signable_items(folder, manifest, decision)
+    for item_id in outcome.texts:
         (outcome.signed if item_id in signed else outcome.open_items).append(item_id)
     return outcome
 
