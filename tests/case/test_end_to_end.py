@@ -63,7 +63,8 @@ def every_byte(archive_bytes: dict[str, bytes]) -> bytes:
 
 @pytest.mark.slow
 def test_a_whole_case_from_init_to_an_encrypted_package(tmp_path: Path, inputs: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
     key_file = tmp_path / "keys" / "project.key"
     key_file.parent.mkdir()
     key = secrets.token_bytes(32)
@@ -131,6 +132,10 @@ def test_a_whole_case_from_init_to_an_encrypted_package(tmp_path: Path, inputs: 
     assert not verify_log(log).ok and cli("verify-log", case) == EXIT_WITHHELD
 
     assert {p.name: p.read_bytes() for p in inputs.iterdir()} == originals  # inputs untouched
+    screen = capsys.readouterr()
+    printed = (screen.out + screen.err).lower()
+    for identifier in IDENTIFIERS:  # nothing on screen names the patient, not even an input's file name
+        assert identifier.lower() not in printed, identifier
 
 
 def test_direct_care_is_refused_and_nothing_is_cleaned(tmp_path: Path, inputs: Path) -> None:
