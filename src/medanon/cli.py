@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -24,6 +25,10 @@ from medanon.core.enum import Option, Status
 from medanon.core.errors import MedanonError
 from medanon.core.policy import SHIPPED_PROFILES, Policy
 from medanon.core.results import ItemResult
+
+if TYPE_CHECKING:
+    from medanon.case.rules import SharingPolicy
+    from medanon.case.workflow import CheckOutcome
 
 EXIT_OK, EXIT_WITHHELD, EXIT_USAGE = 0, 1, 2
 STATUS_STYLE = {"released": "green", "quarantined": "yellow", "failed": "red", "skipped": "dim"}
@@ -47,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     profiles = sub.add_parser("profiles", help="list shipped profiles and PS3.15 options")
     profiles.add_argument("--json", action="store_true")
+    _add_case_parser(sub)
     return parser
 
 
@@ -77,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             return _profiles(args, out)
         if args.command == "photo":
             return _run_photo(args, parser, out, err)
+        if args.command == "case":
+            return _case(args, out, err)
         if args.command == "demo":
             from medanon.examples import demo_files
 
@@ -213,6 +221,146 @@ def _profiles(args: argparse.Namespace, out: Console) -> int:
                       ", ".join(f"{k}={v.value}" for k, v in p.overrides.items()))
     out.print(table)
     out.print("PS3.15 options: " + ", ".join(o.value for o in Option))
+    return EXIT_OK
+
+
+# --- medanon case (issue 8): a whole case, from manifest to export package ------------------------------------
+
+
+def _add_case_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from medanon.case import ConsentLevel, MaterialKind, Purpose
+
+    case = sub.add_parser("case", help="a whole case: purpose, consent, review, sharing record, export package")
+    verbs = case.add_subparsers(dest="case_command", required=True)
+    init = verbs.add_parser("init", help="create a case folder and its manifest")
+    init.add_argument("case_dir", type=Path, metavar="CASE")
+    init.add_argument("--purpose", required=True, choices=[p.value for p in Purpose])
+    init.add_argument("--destination", required=True, help="where the case is going (site, journal, partner)")
+    init.add_argument("--consent", default=ConsentLevel.RECORD_ONLY.value, choices=[c.value for c in ConsentLevel])
+    init.add_argument("--permission-id", default="", help="the consent form's or permission's reference")
+    for flag in ("paediatric", "rare-condition", "small-population", "in-the-news"):
+        init.add_argument(f"--{flag}", action="store_true")
+    init.add_argument("--partner", action="append", default=[], help="named research partner (repeat)")
+    init.add_argument("--contract", default="", help="contract or data sharing agreement reference")
+    init.add_argument("--history-file", type=Path, help="clinical history (plain text)")
+    init.add_argument("--discussion-file", type=Path, help="discussion (plain text)")
+    add = verbs.add_parser("add", help="copy material into the case")
+    add.add_argument("case_dir", type=Path, metavar="CASE")
+    add.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    add.add_argument("--kind", choices=[k.value for k in MaterialKind], help="default: guessed from the file")
+    for name, text in (("check", "does the case pass the policy and review? (exit 0 yes, 1 no)"),
+                       ("run", "clean every item into CASE/out")):
+        verb = verbs.add_parser(name, help=text)
+        verb.add_argument("case_dir", type=Path, metavar="CASE")
+        verb.add_argument("--policy", type=Path, help="an institution's sharing policy (default: shipped)")
+        verb.add_argument("--json", action="store_true")
+        if name == "run":
+            verb.add_argument("--key", type=Path, metavar="KEYFILE", help="project key (kept outside the case)")
+    sign = verbs.add_parser("signoff", help="a reviewer signs one review or withheld item")
+    sign.add_argument("case_dir", type=Path, metavar="CASE")
+    sign.add_argument("item", metavar="ITEM")
+    sign.add_argument("--by", required=True)
+    sign.add_argument("--note", default="")
+    sign.add_argument("--policy", type=Path)
+    export = verbs.add_parser("export", help="package CASE/out (after check passes) and record the sharing")
+    export.add_argument("case_dir", type=Path, metavar="CASE")
+    export.add_argument("--by", required=True, help="who sends the case")
+    export.add_argument("-o", "--output", type=Path, help="package file (default CASE/exports/...)")
+    export.add_argument("--recipient", action="append", default=[], help="age public key (age1...); repeat")
+    export.add_argument("--passphrase-env", metavar="VAR", help="encrypt with the passphrase in this variable")
+    export.add_argument("--key-out", type=Path, help="also write the project key, encrypted the same way")
+    export.add_argument("--key", type=Path, metavar="KEYFILE")
+    export.add_argument("--policy", type=Path)
+    verify = verbs.add_parser("verify-log", help="check the sharing record's hash chain")
+    verify.add_argument("case_dir", type=Path, metavar="CASE")
+    verify.add_argument("--head", help="the head hash printed by the last export")
+
+
+def _case(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from medanon import case
+
+    policy = case.SharingPolicy.load(args.policy) if getattr(args, "policy", None) else None
+    folder: Path = args.case_dir
+    try:
+        command = args.case_command
+        if command == "init":
+            notes = {name: path.read_text(encoding="utf-8") for name, path in
+                     (("history", args.history_file), ("discussion", args.discussion_file)) if path}
+            manifest = case.init_case(folder, args.purpose, args.destination, args.consent,
+                                      permission_id=args.permission_id, paediatric=args.paediatric,
+                                      rare_condition=args.rare_condition, small_population=args.small_population,
+                                      in_the_news=args.in_the_news, partners=tuple(args.partner),
+                                      contract=args.contract, **notes)
+            out.print(f"case {manifest.id} created in {folder}")
+        elif command == "add":
+            for path in args.paths:
+                item = case.add_material(folder, path, args.kind)
+                out.print(f"added {item.id} ({item.kind.value})")
+        elif command == "check":
+            return _case_check(case.check_case(folder, policy=policy), args, out)
+        elif command == "run":
+            outcome = case.run_case(folder, policy=policy, key_path=args.key)
+            results = [r for outcome_list in outcome.results.values() for r in outcome_list]
+            if args.json:
+                out.print_json((outcome.out_dir / "report.json").read_text(encoding="utf-8"))
+            else:
+                _print_summary(results, out)
+                out.print(f"report: {outcome.out_dir / 'report.html'}")
+            return EXIT_WITHHELD if any(r.status is not Status.RELEASED for r in results) else EXIT_OK
+        elif command == "signoff":
+            entry = case.signoff(folder, args.item, args.by, args.note, policy=policy)
+            out.print(f"{entry.item} signed off by {entry.by}")
+        elif command == "export":
+            return _case_export(args, folder, policy, out, err)
+        elif command == "verify-log":
+            check = case.verify_log(folder / "sharing-log.jsonl", args.head)
+            for problem in check.problems:
+                out.print(f"[red]{problem}[/red]")
+            out.print(f"{check.entries} entries, head {check.head}: {'verified' if check.ok else 'NOT verified'}")
+            return EXIT_OK if check.ok else EXIT_WITHHELD
+    except MedanonError as exc:
+        err.print(f"[red]refused:[/red] {exc}")
+        return EXIT_WITHHELD
+    return EXIT_OK
+
+
+def _case_check(check: CheckOutcome, args: argparse.Namespace, out: Console) -> int:
+    if args.json:
+        out.print_json(json.dumps({"passed": check.passed, "ran": check.ran, "problems": check.problems,
+                                   "open": check.open_items, "signed": check.signed,
+                                   "level": check.decision.level.value if check.decision.level else None}))
+    else:
+        for problem in check.problems:
+            out.print(f"[red]refused[/red] {problem}")
+        for item in check.open_items:
+            out.print(f"[yellow]open[/yellow] {item}: {check.texts[item]}")
+        for item in check.signed:
+            out.print(f"[green]signed[/green] {item}")
+        if not check.ran:
+            out.print("not run yet: `medanon case run` cleans the material")
+        out.print("check passed" if check.passed else "check NOT passed")
+    return EXIT_OK if check.passed else EXIT_WITHHELD
+
+
+def _case_export(args: argparse.Namespace, folder: Path, policy: SharingPolicy | None, out: Console,
+                 err: Console) -> int:
+    from medanon.case import Encryption, export_case, export_key
+    from medanon.core.keys import default_key_path, load_key
+
+    secret = None
+    if args.passphrase_env:
+        secret = os.environ.get(args.passphrase_env)
+        if not secret:
+            err.print(f"[red]error:[/red] ${args.passphrase_env} is empty")
+            return EXIT_USAGE
+    encryption = Encryption(recipients=tuple(args.recipient), passphrase=secret)
+    outcome = export_case(folder, args.by, destination=args.output, encryption=encryption,
+                          policy=policy, key_path=args.key)
+    out.print(f"package: {outcome.package.path} ({'encrypted' if outcome.package.encrypted else 'NOT encrypted'})")
+    out.print(f"sharing record head: {outcome.head} (keep it apart to detect a truncated log)")
+    if args.key_out:
+        export_key(load_key(args.key or default_key_path()), args.key_out, encryption)
+        out.print(f"project key written encrypted to {args.key_out}")
     return EXIT_OK
 
 

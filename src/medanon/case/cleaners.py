@@ -1,0 +1,124 @@
+"""Material kind -> cleaner: the case composes whichever engines this installation has.
+
+A cleaner takes (input path, output folder, policy, key ring) and returns one
+``ItemResult`` per file it met; it writes only released files into the output
+folder (named ``out/<item id>/``), and names them without any part of the input's
+file name, which may hold the patient's name. A kind with no registered cleaner is quarantined with that reason
+(DESIGN.md "Fail closed"). Adding an engine is one function and one
+``register`` call, e.g. for photographs::
+
+    def _photo(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) -> list[ItemResult]:
+        return medanon.photo.clean(source, out_dir, policy, keys)   # whatever the engine's call is
+
+    register(MaterialKind.PHOTO, _photo)
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from medanon.case.enum import MaterialKind
+from medanon.core.enum import Status
+from medanon.core.errors import MedanonError, safe_message
+from medanon.core.keys import KeyRing
+from medanon.core.policy import Policy
+from medanon.core.results import ItemResult
+
+Cleaner = Callable[[Path, Path, Policy, KeyRing], list[ItemResult]]
+NO_CLEANER = "no cleaner for this kind of material in this installation"
+
+_REGISTRY: dict[MaterialKind, Cleaner] = {}
+
+
+def register(kind: MaterialKind, cleaner: Cleaner) -> None:
+    """Make ``cleaner`` the one for ``kind`` (a later call replaces an earlier one)."""
+    _REGISTRY[MaterialKind(kind)] = cleaner
+
+
+def unregister(kind: MaterialKind) -> None:
+    _REGISTRY.pop(MaterialKind(kind), None)
+
+
+def cleaner_for(kind: MaterialKind) -> Cleaner | None:
+    return _REGISTRY.get(MaterialKind(kind))
+
+
+def available_kinds() -> list[str]:
+    return sorted(k.value for k in _REGISTRY)
+
+
+def clean(kind: MaterialKind, source: Path, out_dir: Path, policy: Policy, keys: KeyRing,
+          label: str) -> list[ItemResult]:
+    """Run the kind's cleaner; no cleaner or an exception quarantines the item (the case goes on)."""
+    cleaner = cleaner_for(kind)
+    if cleaner is None:
+        return [ItemResult(source=label, status=Status.QUARANTINED, reasons=[NO_CLEANER])]
+    try:
+        return cleaner(source, out_dir, policy, keys)
+    except MedanonError as exc:
+        return [ItemResult(source=label, status=Status.FAILED, reasons=[exc.message])]
+    except Exception as exc:  # an engine bug must not stop the case or release anything
+        return [ItemResult(source=label, status=Status.FAILED, reasons=[f"internal error: {safe_message(exc)}"])]
+
+
+def _clean_dicom(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) -> list[ItemResult]:
+    """The DICOM pipeline (header engine, pixel screen, residual scan) on one file or folder."""
+    from medanon.pipeline.inputs import discover
+    from medanon.pipeline.run import Job, run_items
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # The pipeline's own quarantine notes name input files: they go to a folder that is thrown away (the case
+    # writes its own notes outside out/), never beside the material that will be shared.
+    with tempfile.TemporaryDirectory(prefix="medanon-case-") as quarantine:
+        job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=Path(quarantine))
+        return run_items(list(discover([source])), job)
+
+
+def _text_cleaner() -> Cleaner | None:
+    """The free-text scrubber, if this installation has it (``medanon.text.scrub``)."""
+    try:
+        from medanon.text import scrub  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+
+    def _clean_text(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) -> list[ItemResult]:
+        text = source.read_text(encoding="utf-8")
+        outcome: Any = scrub(text, policy, keys=keys, patient_key=source.stem)
+        cleaned = outcome.text if hasattr(outcome, "text") else outcome[0]
+        if not isinstance(cleaned, str):
+            raise MedanonError("the text scrubber returned no text")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        destination = out_dir / f"{out_dir.name}.txt"  # named by the case item, never by the input's name
+        _write_atomic(destination, cleaned.encode("utf-8"))
+        return [ItemResult(source=source.name, status=Status.RELEASED, output=destination.name)]
+
+    return _clean_text
+
+
+def _write_atomic(destination: Path, data: bytes) -> None:
+    handle, temp = tempfile.mkstemp(prefix=".", dir=destination.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, destination)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _register_defaults() -> None:
+    register(MaterialKind.DICOM, _clean_dicom)
+    text = _text_cleaner()
+    if text is not None:
+        register(MaterialKind.TEXT, text)
+    # Photographs (medanon.photo) and volumes (medanon.volume) are registered here once their engines are
+    # merged; until then their items are quarantined with NO_CLEANER.
+
+
+_register_defaults()
