@@ -401,9 +401,8 @@ def _clean_graphics(ds: Dataset) -> None:
         group = tag >> 16
         if (0x6000 <= group <= 0x60FF or 0x5000 <= group <= 0x50FF) and not group & 1:
             del ds[tag]
-    for keyword in ("GraphicAnnotationSequence", "OverlayActivationLayer"):
-        if keyword in ds:
-            delattr(ds, keyword)
+    if "GraphicAnnotationSequence" in ds:
+        del ds.GraphicAnnotationSequence
 
 
 def _preview(views: list[list[np.ndarray]], cleaned: np.ndarray, decoded: codec.Decoded, ds: Dataset,
