@@ -8,8 +8,9 @@ closed"). The steps, for every frame:
    frame (a few ms); Tesseract reads only the boxes it found, all frames on shared sheets.
    Weak candidates count as text only when OCR reads characters in them.
 2. **Decide** (:mod:`medanon.pixels.words`): ``publication`` redacts every text box except short
-   ones OCR reads as allow-listed markers or units; an ultrasound with
-   SequenceOfUltrasoundRegions also has everything outside its regions filled (the text zone).
+   ones OCR reads as allow-listed markers or units. On an ultrasound with
+   SequenceOfUltrasoundRegions everything outside the regions is a text zone: there every
+   candidate of the detector is text, weak or not, with no OCR confirmation needed.
    ``limited-access`` keeps text boxes whose reading matched no header identifier.
 3. **Redact**: opaque fill (black as displayed) of each box grown by :attr:`RedactionPolicy.margin`.
 4. **Re-encode** (:mod:`medanon.pixels.codec`): lossless stays lossless and bit-identical outside
@@ -93,8 +94,9 @@ class RedactionPolicy:
 class Redaction:
     """The outcome of :func:`redact_burnt_in`: a cleaned dataset, or why there is none.
 
-    ``regions`` are the filled boxes (margin included), ``zones`` the areas filled on every frame
-    (ultrasound text zone), ``kept`` the text boxes left in place by the policy. ``preview_png``
+    ``regions`` are the filled boxes (margin included), ``zones`` the ultrasound text zone (outside
+    SequenceOfUltrasoundRegions, where every candidate counts as text), ``kept`` the text boxes
+    left in place by the policy. ``preview_png``
     shows one frame before and after, boxes drawn; it shows the original text and is for the data
     controller's review, not for sharing.
     """
@@ -171,18 +173,20 @@ def _redact(ds: Dataset, forms: tuple[str, ...], policy: RedactionPolicy) -> Red
     kept: list[Region] = []
     for index, boxes in enumerate(found):
         for box in boxes:
-            if _inside(zone_mask, box):
-                continue
-            verdict = _decide(box, texts.get((index, box)), forms, policy)
+            in_zone = bool(zone_mask[box.y0:box.y1, box.x0:box.x1].any())
+            verdict = _decide(box, texts.get((index, box)), forms, policy, in_zone)
             if verdict == "redact":
                 redact.append(Region.from_box(index, _grow(box, policy.margin, shape)))
             elif verdict == "keep":
                 kept.append(Region.from_box(index, box))
+    if not redact and not kept and str(ds.get("BurnedInAnnotation", "") or "").strip().upper() == "YES":
+        # The header says there is text and nothing was found: the text may be of a kind the
+        # detectors miss (tiny, faint, rotated), so nothing is proven (DESIGN.md "Fail closed").
+        raise RedactionRefused("BurnedInAnnotation is YES but no text was found to redact")
     bits = int(ds.get("BitsStored", 8) or 8)
     fill = codec.fill_value(decoded, bits)
     for _ in range(ROUNDS):
         cleaned = decoded.frames.copy()
-        cleaned[:, zone_mask] = fill
         for region in redact:
             cleaned[region.frame, region.y0:region.y1, region.x0:region.x1] = fill
         out = copy.deepcopy(ds)
@@ -198,7 +202,7 @@ def _redact(ds: Dataset, forms: tuple[str, ...], policy: RedactionPolicy) -> Red
     notes = [f"{len(redact)} text box(es) filled on {len({r.frame for r in redact})} of "
              f"{len(decoded.frames)} frame(s)"]
     if zones:
-        notes.append("ultrasound: everything outside SequenceOfUltrasoundRegions filled on every frame")
+        notes.append("ultrasound: every text candidate outside SequenceOfUltrasoundRegions filled")
     if kept:
         why = "allow list" if policy.level is Level.PUBLICATION else "no identifier read"
         notes.append(f"{len(kept)} text box(es) kept ({why})")
@@ -281,10 +285,14 @@ def _add_ocr_words(ocr: TesseractConfirmer, views: list[list[np.ndarray]], found
     return found
 
 
-def _decide(box: Box, text: str | None, forms: tuple[str, ...], policy: RedactionPolicy) -> str:
-    """"redact", "keep" (text the policy allows) or "ignore" (a weak candidate OCR read nothing in)."""
+def _decide(box: Box, text: str | None, forms: tuple[str, ...], policy: RedactionPolicy,
+            in_zone: bool = False) -> str:
+    """"redact", "keep" (text the policy allows) or "ignore" (a weak candidate OCR read nothing in).
+
+    In the ultrasound text zone a weak candidate is text even when OCR reads nothing in it.
+    """
     readable = text is not None and sum(ch.isalnum() for ch in text) >= 2
-    if box.score < CONFIRM_BELOW and not readable:
+    if box.score < CONFIRM_BELOW and not readable and not in_zone:
         return "ignore"
     if policy.level is Level.LIMITED_ACCESS:
         return "keep" if readable and text is not None and not matches_identifier(text, forms) else "redact"
@@ -340,10 +348,6 @@ def _mask(shape: tuple[int, ...], boxes: Sequence[Box]) -> np.ndarray:
     return mask
 
 
-def _inside(mask: np.ndarray, box: Box) -> bool:
-    return bool(mask[box.y0:box.y1, box.x0:box.x1].all())
-
-
 def _grow(box: Box, margin: int, shape: tuple[int, ...]) -> Box:
     return Box(max(0, box.x0 - margin), max(0, box.y0 - margin), min(int(shape[1]), box.x1 + margin),
                min(int(shape[0]), box.y1 + margin), box.score, box.confirmed)
@@ -366,7 +370,7 @@ def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines
         kept_by_frame.setdefault(region.frame, []).append(region.box)
 
     def is_kept(index: int, box: Box) -> bool:
-        return _inside(zone_mask, box) or any(box.overlaps(k) for k in kept_by_frame.get(index, []))
+        return any(box.overlaps(k) for k in kept_by_frame.get(index, []))
 
     left = [[b for b in _search(lines, frame_views) if not is_kept(index, b)]
             for index, frame_views in enumerate(views)]
@@ -378,8 +382,8 @@ def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines
             readable = sum(ch.isalnum() for ch in text) >= 2
             if forms and matches_identifier(text, forms):
                 leftovers.append((Region.from_box(index, box), f"a header identifier is readable on frame {index}"))
-            elif policy.level is Level.PUBLICATION and (box.score >= CONFIRM_BELOW or readable) \
-                    and not (readable and is_allowed(text)):
+            elif policy.level is Level.PUBLICATION and not (readable and is_allowed(text)) and (
+                    box.score >= CONFIRM_BELOW or readable or zone_mask[box.y0:box.y1, box.x0:box.x1].any()):
                 leftovers.append((Region.from_box(index, box), f"text remains on frame {index}"))
     if policy.verify_whole_frames:
         for index in _frames.frames_to_check(len(views)):
@@ -412,5 +416,5 @@ def _preview(views: list[list[np.ndarray]], cleaned: np.ndarray, decoded: codec.
     counts = np.bincount([r.frame for r in regions], minlength=len(views)) if regions else np.zeros(1)
     index = int(np.argmax(counts))
     after = _grey_views(cleaned[index], decoded.photometric, ds)[0]
-    boxes = [r.box for r in regions if r.frame == index] + list(zones)
+    boxes = [r.box for r in regions if r.frame == index]
     return before_after_png(views[index][0], after, boxes)
