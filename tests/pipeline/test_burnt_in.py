@@ -33,6 +33,8 @@ def test_burnt_in_ultrasound_is_redacted_released_and_previewed(tmp_path: Path) 
         assert result.status is Status.RELEASED, result.reasons
         released = pydicom.dcmread(tmp_path / "out" / str(result.output))
     assert released.BurnedInAnnotation == "NO"
+    methods = {item.CodeValue for item in released.DeidentificationMethodCodeSequence}
+    assert {"113101", "113103"} <= methods  # Clean Pixel Data and Clean Graphics recorded
     released.pixel_array  # noqa: B018 - decodes
     previews = [line for line in result.review if line.startswith("before/after preview: ")]
     assert len(previews) == 1

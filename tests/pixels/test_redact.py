@@ -158,3 +158,30 @@ def test_identifier_matching_tolerates_ocr_misreadings() -> None:
     assert matches_identifier("ZZZ TEST PATIENTFl", ["zzz test patientfive"])
     assert matches_identifier("DOB: 08/29/1951", ["08/29/1951"])
     assert not matches_identifier("Adv Breast L12-5", ["zzz test patientfive"])
+
+
+@needs_ocr
+def test_overlays_curves_and_graphic_annotations_are_removed() -> None:
+    ds = _read("OBXXXX1A_rle.dcm")
+    ds.add_new(0x60000010, "US", 4)
+    ds.add_new(0x60003000, "OW", b"\x00" * 4)
+    ds.add_new(0x50000005, "US", 2)
+    ds.GraphicAnnotationSequence = [pydicom.Dataset()]
+    outcome = redact_burnt_in(ds, _forms(ds))
+    assert outcome.dataset is not None, outcome.reason
+    out = outcome.dataset
+    assert 0x60003000 not in out and 0x60000010 not in out and 0x50000005 not in out
+    assert "GraphicAnnotationSequence" not in out
+    assert 0x60003000 in ds  # the input keeps them
+
+
+@needs_ocr
+def test_header_saying_burnt_in_text_with_none_found_is_refused() -> None:
+    ds = _read("OBXXXX1A_rle.dcm")
+    arr = np.zeros((int(ds.Rows), int(ds.Columns)), dtype=np.uint8)
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian
+    ds.PixelData = arr.tobytes()
+    ds.BurnedInAnnotation = "YES"
+    outcome = redact_burnt_in(ds, _forms(ds))
+    assert outcome.dataset is None
+    assert outcome.reason is not None and "no text was found" in outcome.reason

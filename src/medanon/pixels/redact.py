@@ -199,6 +199,7 @@ def _redact(ds: Dataset, forms: tuple[str, ...], policy: RedactionPolicy) -> Red
         raise RedactionRefused(f"verification: {leftovers[0][1]} after {ROUNDS} rounds of redaction")
     _clean_graphics(out)
     out.BurnedInAnnotation = "NO"
+    _record_options(out)
     notes = [f"{len(redact)} text box(es) filled on {len({r.frame for r in redact})} of "
              f"{len(decoded.frames)} frame(s)"]
     if zones:
@@ -407,6 +408,27 @@ def _clean_graphics(ds: Dataset) -> None:
             del ds[tag]
     if "GraphicAnnotationSequence" in ds:
         del ds.GraphicAnnotationSequence
+
+
+def _record_options(ds: Dataset) -> None:
+    """Add Clean Pixel Data and Clean Graphics (CID 7050) to a DeidentificationMethodCodeSequence.
+
+    Only when the header engine already wrote the sequence: the pixels module does not decide
+    whether a dataset is de-identified, it reports what it did to the pixels.
+    """
+    from pydicom.sr.codedict import codes
+
+    items = ds.get("DeidentificationMethodCodeSequence")
+    if items is None:
+        return
+    present = {str(item.get("CodeValue", "")) for item in items}
+    for code in (codes.cid7050.CleanPixelDataOption, codes.cid7050.CleanGraphicsOption):
+        if code.value in present:
+            continue
+        item = Dataset()
+        item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = (
+            code.value, code.scheme_designator, code.meaning)
+        items.append(item)
 
 
 def _preview(views: list[list[np.ndarray]], cleaned: np.ndarray, decoded: codec.Decoded, ds: Dataset,
