@@ -185,3 +185,14 @@ def test_header_saying_burnt_in_text_with_none_found_is_refused() -> None:
     outcome = redact_burnt_in(ds, _forms(ds))
     assert outcome.dataset is None
     assert outcome.reason is not None and "no text was found" in outcome.reason
+
+
+def test_a_word_on_the_line_of_a_filled_box_is_a_remnant_and_one_elsewhere_is_not() -> None:
+    from medanon.pixels.model import Box
+    from medanon.pixels.redact import _remnant
+
+    filled = [Box(100, 50, 200, 70)]
+    assert _remnant(Box(80, 52, 98, 68), filled)  # just left of it, same line
+    assert not _remnant(Box(80, 120, 98, 136), filled)  # another line
+    assert not _remnant(Box(300, 52, 318, 68), filled)  # far along the line
+    assert not _remnant(Box(80, 20, 98, 120), filled)  # much taller: not a glyph of that line

@@ -191,7 +191,7 @@ def _redact(ds: Dataset, forms: tuple[str, ...], policy: RedactionPolicy) -> Red
             cleaned[region.frame, region.y0:region.y1, region.x0:region.x1] = fill
         out = copy.deepcopy(ds)
         encoding = codec.write_back(out, decoded, cleaned)
-        leftovers = _verify(out, forms, policy, lines, ocr, kept, zone_mask, cache)
+        leftovers = _verify(out, forms, policy, lines, ocr, kept, zone_mask, cache, redact)
         if not leftovers:
             break
         redact.extend(Region.from_box(r.frame, _grow(r.box, policy.margin, shape)) for r, _ in leftovers)
@@ -357,12 +357,14 @@ def _grow(box: Box, margin: int, shape: tuple[int, ...]) -> Box:
 # -- verifying -----------------------------------------------------------------------------------
 def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines: LineTextDetector,
             ocr: TesseractConfirmer, kept: list[Region], zone_mask: np.ndarray,
-            cache: dict[bytes, str]) -> list[tuple[Region, str]]:
+            cache: dict[bytes, str], filled: list[Region]) -> list[tuple[Region, str]]:
     """Decode the re-encoded output; return the text it still shows (region, why), empty if clean.
 
     Every frame is searched by the line detector and its candidates read by OCR; the first,
     middle and last frames are also read whole by Tesseract. A reading that matches a header
-    identifier is always left over; in ``publication`` so is any text not on the allow list.
+    identifier is always left over; in ``publication`` so is any text not on the allow list. A
+    word read beside a filled box, on its line, is a remnant of that line (the detector boxed only
+    part of it) and is left over even as a single character.
     """
     decoded = codec.decode_all(out)
     views = [_grey_views(frame, decoded.photometric, out) for frame in decoded.frames]
@@ -388,8 +390,13 @@ def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines
                 leftovers.append((Region.from_box(index, box), f"text remains on frame {index}"))
     if policy.verify_whole_frames:
         for index in _frames.frames_to_check(len(views)):
-            for box, text in ocr.read_words(views[index][0], WORD_CONFIDENCE):
-                if forms and matches_identifier(text, forms):
+            beside = [r.box for r in filled if r.frame == index]
+            for box, text in ocr.read_words(views[index][0]):
+                if box.score * 100 < WORD_CONFIDENCE:
+                    continue
+                if any(ch.isalnum() for ch in text) and not is_kept(index, box) and _remnant(box, beside):
+                    leftovers.append((Region.from_box(index, box), f"text beside a filled box on frame {index}"))
+                elif forms and matches_identifier(text, forms):
                     leftovers.append((Region.from_box(index, box),
                                       f"a header identifier is readable on frame {index}"))
                 elif (policy.level is Level.PUBLICATION and box.score * 100 >= VERIFY_WORD_CONFIDENCE
@@ -397,6 +404,18 @@ def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines
                         and not is_allowed(text) and not is_kept(index, box)):
                     leftovers.append((Region.from_box(index, box), f"OCR still reads text on frame {index}"))
     return leftovers
+
+
+def _remnant(word: Box, filled: list[Box]) -> bool:
+    """True if ``word`` sits on the line of a filled box (similar height), within a height of its ends."""
+    for box in filled:
+        overlap = min(word.y1, box.y1) - max(word.y0, box.y0)
+        if overlap < 0.5 * min(word.height, box.height) or not 0.5 <= word.height / box.height <= 2.0:
+            continue
+        gap = max(box.x0 - word.x1, word.x0 - box.x1)
+        if gap <= max(word.height, box.height):
+            return True
+    return False
 
 
 # -- graphics and preview --------------------------------------------------------------------------
