@@ -196,3 +196,16 @@ def test_a_word_on_the_line_of_a_filled_box_is_a_remnant_and_one_elsewhere_is_no
     assert not _remnant(Box(80, 120, 98, 136), filled)  # another line
     assert not _remnant(Box(300, 52, 318, 68), filled)  # far along the line
     assert not _remnant(Box(80, 20, 98, 120), filled)  # much taller: not a glyph of that line
+
+
+def test_weak_candidates_need_a_real_word_or_an_identifier_outside_the_text_zone() -> None:
+    from medanon.pixels.model import Box
+    from medanon.pixels.redact import _decide
+
+    weak = Box(10, 10, 80, 24, score=0.1)
+    publication = RedactionPolicy()
+    assert _decide(weak, "Ee ab", (), publication) == "ignore"  # OCR noise in anatomy
+    assert _decide(weak, "SMITH", (), publication) == "redact"
+    assert _decide(weak, "Ee", ("ee ab",), publication) == "ignore"  # too short to match
+    assert _decide(weak, "", (), publication, in_zone=True) == "redact"  # ultrasound text zone
+    assert _decide(Box(10, 10, 80, 24, score=0.9), "", (), publication) == "redact"  # strong, unread

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -290,16 +291,29 @@ def _decide(box: Box, text: str | None, forms: tuple[str, ...], policy: Redactio
             in_zone: bool = False) -> str:
     """"redact", "keep" (text the policy allows) or "ignore" (a weak candidate OCR read nothing in).
 
-    In the ultrasound text zone a weak candidate is text even when OCR reads nothing in it.
+    In the ultrasound text zone a weak candidate is text even when OCR reads nothing in it;
+    elsewhere it is text when OCR reads a word of three or more letters or digits in it, or a
+    header identifier. Shorter readings ("Ee", "SS", "ab") were OCR noise in every case looked at
+    (colour Doppler, speckle, bowel gas); the price is that a lone pair of initials in a weak
+    candidate is not filled unless it matches the header.
     """
     readable = text is not None and sum(ch.isalnum() for ch in text) >= 2
-    if box.score < CONFIRM_BELOW and not readable and not in_zone:
+    if box.score < CONFIRM_BELOW and not in_zone and not _confirms_weak(text, forms):
         return "ignore"
     if policy.level is Level.LIMITED_ACCESS:
         return "keep" if readable and text is not None and not matches_identifier(text, forms) else "redact"
     if text is not None and is_allowed(text) and not matches_identifier(text, forms):
         return "keep"
     return "redact"
+
+
+def _confirms_weak(text: str | None, forms: tuple[str, ...]) -> bool:
+    """True if an OCR reading makes a weak candidate text: a 3+ character word or an identifier."""
+    if not text:
+        return False
+    if any(len(word) >= 3 for word in re.split(r"[^0-9A-Za-z]+", text)):
+        return True
+    return bool(forms) and matches_identifier(text, forms)
 
 
 def _text_zones(ds: Dataset, shape: tuple[int, ...]) -> list[Box]:
@@ -386,7 +400,8 @@ def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines
             if forms and matches_identifier(text, forms):
                 leftovers.append((Region.from_box(index, box), f"a header identifier is readable on frame {index}"))
             elif policy.level is Level.PUBLICATION and not (readable and is_allowed(text)) and (
-                    box.score >= CONFIRM_BELOW or readable or zone_mask[box.y0:box.y1, box.x0:box.x1].any()):
+                    box.score >= CONFIRM_BELOW or _confirms_weak(text, forms)
+                    or zone_mask[box.y0:box.y1, box.x0:box.x1].any()):
                 leftovers.append((Region.from_box(index, box), f"text remains on frame {index}"))
     if policy.verify_whole_frames:
         for index in _frames.frames_to_check(len(views)):
