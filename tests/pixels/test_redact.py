@@ -113,6 +113,7 @@ def test_lossless_output_keeps_pixels_outside_the_boxes_bit_identical() -> None:
 
 
 @needs_ocr
+@pytest.mark.slow
 def test_lossy_jpeg_is_re_encoded_with_truthful_lossy_attributes() -> None:
     ds = _read("examples_ybr_color.dcm")
     outcome = redact_burnt_in(ds, _forms(ds))
@@ -135,6 +136,7 @@ def test_missing_ocr_refuses_instead_of_releasing(monkeypatch: pytest.MonkeyPatc
 
 
 @needs_ocr
+@pytest.mark.slow
 def test_limited_access_keeps_more_text_than_publication() -> None:
     ds = _read("US1_J2KR.dcm")
     publication = redact_burnt_in(ds, _forms(ds))
