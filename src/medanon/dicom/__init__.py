@@ -2,7 +2,7 @@
 
 from medanon.dicom.engine import Deidentified, deidentify
 from medanon.dicom.io import configure_pydicom, make_durable, read, write_atomic, write_temp
-from medanon.dicom.risk import is_media_directory, pixel_risks, review_notes
+from medanon.dicom.risk import is_media_directory, pixel_risks, review_notes, text_risks
 
 __all__ = [
     "Deidentified",
@@ -11,6 +11,7 @@ __all__ = [
     "is_media_directory",
     "make_durable",
     "pixel_risks",
+    "text_risks",
     "read",
     "review_notes",
     "write_atomic",

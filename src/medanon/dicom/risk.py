@@ -35,18 +35,7 @@ def pixel_risks(ds: Dataset) -> list[str]:
     if not any(k in ds for k in PIXEL_KEYWORDS):
         return reasons
     modality = str(ds.get("Modality", "") or "").upper()
-    burned_in = str(ds.get("BurnedInAnnotation", "") or "").strip().upper()
-    image_type = " ".join(str(v) for v in (ds.get("ImageType") or [])).upper()
-    is_secondary_capture = sop_class.startswith(SECONDARY_CAPTURE_PREFIX)
-    if burned_in == "YES":
-        reasons.append("BurnedInAnnotation is YES: text in the pixels; no pixel cleaner yet")
-    elif burned_in != "NO":
-        if modality in TEXT_PRONE_MODALITIES:
-            reasons.append(f"modality {modality} often carries burnt-in text and BurnedInAnnotation is not NO")
-        elif is_secondary_capture:
-            reasons.append("secondary capture often carries burnt-in text and BurnedInAnnotation is not NO")
-        elif any(word in image_type for word in DOSE_OR_SCREEN_WORDS):
-            reasons.append("screen capture or dose report image and BurnedInAnnotation is not NO")
+    reasons.extend(text_risks(ds))
     recognisable = str(ds.get("RecognizableVisualFeatures", "") or "").strip().upper()
     if recognisable == "YES":
         reasons.append("RecognizableVisualFeatures is YES (e.g. a face); no face cleaner yet")
@@ -54,6 +43,27 @@ def pixel_risks(ds: Dataset) -> list[str]:
         reasons.append(f"modality {modality} may show a face and RecognizableVisualFeatures is not NO")
     reasons.extend(_embedded_overlay_reasons(ds))
     return reasons
+
+
+def text_risks(ds: Dataset) -> list[str]:
+    """The reasons of :func:`pixel_risks` that are about burnt-in text only (a text redactor may clear them)."""
+    if not any(k in ds for k in PIXEL_KEYWORDS):
+        return []
+    modality = str(ds.get("Modality", "") or "").upper()
+    burned_in = str(ds.get("BurnedInAnnotation", "") or "").strip().upper()
+    image_type = " ".join(str(v) for v in (ds.get("ImageType") or [])).upper()
+    is_secondary_capture = str(ds.get("SOPClassUID", "")).startswith(SECONDARY_CAPTURE_PREFIX)
+    if burned_in == "YES":
+        return ["BurnedInAnnotation is YES: text in the pixels"]
+    if burned_in == "NO":
+        return []
+    if modality in TEXT_PRONE_MODALITIES:
+        return [f"modality {modality} often carries burnt-in text and BurnedInAnnotation is not NO"]
+    if is_secondary_capture:
+        return ["secondary capture often carries burnt-in text and BurnedInAnnotation is not NO"]
+    if any(word in image_type for word in DOSE_OR_SCREEN_WORDS):
+        return ["screen capture or dose report image and BurnedInAnnotation is not NO"]
+    return []
 
 
 def _embedded_overlay_reasons(ds: Dataset) -> list[str]:

@@ -165,6 +165,7 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult | _Checked:
     result.review = cleaned.review
     if not risks and job.screen_pixels:
         risks = _screen_reasons(ds)
+    risks = _redact_burnt_in_text(ds, cleaned, risks, identifiers, job, result)
     if not risks and photo.is_photograph(ds):
         risks = _obscure_faces(cleaned, result)
     if risks:
@@ -196,7 +197,42 @@ def _screen_reasons(ds: Dataset) -> list[str]:
     if screening.regions:
         frames = sorted({r.frame for r in screening.regions})
         return [f"pixel screen found {len(screening.regions)} text-like region(s) on frame(s) "
-                f"{', '.join(map(str, frames))}: possible burnt-in text; no pixel cleaner yet"]
+                f"{', '.join(map(str, frames))}: possible burnt-in text"]
+    return []
+
+
+# -- burnt-in text redaction (issue 5): one call at the screen/quarantine decision -----------------
+SCREEN_TEXT_PREFIX = "pixel screen found"
+
+
+def _redact_burnt_in_text(ds: Dataset, cleaned: dicom.Deidentified, risks: list[str],
+                          identifiers: verify.Identifiers, job: Job, result: ItemResult) -> list[str]:
+    """Clean burnt-in text when it is the only pixel risk; return the risks that remain.
+
+    On success ``cleaned.dataset`` becomes the redacted, OCR-verified dataset and a before/after
+    preview is written to ``OUT/previews/``; a refusal adds its reason (the item is quarantined).
+    """
+    text = set(dicom.text_risks(ds))
+    if not risks or not all(r in text or r.startswith(SCREEN_TEXT_PREFIX) for r in risks):
+        return risks
+    forms = [form for identifier in identifiers for form in identifier.forms]
+    outcome = pixels.redact_burnt_in(cleaned.dataset, forms, pixels.RedactionPolicy.from_policy(job.policy))
+    if outcome.dataset is None:
+        return [*risks, f"burnt-in text could not be removed: {outcome.reason}"]
+    cleaned.dataset = outcome.dataset
+    result.review.extend(f"pixels: {note}" for note in outcome.notes)
+    result.review.append(f"pixels re-encoded as {outcome.encoding}")
+    if outcome.preview_png:
+        folder = job.out_dir / "previews"
+        folder.mkdir(parents=True, exist_ok=True)
+        note = folder / "README.txt"
+        if not note.exists():
+            note.write_text("Before/after previews of burnt-in text redaction. The 'before' half shows the "
+                            "original text: for the data controller's review, never for sharing.\n",
+                            encoding="utf-8")
+        name = f"{job.keys.digest('preview', result.source).hex()[:16]}.png"
+        (folder / name).write_bytes(outcome.preview_png)
+        result.review.append(f"before/after preview: previews/{name} (shows the original text; not for sharing)")
     return []
 
 

@@ -152,6 +152,71 @@ class TesseractConfirmer:
                 confirmed.add(index)
         return confirmed
 
+    # -- reading ------------------------------------------------------------------------------
+    def read_boxes(self, crops: Sequence[tuple[np.ndarray, Box]]) -> list[str]:
+        """The words read in each (frame, box) pair, in order; ``""`` where nothing was read.
+
+        Boxes of many frames go on shared sheets, so a whole multi-frame file costs one or two
+        Tesseract runs. Only words at or above :attr:`min_confidence` count. The text is returned
+        to the caller for a decision (allow list, identifiers) and must never be logged.
+
+        Raises
+        ------
+        OcrFailed
+            If Tesseract cannot be started, fails, or exceeds the timeout.
+        """
+        prepared: list[tuple[int, np.ndarray]] = []
+        for index, (frame, box) in enumerate(crops):
+            for batch in _batches(frame, [box]):
+                prepared.extend((index, view) for _, view in batch)
+        texts: list[list[str]] = [[] for _ in crops]
+        for sheet in _sheets(prepared):
+            for index, words in self._read_sheet(sheet).items():
+                texts[index].extend(words)
+        return [" ".join(words) for words in texts]
+
+    def _read_sheet(self, batch: list[tuple[int, np.ndarray]]) -> dict[int, list[str]]:
+        width = max(crop.shape[1] for _, crop in batch) + 2 * SPACER
+        height = sum(crop.shape[0] for _, crop in batch) + SPACER * (len(batch) + 1)
+        sheet = np.full((height, width), 255, dtype=np.uint8)
+        spans = []
+        top = SPACER
+        for _, crop in batch:
+            sheet[top:top + crop.shape[0], SPACER:SPACER + crop.shape[1]] = crop
+            spans.append((top - SPACER // 2, top + crop.shape[0] + SPACER // 2))
+            top += crop.shape[0] + SPACER
+        words = [w for w in self._read(sheet, psm=4) if w.confidence >= self.min_confidence]
+        found: dict[int, list[str]] = {}
+        for (index, _), (lo, hi) in zip(batch, spans, strict=True):
+            found.setdefault(index, []).extend(
+                w.text for w in sorted(words, key=lambda w: w.left) if lo <= w.top + w.height / 2 < hi)
+        return found
+
+    def read_words(self, frame: np.ndarray, min_confidence: float | None = None) -> list[tuple[Box, str]]:
+        """Every word read in a whole 2-D ``uint8`` frame, with its box in frame pixels.
+
+        Words below ``min_confidence`` (default :attr:`min_confidence`) are left out. Slow (a
+        fraction of a second per frame): for a few frames per file. Never log the text.
+
+        Raises
+        ------
+        OcrFailed
+            If Tesseract cannot be started, fails, or exceeds the timeout.
+        """
+        floor = self.min_confidence if min_confidence is None else min_confidence
+        scale = max(1, int(round(1024 / max(frame.shape))))
+        found = []
+        for word in self._read(_prepare(frame, scale), psm=11):
+            if word.confidence < floor:
+                continue
+            x0, y0 = word.left // scale, word.top // scale
+            x1 = min(frame.shape[1], -(-(word.left + word.width) // scale))
+            y1 = min(frame.shape[0], -(-(word.top + word.height) // scale))
+            if x1 > x0 and y1 > y0:
+                found.append((Box(x0, y0, x1, y1, round(min(100.0, max(0.0, word.confidence)) / 100, 3), True),
+                              word.text))
+        return found
+
     # -- searching ----------------------------------------------------------------------------
     def _search(self, frame: np.ndarray) -> list[Box]:
         scale = max(1, int(round(1024 / max(frame.shape))))
@@ -274,3 +339,16 @@ def _batches(frame: np.ndarray, candidates: list[Box]) -> list[list[tuple[int, n
             batches[-1].append((index, prepared))
             height += prepared.shape[0] + SPACER
     return [batch for batch in batches if batch]
+
+
+def _sheets(prepared: list[tuple[int, np.ndarray]]) -> list[list[tuple[int, np.ndarray]]]:
+    """Group prepared crops into sheets no taller than :data:`MAX_SHEET_HEIGHT`."""
+    sheets: list[list[tuple[int, np.ndarray]]] = [[]]
+    height = SPACER
+    for index, view in prepared:
+        if sheets[-1] and height + view.shape[0] + SPACER > MAX_SHEET_HEIGHT:
+            sheets.append([])
+            height = SPACER
+        sheets[-1].append((index, view))
+        height += view.shape[0] + SPACER
+    return [sheet for sheet in sheets if sheet]

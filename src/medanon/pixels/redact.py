@@ -1,0 +1,485 @@
+"""Redact burnt-in text in every frame of a dataset, re-encode it, and prove the text is gone.
+
+``redact_burnt_in(ds, identifier_forms, policy)`` returns a :class:`Redaction`: a new dataset whose
+pixels were cleaned and checked, or a refusal reason (the caller quarantines; DESIGN.md "Fail
+closed"). The steps, for every frame:
+
+1. **Find**: the geometric line detector (:mod:`medanon.pixels.detectors.lines`) searches each
+   frame (a few ms); Tesseract reads only the boxes it found, all frames on shared sheets.
+   Weak candidates count as text only when OCR reads characters in them.
+2. **Decide** (:mod:`medanon.pixels.words`): ``publication`` redacts every text box except short
+   ones OCR reads as allow-listed markers or units. On an ultrasound with
+   SequenceOfUltrasoundRegions everything outside the regions is a text zone: there every
+   candidate of the detector is text, weak or not, with no OCR confirmation needed.
+   ``limited-access`` keeps text boxes whose reading matched no header identifier.
+3. **Redact**: opaque fill (black as displayed) of each box grown by :attr:`RedactionPolicy.margin`.
+4. **Re-encode** (:mod:`medanon.pixels.codec`): lossless stays lossless and bit-identical outside
+   the boxes; lossy inputs are re-encoded with a documented quality and truthful
+   LossyImageCompression attributes.
+5. **Verify** on the re-encoded output, decoded again: the detector runs on every frame and any
+   text-like box outside the kept ones that is strong, or that OCR reads, refuses the file; and
+   Tesseract reads the first, middle and last frames whole, where any header identifier refuses
+   it. Then overlays, curves and graphic annotations are removed (Clean Graphics) and
+   BurnedInAnnotation is set to NO.
+
+Every frame is searched and filled; nothing is inferred from a subset of frames. The input
+dataset is never modified; the recognised text is never logged or returned.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.pixels import apply_color_lut, convert_color_space
+
+from medanon.core.enum import Level
+from medanon.core.errors import MedanonError
+from medanon.pixels import codec
+from medanon.pixels import frames as _frames
+from medanon.pixels.detectors import get_detector
+from medanon.pixels.detectors.lines import LineTextDetector, join_words
+from medanon.pixels.detectors.tesseract import TesseractConfirmer
+from medanon.pixels.model import Box, Region
+from medanon.pixels.screen import CONFIRM_BELOW
+from medanon.pixels.words import is_allowed, matches_identifier
+
+#: Words read in whole frames at this Tesseract confidence (0-100) or more are text to decide on.
+WORD_CONFIDENCE = 60.0
+#: The final whole-frame check refuses a file for a word of three or more letters or digits read at
+#: this confidence or more (lower, Tesseract reads "words" in speckle and anatomy: measured up to
+#: about 0.76 on the package ultrasounds after redaction); header identifiers refuse at any
+#: confidence of :data:`WORD_CONFIDENCE` or more.
+VERIFY_WORD_CONFIDENCE = 80.0
+#: Find-fill-verify rounds: text the check still finds is filled and checked again, this often.
+ROUNDS = 3
+#: Boxes no wider than this many box heights are read by OCR in ``publication``, to find the
+#: allow-listed markers and units; wider lines cannot be one of them and go unread.
+SHORT_BOX = 6.0
+
+
+@dataclass(frozen=True)
+class RedactionPolicy:
+    """How :func:`redact_burnt_in` decides; built from a :class:`~medanon.core.policy.Policy`.
+
+    Raises
+    ------
+    ValueError
+        If the margin is negative.
+    """
+
+    level: Level = Level.PUBLICATION
+    #: Pixels added on every side of a text box before it is filled.
+    margin: int = 3
+    #: Fill everything outside SequenceOfUltrasoundRegions (publication only).
+    ultrasound_text_zone: bool = True
+    #: Frames read whole by OCR in the final identifier check (first, middle, last).
+    verify_whole_frames: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "level", Level(self.level))
+        if self.margin < 0:
+            raise ValueError("margin must not be negative")
+
+    @classmethod
+    def from_policy(cls, policy: object) -> RedactionPolicy:
+        return cls(level=Level(getattr(policy, "level", Level.PUBLICATION)))
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """The outcome of :func:`redact_burnt_in`: a cleaned dataset, or why there is none.
+
+    ``regions`` are the filled boxes (margin included), ``zones`` the ultrasound text zone (outside
+    SequenceOfUltrasoundRegions, where every candidate counts as text), ``kept`` the text boxes
+    left in place by the policy. ``preview_png``
+    shows one frame before and after, boxes drawn; it shows the original text and is for the data
+    controller's review, not for sharing.
+    """
+
+    dataset: Dataset | None
+    reason: str | None = None
+    regions: tuple[Region, ...] = ()
+    zones: tuple[Box, ...] = ()
+    kept: tuple[Region, ...] = ()
+    frames: int = 0
+    encoding: str = ""
+    notes: tuple[str, ...] = ()
+    preview_png: bytes | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if (self.dataset is None) == (self.reason is None):
+            raise ValueError("a redaction has either a dataset or a refusal reason")
+
+    @property
+    def refused(self) -> bool:
+        return self.dataset is None
+
+
+class RedactionRefused(MedanonError):
+    """The pixels could not be proven clean."""
+
+
+def redact_burnt_in(ds: Dataset, identifier_forms: Iterable[str],
+                    policy: RedactionPolicy | None = None) -> Redaction:
+    """Redact burnt-in text in every frame of ``ds`` and verify the re-encoded result.
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        The dataset (usually already header-cleaned); it is not modified.
+    identifier_forms : iterable of str
+        Lower-case search forms of the original header's identifying values
+        (:func:`medanon.verify.collect_identifiers`); they must not be readable in the output.
+    policy : RedactionPolicy, optional
+        Defaults to ``publication``.
+
+    Returns
+    -------
+    Redaction
+        With ``dataset`` set when the output was verified clean, otherwise ``reason``.
+    """
+    policy = policy or RedactionPolicy()
+    forms = tuple(f for f in identifier_forms if f)
+    try:
+        return _redact(ds, forms, policy)
+    except (codec.CodecError, RedactionRefused) as exc:
+        return Redaction(None, exc.message)
+    except MedanonError as exc:  # OCR failure: could not prove clean
+        return Redaction(None, f"pixel redaction could not run: {exc.message}")
+
+
+def _redact(ds: Dataset, forms: tuple[str, ...], policy: RedactionPolicy) -> Redaction:
+    lines = get_detector("lines")
+    ocr = get_detector("tesseract")
+    if not isinstance(lines, LineTextDetector) or not lines.is_available():
+        raise RedactionRefused("the text detector is unavailable (needs numpy, scipy)")
+    if not isinstance(ocr, TesseractConfirmer) or not ocr.is_available():
+        raise RedactionRefused("OCR is unavailable (needs tesseract-ocr and tesseract-ocr-eng)")
+    decoded = codec.decode_all(ds)
+    views = [_grey_views(frame, decoded.photometric, ds) for frame in decoded.frames]
+    shape = decoded.frames.shape[1:3]
+    zones = _text_zones(ds, shape) if policy.level is Level.PUBLICATION and policy.ultrasound_text_zone else []
+    zone_mask = _mask(shape, zones)
+    found = [_search(lines, frame_views) for frame_views in views]
+    cache: dict[bytes, str] = {}
+    texts = _read(ocr, views, found, policy, cache)
+    found = _add_ocr_words(ocr, views, found, texts, forms, policy)
+    redact: list[Region] = []
+    kept: list[Region] = []
+    for index, boxes in enumerate(found):
+        for box in boxes:
+            in_zone = bool(zone_mask[box.y0:box.y1, box.x0:box.x1].any())
+            verdict = _decide(box, texts.get((index, box)), forms, policy, in_zone)
+            if verdict == "redact":
+                redact.append(Region.from_box(index, _grow(box, policy.margin, shape)))
+            elif verdict == "keep":
+                kept.append(Region.from_box(index, box))
+    if not redact and not kept and str(ds.get("BurnedInAnnotation", "") or "").strip().upper() == "YES":
+        # The header says there is text and nothing was found: the text may be of a kind the
+        # detectors miss (tiny, faint, rotated), so nothing is proven (DESIGN.md "Fail closed").
+        raise RedactionRefused("BurnedInAnnotation is YES but no text was found to redact")
+    bits = int(ds.get("BitsStored", 8) or 8)
+    fill = codec.fill_value(decoded, bits)
+    changed: set[int] | None = None  # frames to verify: all in the first round
+    for _ in range(ROUNDS):
+        cleaned = decoded.frames.copy()
+        for region in redact:
+            cleaned[region.frame, region.y0:region.y1, region.x0:region.x1] = fill
+        out = copy.deepcopy(ds)
+        encoding = codec.write_back(out, decoded, cleaned)
+        leftovers = _verify(out, forms, policy, lines, ocr, kept, zone_mask, cache, redact, changed)
+        if not leftovers:
+            break
+        # A frame whose pixels do not change in this round would verify as before (the checks are
+        # deterministic for identical pixels: same detector, cached OCR readings, per-frame
+        # encoding), so the next round verifies only the frames that get new fills.
+        changed = {r.frame for r, _ in leftovers}
+        redact.extend(Region.from_box(r.frame, _grow(r.box, policy.margin, shape)) for r, _ in leftovers)
+    else:
+        raise RedactionRefused(f"verification: {leftovers[0][1]} after {ROUNDS} rounds of redaction")
+    _clean_graphics(out)
+    out.BurnedInAnnotation = "NO"
+    _record_options(out)
+    notes = [f"{len(redact)} text box(es) filled on {len({r.frame for r in redact})} of "
+             f"{len(decoded.frames)} frame(s)"]
+    if zones:
+        notes.append("ultrasound: every text candidate outside SequenceOfUltrasoundRegions filled")
+    if kept:
+        why = "allow list" if policy.level is Level.PUBLICATION else "no identifier read"
+        notes.append(f"{len(kept)} text box(es) kept ({why})")
+    preview = _preview(views, cleaned, decoded, ds, redact, zones)
+    return Redaction(out, None, tuple(redact), tuple(zones), tuple(kept), len(decoded.frames), encoding,
+                     tuple(notes), preview)
+
+
+# -- finding -------------------------------------------------------------------------------------
+def _grey_views(frame: np.ndarray, photometric: str, ds: Dataset) -> list[np.ndarray]:
+    if photometric == "PALETTE COLOR":
+        frame = apply_color_lut(frame, ds)
+    elif frame.ndim == 3 and photometric.startswith("YBR"):
+        frame = convert_color_space(frame, "YBR_FULL", "RGB")
+    return _frames.to_grey(frame, photometric)
+
+
+def _search(lines: LineTextDetector, views: list[np.ndarray]) -> list[Box]:
+    boxes: list[Box] = []
+    for view in views:
+        boxes.extend(lines.detect(view))
+    return join_words(boxes, 0.0) if len(views) > 1 else boxes
+
+
+def _needs_reading(box: Box, policy: RedactionPolicy) -> bool:
+    if policy.level is Level.LIMITED_ACCESS or box.score < CONFIRM_BELOW:
+        return True
+    return box.width <= SHORT_BOX * box.height
+
+
+def _read(ocr: TesseractConfirmer, views: list[list[np.ndarray]], found: list[list[Box]],
+          policy: RedactionPolicy, cache: dict[bytes, str]) -> dict[tuple[int, Box], str]:
+    """OCR of the boxes that need reading; identical crops (static text on a cine) read once.
+
+    ``cache`` keeps readings by crop across detection and verification: Tesseract's reading of a
+    crop depends a little on its neighbours on the sheet, and an unchanged crop must not change
+    its verdict between the two.
+    """
+    unique: dict[bytes, list[tuple[int, Box]]] = {}
+    crops: list[tuple[np.ndarray, Box]] = []
+    for index, boxes in enumerate(found):
+        for box in boxes:
+            if not _needs_reading(box, policy):
+                continue
+            view = views[index][0]
+            key = hashlib.blake2b(view[box.y0:box.y1, box.x0:box.x1].tobytes() + repr(
+                (box.x0, box.y0, box.x1, box.y1)).encode(), digest_size=16).digest()
+            if key not in unique:
+                unique[key] = []
+                if key not in cache:
+                    crops.append((view, box))
+            unique[key].append((index, box))
+    new_keys = [key for key in unique if key not in cache]
+    for key, text in zip(new_keys, ocr.read_boxes(crops) if crops else [], strict=True):
+        cache[key] = text
+    return {member: cache[key] for key, members in unique.items() for member in members}
+
+
+def _add_ocr_words(ocr: TesseractConfirmer, views: list[list[np.ndarray]], found: list[list[Box]],
+                   texts: dict[tuple[int, Box], str], forms: tuple[str, ...],
+                   policy: RedactionPolicy) -> list[list[Box]]:
+    """Add the words Tesseract reads in the first, middle and last frames to the boxes found.
+
+    This catches short words the line detector misses (it needs three glyphs). A word box is also
+    applied to every other frame whose pixels in that box are identical (static text on a cine);
+    frames where they differ rely on the line detector, which searched every frame.
+    """
+    found = [list(boxes) for boxes in found]
+    for index in _frames.frames_to_check(len(views)):
+        view = views[index][0]
+        for box, text in ocr.read_words(view, WORD_CONFIDENCE):
+            if sum(ch.isalnum() for ch in text) < 2:
+                continue
+            word = Box(box.x0, box.y0, box.x1, box.y1, 1.0, True)
+            crop = view[word.y0:word.y1, word.x0:word.x1]
+            for other, other_views in enumerate(views):
+                if other == index or np.array_equal(other_views[0][word.y0:word.y1, word.x0:word.x1], crop):
+                    found[other].append(word)
+                    texts[(other, word)] = text
+    return found
+
+
+def _decide(box: Box, text: str | None, forms: tuple[str, ...], policy: RedactionPolicy,
+            in_zone: bool = False) -> str:
+    """"redact", "keep" (text the policy allows) or "ignore" (a weak candidate OCR read nothing in).
+
+    In the ultrasound text zone a weak candidate is text even when OCR reads nothing in it;
+    elsewhere it is text when OCR reads a word of three or more letters or digits in it, or a
+    header identifier. Shorter readings ("Ee", "SS", "ab") were OCR noise in every case looked at
+    (colour Doppler, speckle, bowel gas); the price is that a lone pair of initials in a weak
+    candidate is not filled unless it matches the header.
+    """
+    readable = text is not None and sum(ch.isalnum() for ch in text) >= 2
+    if box.score < CONFIRM_BELOW and not in_zone and not _confirms_weak(text, forms):
+        return "ignore"
+    if policy.level is Level.LIMITED_ACCESS:
+        return "keep" if readable and text is not None and not matches_identifier(text, forms) else "redact"
+    if text is not None and is_allowed(text) and not matches_identifier(text, forms):
+        return "keep"
+    return "redact"
+
+
+def _confirms_weak(text: str | None, forms: tuple[str, ...]) -> bool:
+    """True if an OCR reading makes a weak candidate text: a 3+ character word or an identifier."""
+    if not text:
+        return False
+    if any(len(word) >= 3 for word in re.split(r"[^0-9A-Za-z]+", text)):
+        return True
+    return bool(forms) and matches_identifier(text, forms)
+
+
+def _text_zones(ds: Dataset, shape: tuple[int, ...]) -> list[Box]:
+    """Rectangles outside every ultrasound region (PS3.3 C.8.5.5), or none without regions."""
+    regions = ds.get("SequenceOfUltrasoundRegions")
+    if not regions:
+        return []
+    rows, cols = int(shape[0]), int(shape[1])
+    inside = np.zeros((rows, cols), dtype=bool)
+    for item in regions:
+        try:
+            x0, y0 = int(item.RegionLocationMinX0), int(item.RegionLocationMinY0)
+            x1, y1 = int(item.RegionLocationMaxX1), int(item.RegionLocationMaxY1)
+        except (AttributeError, TypeError, ValueError):
+            raise RedactionRefused("an ultrasound region has no usable location") from None
+        inside[max(0, y0):min(rows, y1 + 1), max(0, x0):min(cols, x1 + 1)] = True
+    zones = []
+    for y in range(rows):  # run-length rows into boxes, merged vertically when identical
+        outside = ~inside[y]
+        if not outside.any():
+            continue
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], outside.view(np.int8), [0]))))
+        for start, stop in zip(edges[::2], edges[1::2], strict=True):
+            zones.append(Box(int(start), y, int(stop), y + 1))
+    return _merge_rows(zones)
+
+
+def _merge_rows(boxes: list[Box]) -> list[Box]:
+    merged: list[Box] = []
+    open_boxes: dict[tuple[int, int], Box] = {}
+    for box in boxes:
+        key = (box.x0, box.x1)
+        previous = open_boxes.get(key)
+        if previous is not None and previous.y1 == box.y0:
+            open_boxes[key] = Box(box.x0, previous.y0, box.x1, box.y1)
+        else:
+            if previous is not None:
+                merged.append(previous)
+            open_boxes[key] = box
+    return merged + list(open_boxes.values())
+
+
+def _mask(shape: tuple[int, ...], boxes: Sequence[Box]) -> np.ndarray:
+    mask = np.zeros((int(shape[0]), int(shape[1])), dtype=bool)
+    for box in boxes:
+        mask[box.y0:box.y1, box.x0:box.x1] = True
+    return mask
+
+
+def _grow(box: Box, margin: int, shape: tuple[int, ...]) -> Box:
+    return Box(max(0, box.x0 - margin), max(0, box.y0 - margin), min(int(shape[1]), box.x1 + margin),
+               min(int(shape[0]), box.y1 + margin), box.score, box.confirmed)
+
+
+# -- verifying -----------------------------------------------------------------------------------
+def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines: LineTextDetector,
+            ocr: TesseractConfirmer, kept: list[Region], zone_mask: np.ndarray,
+            cache: dict[bytes, str], filled: list[Region],
+            only: set[int] | None = None) -> list[tuple[Region, str]]:
+    """Decode the re-encoded output; return the text it still shows (region, why), empty if clean.
+
+    Every frame is searched by the line detector and its candidates read by OCR; the first,
+    middle and last frames are also read whole by Tesseract. A reading that matches a header
+    identifier is always left over; in ``publication`` so is any text not on the allow list. A
+    word read beside a filled box, on its line, is a remnant of that line (the detector boxed only
+    part of it) and is left over even as a single character.
+    """
+    decoded = codec.decode_all(out)
+    views = [_grey_views(frame, decoded.photometric, out) if only is None or index in only else []
+             for index, frame in enumerate(decoded.frames)]
+    kept_by_frame: dict[int, list[Box]] = {}
+    for region in kept:
+        kept_by_frame.setdefault(region.frame, []).append(region.box)
+
+    def is_kept(index: int, box: Box) -> bool:
+        return any(box.overlaps(k) for k in kept_by_frame.get(index, []))
+
+    left = [[b for b in _search(lines, frame_views) if not is_kept(index, b)]
+            if only is None or index in only else [] for index, frame_views in enumerate(views)]
+    texts = _read(ocr, views, left, RedactionPolicy(Level.LIMITED_ACCESS), cache)
+    leftovers: list[tuple[Region, str]] = []
+    for index, boxes in enumerate(left):
+        for box in boxes:
+            text = texts.get((index, box), "")
+            readable = sum(ch.isalnum() for ch in text) >= 2
+            if forms and matches_identifier(text, forms):
+                leftovers.append((Region.from_box(index, box), f"a header identifier is readable on frame {index}"))
+            elif policy.level is Level.PUBLICATION and not (readable and is_allowed(text)) and (
+                    box.score >= CONFIRM_BELOW or _confirms_weak(text, forms)
+                    or zone_mask[box.y0:box.y1, box.x0:box.x1].any()):
+                leftovers.append((Region.from_box(index, box), f"text remains on frame {index}"))
+    if policy.verify_whole_frames:
+        for index in _frames.frames_to_check(len(views)):
+            if only is not None and index not in only:
+                continue
+            beside = [r.box for r in filled if r.frame == index]
+            for box, text in ocr.read_words(views[index][0]):
+                if box.score * 100 < WORD_CONFIDENCE:
+                    continue
+                if any(ch.isalnum() for ch in text) and not is_kept(index, box) and _remnant(box, beside):
+                    leftovers.append((Region.from_box(index, box), f"text beside a filled box on frame {index}"))
+                elif forms and matches_identifier(text, forms):
+                    leftovers.append((Region.from_box(index, box),
+                                      f"a header identifier is readable on frame {index}"))
+                elif (policy.level is Level.PUBLICATION and box.score * 100 >= VERIFY_WORD_CONFIDENCE
+                        and sum(ch.isalnum() for ch in text) >= 3
+                        and not is_allowed(text) and not is_kept(index, box)):
+                    leftovers.append((Region.from_box(index, box), f"OCR still reads text on frame {index}"))
+    return leftovers
+
+
+def _remnant(word: Box, filled: list[Box]) -> bool:
+    """True if ``word`` sits on the line of a filled box (similar height), within a height of its ends."""
+    for box in filled:
+        overlap = min(word.y1, box.y1) - max(word.y0, box.y0)
+        if overlap < 0.5 * min(word.height, box.height) or not 0.5 <= word.height / box.height <= 2.0:
+            continue
+        gap = max(box.x0 - word.x1, word.x0 - box.x1)
+        if gap <= max(word.height, box.height):
+            return True
+    return False
+
+
+# -- graphics and preview --------------------------------------------------------------------------
+def _clean_graphics(ds: Dataset) -> None:
+    """Remove overlays (60xx), curves (50xx) and graphic annotations (PS3.15 Clean Graphics Option)."""
+    for tag in list(ds.keys()):
+        group = tag >> 16
+        if (0x6000 <= group <= 0x60FF or 0x5000 <= group <= 0x50FF) and not group & 1:
+            del ds[tag]
+    if "GraphicAnnotationSequence" in ds:
+        del ds.GraphicAnnotationSequence
+
+
+def _record_options(ds: Dataset) -> None:
+    """Add Clean Pixel Data and Clean Graphics (CID 7050) to a DeidentificationMethodCodeSequence.
+
+    Only when the header engine already wrote the sequence: the pixels module does not decide
+    whether a dataset is de-identified, it reports what it did to the pixels.
+    """
+    from pydicom.sr.codedict import codes
+
+    items = ds.get("DeidentificationMethodCodeSequence")
+    if items is None:
+        return
+    present = {str(item.get("CodeValue", "")) for item in items}
+    for code in (codes.cid7050.CleanPixelDataOption, codes.cid7050.CleanGraphicsOption):
+        if code.value in present:
+            continue
+        item = Dataset()
+        item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = (
+            code.value, code.scheme_designator, code.meaning)
+        items.append(item)
+
+
+def _preview(views: list[list[np.ndarray]], cleaned: np.ndarray, decoded: codec.Decoded, ds: Dataset,
+             regions: list[Region], zones: list[Box]) -> bytes | None:
+    from medanon.pixels.preview import before_after_png
+
+    counts = np.bincount([r.frame for r in regions], minlength=len(views)) if regions else np.zeros(1)
+    index = int(np.argmax(counts))
+    after = _grey_views(cleaned[index], decoded.photometric, ds)[0]
+    boxes = [r.box for r in regions if r.frame == index]
+    return before_after_png(views[index][0], after, boxes)

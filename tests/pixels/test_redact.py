@@ -1,0 +1,213 @@
+"""Burnt-in text redaction (issue 5) on real ultrasounds shipped by pydicom-data and deid-data.
+
+Each output must decode, be valid DICOM, and show no header identifier that Tesseract can read;
+lossless inputs must keep every pixel outside the filled boxes bit-identical.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.pixels import get_decoder
+
+from medanon.core.enum import Level
+from medanon.examples import all_package_files
+from medanon.pixels import RedactionPolicy, redact_burnt_in
+from medanon.pixels.codec import decode_all
+from medanon.pixels.detectors import get_detector
+from medanon.pixels.detectors.tesseract import TesseractConfirmer
+from medanon.pixels.redact import _grey_views
+from medanon.pixels.words import is_allowed, matches_identifier
+from medanon.verify import collect_identifiers
+
+needs_ocr = pytest.mark.skipif(not get_detector("tesseract").is_available(),
+                               reason="tesseract-ocr with eng data is not installed")
+
+
+def _package_file(name: str) -> Path:
+    for path in all_package_files():
+        if path.name == name:
+            return path
+    pytest.skip(f"{name} is not shipped by the installed data packages")
+
+
+def _read(name: str) -> pydicom.Dataset:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pydicom.dcmread(_package_file(name))
+
+
+def _forms(ds: pydicom.Dataset) -> list[str]:
+    return [form for identifier in collect_identifiers(ds) for form in identifier.forms]
+
+
+def _round_trip(ds: pydicom.Dataset) -> pydicom.Dataset:
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    buffer.seek(0)
+    return pydicom.dcmread(buffer)
+
+
+def _ocr_text(ds: pydicom.Dataset) -> str:
+    decoded = decode_all(ds)
+    ocr = TesseractConfirmer()
+    words = []
+    for index in {0, len(decoded.frames) - 1}:
+        view = _grey_views(decoded.frames[index], decoded.photometric, ds)[0]
+        words.extend(text for _, text in ocr.read_words(view, 0.0))
+    return " ".join(words)
+
+
+# (file, what makes it interesting, a header identifier burnt into its pixels)
+REAL_FILES = [
+    ("GREYSCALE_IMAGE.dcm", "deid-data US, native, name/DOB in the pixels", "patientfi"),
+    ("RGB_IMAGE.dcm", "deid-data US, RGB native", None),
+    ("US1_J2KR.dcm", "pydicom-data US, JPEG 2000 lossless, name in the pixels", None),
+    ("examples_ybr_color.dcm", "pydicom US, 30-frame JPEG baseline YBR_FULL_422", None),
+    ("OBXXXX1A_rle.dcm", "pydicom-data US, RLE palette colour", None),
+]
+
+
+@needs_ocr
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "why", "burnt"), REAL_FILES, ids=[r[0] for r in REAL_FILES])
+def test_real_ultrasound_is_cleaned_decodes_and_shows_no_identifier(name: str, why: str, burnt: str | None) -> None:
+    ds = _read(name)
+    before = ds.PixelData
+    forms = _forms(ds)
+    if burnt is not None:  # the input really shows the identifier, so the check below can fail
+        assert burnt in _ocr_text(ds).lower()
+    outcome = redact_burnt_in(ds, forms)
+    assert outcome.dataset is not None, outcome.reason
+    assert ds.PixelData == before  # input untouched
+    out = _round_trip(outcome.dataset)
+    assert out.BurnedInAnnotation == "NO"
+    decoded = decode_all(out)
+    assert decoded.frames.shape[0] == int(ds.get("NumberOfFrames", 1) or 1)
+    assert not matches_identifier(_ocr_text(out), forms)
+    if burnt is not None:
+        assert burnt not in _ocr_text(out).lower()
+    assert outcome.preview_png and outcome.preview_png.startswith(b"\x89PNG")
+
+
+@needs_ocr
+def test_lossless_output_keeps_pixels_outside_the_boxes_bit_identical() -> None:
+    ds = _read("OBXXXX1A_rle.dcm")
+    outcome = redact_burnt_in(ds, _forms(ds))
+    assert outcome.dataset is not None, outcome.reason
+    out = _round_trip(outcome.dataset)
+    assert out.file_meta.TransferSyntaxUID == ds.file_meta.TransferSyntaxUID  # RLE stays RLE
+    original, _ = get_decoder(ds.file_meta.TransferSyntaxUID).as_array(ds, raw=True)
+    cleaned, _ = get_decoder(out.file_meta.TransferSyntaxUID).as_array(out, raw=True)
+    outside = np.ones(original.shape[:2], dtype=bool)
+    for box in [r.box for r in outcome.regions]:
+        outside[box.y0:box.y1, box.x0:box.x1] = False
+    assert outcome.regions and outcome.zones  # a text zone, but only boxes are filled
+    assert np.array_equal(original[outside], cleaned[outside])
+    assert not np.array_equal(original[~outside], cleaned[~outside])
+
+
+@needs_ocr
+@pytest.mark.slow
+def test_lossy_jpeg_is_re_encoded_with_truthful_lossy_attributes() -> None:
+    ds = _read("examples_ybr_color.dcm")
+    outcome = redact_burnt_in(ds, _forms(ds))
+    assert outcome.dataset is not None, outcome.reason
+    out = outcome.dataset
+    assert out.LossyImageCompression == "01"
+    methods = out.LossyImageCompressionMethod
+    assert "ISO_10918_1" in ([methods] if isinstance(methods, str) else list(methods))
+    assert outcome.frames == 30
+    assert {r.frame for r in outcome.regions} == set(range(30))  # every frame filled
+
+
+@needs_ocr
+def test_missing_ocr_refuses_instead_of_releasing(monkeypatch: pytest.MonkeyPatch) -> None:
+    ds = _read("OBXXXX1A_rle.dcm")
+    monkeypatch.setattr(TesseractConfirmer, "is_available", lambda self: False)
+    outcome = redact_burnt_in(ds, _forms(ds))
+    assert outcome.dataset is None
+    assert outcome.reason is not None and "OCR is unavailable" in outcome.reason
+
+
+@needs_ocr
+@pytest.mark.slow
+def test_limited_access_keeps_more_text_than_publication() -> None:
+    ds = _read("US1_J2KR.dcm")
+    publication = redact_burnt_in(ds, _forms(ds))
+    limited = redact_burnt_in(ds, _forms(ds), RedactionPolicy(Level.LIMITED_ACCESS))
+    assert publication.dataset is not None and limited.dataset is not None
+    assert len(limited.regions) < len(publication.regions)
+    assert limited.kept
+
+
+def test_allow_list_keeps_markers_and_units_only() -> None:
+    assert is_allowed("4.0cm")
+    assert is_allowed("R")
+    assert is_allowed("LAO")
+    assert not is_allowed("")
+    assert not is_allowed("08/29/1951")
+    assert not is_allowed("SMITH")
+    assert not is_allowed("123456")
+
+
+def test_identifier_matching_tolerates_ocr_misreadings() -> None:
+    assert matches_identifier("ZZZ TEST PATIENTFl", ["zzz test patientfive"])
+    assert matches_identifier("DOB: 08/29/1951", ["08/29/1951"])
+    assert not matches_identifier("Adv Breast L12-5", ["zzz test patientfive"])
+
+
+@needs_ocr
+def test_overlays_curves_and_graphic_annotations_are_removed() -> None:
+    ds = _read("OBXXXX1A_rle.dcm")
+    ds.add_new(0x60000010, "US", 4)
+    ds.add_new(0x60003000, "OW", b"\x00" * 4)
+    ds.add_new(0x50000005, "US", 2)
+    ds.GraphicAnnotationSequence = [pydicom.Dataset()]
+    outcome = redact_burnt_in(ds, _forms(ds))
+    assert outcome.dataset is not None, outcome.reason
+    out = outcome.dataset
+    assert 0x60003000 not in out and 0x60000010 not in out and 0x50000005 not in out
+    assert "GraphicAnnotationSequence" not in out
+    assert 0x60003000 in ds  # the input keeps them
+
+
+@needs_ocr
+def test_header_saying_burnt_in_text_with_none_found_is_refused() -> None:
+    ds = _read("OBXXXX1A_rle.dcm")
+    arr = np.zeros((int(ds.Rows), int(ds.Columns)), dtype=np.uint8)
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian
+    ds.PixelData = arr.tobytes()
+    ds.BurnedInAnnotation = "YES"
+    outcome = redact_burnt_in(ds, _forms(ds))
+    assert outcome.dataset is None
+    assert outcome.reason is not None and "no text was found" in outcome.reason
+
+
+def test_a_word_on_the_line_of_a_filled_box_is_a_remnant_and_one_elsewhere_is_not() -> None:
+    from medanon.pixels.model import Box
+    from medanon.pixels.redact import _remnant
+
+    filled = [Box(100, 50, 200, 70)]
+    assert _remnant(Box(80, 52, 98, 68), filled)  # just left of it, same line
+    assert not _remnant(Box(80, 120, 98, 136), filled)  # another line
+    assert not _remnant(Box(300, 52, 318, 68), filled)  # far along the line
+    assert not _remnant(Box(80, 20, 98, 120), filled)  # much taller: not a glyph of that line
+
+
+def test_weak_candidates_need_a_real_word_or_an_identifier_outside_the_text_zone() -> None:
+    from medanon.pixels.model import Box
+    from medanon.pixels.redact import _decide
+
+    weak = Box(10, 10, 80, 24, score=0.1)
+    publication = RedactionPolicy()
+    assert _decide(weak, "Ee ab", (), publication) == "ignore"  # OCR noise in anatomy
+    assert _decide(weak, "SMITH", (), publication) == "redact"
+    assert _decide(weak, "Ee", ("ee ab",), publication) == "ignore"  # too short to match
+    assert _decide(weak, "", (), publication, in_zone=True) == "redact"  # ultrasound text zone
+    assert _decide(Box(10, 10, 80, 24, score=0.9), "", (), publication) == "redact"  # strong, unread
