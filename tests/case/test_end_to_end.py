@@ -90,6 +90,8 @@ def test_a_whole_case_from_init_to_an_encrypted_package(tmp_path: Path, inputs: 
         if cleaner_for(kind) is None:
             assert statuses[label] == "quarantined"
             assert run["items"][label][0]["reasons"] == [NO_CLEANER]
+        else:
+            assert statuses[label] == "released", run["items"][label]
 
     check = check_case(case)
     assert not check.passed and "rare-condition" in check.open_items
@@ -108,6 +110,8 @@ def test_a_whole_case_from_init_to_an_encrypted_package(tmp_path: Path, inputs: 
         files = {name: archive.read(name) for name in archive.namelist()}
     assert "report.html" in files and "report.json" in files and "discussion.txt" in files
     assert any(name.startswith("dicom-1/") and name.endswith(".dcm") for name in files)
+    if cleaner_for(MaterialKind.PHOTO) is not None:
+        assert any(name.startswith("photo-1/") for name in files)  # released, so its bytes are searched below
     everything = every_byte(files)
     for identifier in IDENTIFIERS:
         assert identifier.encode().lower() not in everything.lower(), identifier

@@ -5,12 +5,7 @@ A cleaner takes (input path, output folder, policy, key ring) and returns one
 folder (named ``out/<item id>/``), and names them without any part of the input's
 file name, which may hold the patient's name. A kind with no registered cleaner is quarantined with that reason
 (DESIGN.md "Fail closed"). Adding an engine is one function and one
-``register`` call, e.g. for photographs::
-
-    def _photo(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) -> list[ItemResult]:
-        return medanon.photo.clean(source, out_dir, policy, keys)   # whatever the engine's call is
-
-    register(MaterialKind.PHOTO, _photo)
+``register`` call, as ``_register_defaults`` does for DICOM and photographs.
 """
 
 from __future__ import annotations
@@ -78,6 +73,24 @@ def _clean_dicom(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) -> 
         return run_items(list(discover([source])), job)
 
 
+def _clean_photos(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) -> list[ItemResult]:
+    """Clinical photographs (medanon.photo): pixels only, every face filled, re-checked before release.
+
+    Faces are always obscured here: keeping a consented face is a deliberate ``medanon photo --consent``
+    run, not a case default. Text read in a photo becomes a review note, which ``case check`` makes a
+    person sign off; previews are the case report's own (after images only).
+    """
+    from medanon.pipeline.inputs import discover
+    from medanon.pipeline.photo import PhotoOptions, process_photo
+    from medanon.pipeline.run import Job
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options = PhotoOptions(previews=False, text_review=True)
+    with tempfile.TemporaryDirectory(prefix="medanon-case-") as quarantine:
+        job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=Path(quarantine))
+        return [process_photo(item, job, options) for item in discover([source])]
+
+
 def _text_cleaner() -> Cleaner | None:
     """The free-text scrubber, if this installation has it (``medanon.text.scrub``)."""
     try:
@@ -117,8 +130,9 @@ def _register_defaults() -> None:
     text = _text_cleaner()
     if text is not None:
         register(MaterialKind.TEXT, text)
-    # Photographs (medanon.photo) and volumes (medanon.volume) are registered here once their engines are
-    # merged; until then their items are quarantined with NO_CLEANER.
+    register(MaterialKind.PHOTO, _clean_photos)
+    # Volumes (medanon.volume) are registered here once that engine is merged; until then their items are
+    # quarantined with NO_CLEANER.
 
 
 _register_defaults()
