@@ -211,3 +211,20 @@ def test_weak_candidates_need_a_real_word_or_an_identifier_outside_the_text_zone
     assert _decide(weak, "Ee", ("ee ab",), publication) == "ignore"  # too short to match
     assert _decide(weak, "", (), publication, in_zone=True) == "redact"  # ultrasound text zone
     assert _decide(Box(10, 10, 80, 24, score=0.9), "", (), publication) == "redact"  # strong, unread
+
+
+@needs_ocr
+def test_an_implicit_vr_input_is_written_after_redaction() -> None:
+    """Its unconverted elements have no VR: the explicit-VR output must still give each one (regression)."""
+    ds = _read("GREYSCALE_IMAGE.dcm")
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True, implicit_vr=True)
+    buffer.seek(0)
+    implicit = pydicom.dcmread(buffer)
+    assert implicit.get_item(0x00100010).VR is None  # unconverted: an implicit-VR file stores no VR
+    outcome = redact_burnt_in(implicit, _forms(implicit))
+    assert outcome.dataset is not None, outcome.reason
+    out = _round_trip(outcome.dataset)
+    assert out.file_meta.TransferSyntaxUID == pydicom.uid.ExplicitVRLittleEndian
+    assert out.PatientName == implicit.PatientName and out.BurnedInAnnotation == "NO"

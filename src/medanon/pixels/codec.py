@@ -180,8 +180,9 @@ def _write_native(ds: Dataset, photometric: str, frames: np.ndarray) -> None:
     if frames.ndim == 4:
         ds.PlanarConfiguration = 0
     if not big:
+        # The dataset keeps its original encoding: an implicit-VR input's unconverted elements have no VR,
+        # and the writer gives them their dictionary VR only because it sees the encoding change.
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.set_original_encoding(False, True)
     ds.PixelData = data.tobytes()
     ds["PixelData"].VR = "OB" if frames.dtype.itemsize == 1 else "OW"
     ds["PixelData"].is_undefined_length = False
