@@ -8,7 +8,7 @@ import numpy as np
 
 from medanon.core.errors import VerificationFailed
 from medanon.volume.check import FaceCheck, check_faces
-from medanon.volume.deface import apply_defacing, plan_defacing
+from medanon.volume.cut import apply_defacing, plan_defacing
 from medanon.volume.model import Defacing, Volume
 
 

@@ -25,11 +25,18 @@ VALUES = {
 }
 
 
+FACE_REGIONS = ("eyes", "nose", "mouth", "chin")
+
+
 @dataclass
 class Phantom:
     volume: Volume
     brain: np.ndarray  # bool, the true brain on the volume's voxels
-    face: np.ndarray  # bool, eyes, nose, lips and chin regions (for "share of face removed")
+    regions: dict[str, np.ndarray]  # bool per FACE_REGIONS name: what the defacer must remove
+
+    @property
+    def face(self) -> np.ndarray:
+        return np.logical_or.reduce([self.regions[name] for name in FACE_REGIONS])
 
 
 def _ellipsoid(p: np.ndarray, centre: tuple[float, float, float], radii: tuple[float, float, float]) -> np.ndarray:
@@ -37,8 +44,8 @@ def _ellipsoid(p: np.ndarray, centre: tuple[float, float, float], radii: tuple[f
     return np.asarray((q * q).sum(-1) <= 1.0)
 
 
-def label_points(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Tissue name index per point (into ``VALUES``), brain mask and face mask; ``p`` is (..., 3) RAS+ mm."""
+def label_points(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Tissue index per point (into ``VALUES``), brain mask, face region masks; ``p`` is (..., 3) RAS+ mm."""
     names = list(VALUES)
     label = np.zeros(p.shape[:-1], dtype=np.int8)
     cranium = _ellipsoid(p, (0, -10, 30), (74, 94, 82))
@@ -63,22 +70,36 @@ def label_points(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     brain = _ellipsoid(p, (0, -10, 34), (57, 77, 64))
     label[brain] = names.index("brain")
     label[eyes] = names.index("eye")
-    face = (eyes | nose | upper_lip | lower_lip | chin | _ellipsoid(p, (0, 88, -62), (24, 10, 9))) & ~brain
-    return label, brain, face
+    lids = (_ellipsoid(p, (-30, 78, -3), (20, 18, 17)) | _ellipsoid(p, (30, 78, -3), (20, 18, 17))) & head
+    regions = {"eyes": eyes | lids, "nose": nose,
+               "mouth": upper_lip | lower_lip | _ellipsoid(p, (0, 88, -62), (24, 10, 9)), "chin": chin}
+    return label, brain, {name: mask & ~brain for name, mask in regions.items()}
 
 
 def make_head(geometry: Geometry, shape: tuple[int, int, int], modality: str = "MR",
-              noise: float = 2.0, seed: int = 0) -> Phantom:
-    """Sample the head on ``geometry``; values by ``modality`` ("MR" or "CT") with Gaussian noise."""
-    s, r, c = np.meshgrid(*(np.arange(n) for n in shape), indexing="ij")
-    points = geometry.world(s, r, c)
-    label, brain, face = label_points(points)
+              noise: float = 2.0, seed: int = 0, pitch_degrees: float = 0.0) -> Phantom:
+    """Sample the head on ``geometry``; values by ``modality`` ("MR" or "CT") with Gaussian noise.
+
+    ``pitch_degrees`` nods the head about the R-L axis (positive: chin down), as patients lie.
+    """
+    t = np.deg2rad(pitch_degrees)
+    rotation = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(t), np.sin(t)], [0.0, -np.sin(t), np.cos(t)]])
     column = 0 if modality == "MR" else 1
     lookup = np.array([v[column] for v in VALUES.values()], dtype=np.float32)
-    data = lookup[label] + np.random.default_rng(seed).normal(0.0, noise, shape).astype(np.float32)
+    data = np.empty(shape, dtype=np.float32)
+    brain = np.empty(shape, dtype=bool)
+    regions = {name: np.empty(shape, dtype=bool) for name in FACE_REGIONS}
+    r, c = np.meshgrid(np.arange(shape[1]), np.arange(shape[2]), indexing="ij")
+    for index in range(shape[0]):  # slice by slice: a 256^3 head fits in memory
+        points = geometry.world(np.full(r.shape, index), r, c) @ rotation
+        label, brain[index], parts = label_points(points)
+        data[index] = lookup[label]
+        for name in FACE_REGIONS:
+            regions[name][index] = parts[name]
+    data += np.random.default_rng(seed).normal(0.0, noise, shape).astype(np.float32)
     if modality == "MR":
         data = np.clip(data, 0, None)
-    return Phantom(volume=Volume(data=data, geometry=geometry, modality=modality), brain=brain, face=face)
+    return Phantom(volume=Volume(data=data, geometry=geometry, modality=modality), brain=brain, regions=regions)
 
 
 def axial_geometry(spacing: float = 2.0, size: int = 120, tilt_degrees: float = 0.0,

@@ -15,9 +15,13 @@ from medanon.volume.grid import Grid
 
 VIEW_ANGLES = (-45.0, -30.0, -15.0, 0.0, 15.0, 30.0, 45.0)
 PIXEL_MM = 1.5
-RAY_STEP_MM = 2.0
-BEHIND_CENTRE = 0.4  # rays stop this share of the reach behind the head centre
-ROW_CHUNK = 24
+RAY_STEP_MM = 0.75
+WINDOW_BEFORE_MM = 6.0  # the ray search starts this far in front of the front-most skin voxel
+WINDOW_AFTER_MM = 10.0  # and ends this far behind it
+RAY_CHUNK = 8192
+# Smoothing before the iso-surface: less and the grid's terraces show (and fool the detector), more and
+# noses flatten. 1 voxel of the 1.5 mm render grid was measured on the synthetic heads.
+SMOOTH_VOXELS = 1.0
 
 
 def render_views(values: np.ndarray, skin: np.ndarray, level: float, grid: Grid,
@@ -27,37 +31,49 @@ def render_views(values: np.ndarray, skin: np.ndarray, level: float, grid: Grid,
     The iso-surface at ``level`` of the lightly smoothed ``values`` is drawn,
     limited to the body ``skin`` (so noise in the air does not hide the face).
     """
-    body = ndimage.binary_dilation(skin, iterations=1)
-    floor = min(float(values.min()), level - 1.0)
-    field = ndimage.gaussian_filter(np.where(body, values, floor).astype(np.float32), sigma=0.6) - level
     if not skin.any():
         return [np.zeros((64, 64), dtype=np.uint8) for _ in angles]
-    centre = grid.world(np.argwhere(skin).mean(axis=0))
-    where = np.argwhere(skin)
-    corners = grid.world(np.array([[a, b, c] for a in (where[:, 0].min(), where[:, 0].max() + 1)
-                                   for b in (where[:, 1].min(), where[:, 1].max() + 1)
-                                   for c in (where[:, 2].min(), where[:, 2].max() + 1)], dtype=np.float64))
-    reach = float(np.max(np.linalg.norm(corners - centre, axis=1)))
-    return [_render(field, grid, centre, reach, np.deg2rad(angle)) for angle in angles]
+    body = ndimage.binary_dilation(skin, iterations=1)
+    floor = min(float(values.min()), level - 1.0)
+    field = ndimage.gaussian_filter(np.where(body, values, floor).astype(np.float32), sigma=SMOOTH_VOXELS) - level
+    surface = grid.world(np.argwhere(skin & ~ndimage.binary_erosion(skin)).astype(np.float64))
+    centre = surface.mean(axis=0)
+    reach = float(np.max(np.linalg.norm(surface - centre, axis=1))) + 2 * PIXEL_MM
+    return [_render(field, grid, surface, centre, reach, np.deg2rad(angle)) for angle in angles]
 
 
-def _render(field: np.ndarray, grid: Grid, centre: np.ndarray, reach: float, theta: float) -> np.ndarray:
+def _render(field: np.ndarray, grid: Grid, surface: np.ndarray, centre: np.ndarray, reach: float,
+            theta: float) -> np.ndarray:
+    """Cast one ray per pixel, searched only near the front-most skin voxel seen by that pixel.
+
+    The binary skin surface tells where each ray first meets the body to within a voxel or
+    two; sampling the smooth field in a short window there gives the same first crossing as
+    a full ray march at a fraction of the cost.
+    """
     towards_camera = np.array([np.sin(theta), np.cos(theta), 0.0])
     up = np.array([0.0, 0.0, 1.0])
     right = np.cross(-towards_camera, up)
     n_pix = int(2 * reach / PIXEL_MM)
-    n_steps = int((1 + BEHIND_CENTRE) * reach / RAY_STEP_MM)
-    across = (np.arange(n_pix) - n_pix / 2) * PIXEL_MM
-    depth_steps = np.arange(n_steps) * RAY_STEP_MM
+    offset = surface - centre
+    column = np.clip(np.rint(offset @ right / PIXEL_MM + n_pix / 2).astype(int), 0, n_pix - 1)
+    row = np.clip(np.rint(-(offset @ up) / PIXEL_MM + n_pix / 2).astype(int), 0, n_pix - 1)
+    front = np.full((n_pix, n_pix), -np.inf)
+    np.maximum.at(front, (row, column), offset @ towards_camera)
+    front = ndimage.maximum_filter(front, size=3)  # close gaps between projected voxel centres
+    rows, columns = np.nonzero(np.isfinite(front))
+    window = np.arange(-WINDOW_BEFORE_MM, WINDOW_AFTER_MM, RAY_STEP_MM)
     depth = np.full((n_pix, n_pix), np.nan, dtype=np.float64)
-    start = centre + reach * towards_camera
-    for row0 in range(0, n_pix, ROW_CHUNK):
-        rows = -across[row0:row0 + ROW_CHUNK]  # top row = superior
-        points = (start + rows[:, None, None, None] * up + across[None, :, None, None] * right
-                  - depth_steps[None, None, :, None] * towards_camera)
-        index = np.moveaxis(grid.to_index(points), -1, 0)
-        samples = ndimage.map_coordinates(field, index, order=1, mode="constant", cval=-1.0)
-        depth[row0:row0 + ROW_CHUNK] = _first_crossing(samples, depth_steps)
+    for start in range(0, len(rows), RAY_CHUNK):
+        r, c = rows[start:start + RAY_CHUNK], columns[start:start + RAY_CHUNK]
+        u = (c - n_pix / 2) * PIXEL_MM
+        v = -(r - n_pix / 2) * PIXEL_MM
+        along = front[r, c][:, None] - window[None, :]  # distance in front of the centre, decreasing
+        points = (centre + u[:, None, None] * right + v[:, None, None] * up
+                  + along[..., None] * towards_camera)
+        samples = ndimage.map_coordinates(field, np.moveaxis(grid.to_index(points), -1, 0), order=1,
+                                          mode="constant", cval=-1.0)
+        distance = _first_crossing(samples, window)
+        depth[r, c] = distance - front[r, c]  # depth from a common plane: larger is farther away
     return _shade(depth)
 
 

@@ -33,6 +33,7 @@ BRAIN_MARGIN_MM = 10.0
 # Directions of the cut, in degrees below "straight anterior" in the sagittal plane.
 CUT_DIRECTIONS = np.linspace(10.0, 65.0, 23)
 MIN_HEAD_ML = 500.0
+MAX_HEAD_SHARE = 0.9
 
 
 def plan_defacing(volume: Volume, margin_mm: float = BRAIN_MARGIN_MM) -> Defacing:
@@ -44,12 +45,16 @@ def plan_defacing(volume: Volume, margin_mm: float = BRAIN_MARGIN_MM) -> Defacin
         No head or no brain of plausible size was found: the face cannot be
         removed without risking the brain, so the volume must be quarantined.
     """
+    if not np.all(np.isfinite(volume.data)) or float(np.ptp(volume.data)) <= 0:
+        raise UnsupportedInput("the volume is blank or holds non-finite values: nothing to recognise a head in")
     modality = segment.guess_modality(volume.data, volume.modality)
     values, grid = resample(volume, ANALYSIS_MM)
     threshold = segment.skin_threshold(values, modality)
     head = segment.head_mask(values, threshold)
     if head.sum() * ANALYSIS_MM ** 3 / 1000.0 < MIN_HEAD_ML:
         raise UnsupportedInput("no head found in the volume (too little body above the skin threshold)")
+    if head.mean() > MAX_HEAD_SHARE:
+        raise UnsupportedInput("no background around the body: the head cannot be told from the air")
     brain = segment.brain_mask(values, head, modality, ANALYSIS_MM)
     protected = ndimage.binary_dilation(brain, structure=segment.ball(margin_mm / ANALYSIS_MM))
     normals, support = _cut_lines(protected, grid)
