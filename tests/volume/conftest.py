@@ -54,3 +54,39 @@ def write_series(phantom: Phantom, folder: Path, intercept: float = -1024.0) -> 
         )
         paths.append(write(ds, folder / f"{len(geometry.origins) - index:03d}.dcm"))  # files out of order
     return paths
+
+
+def write_multiframe(phantom: Phantom, path: Path, intercept: float = -1024.0) -> Path:
+    """One enhanced CT instance: positions per frame, orientation/spacing/rescale shared."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    geometry = phantom.volume.geometry
+    frames, rows, columns = phantom.volume.data.shape
+    row_dir = geometry.column_step / np.linalg.norm(geometry.column_step) * LPS
+    col_dir = geometry.row_step / np.linalg.norm(geometry.row_step) * LPS
+    stored = np.clip(np.rint(phantom.volume.data - intercept), 0, 4095).astype(np.uint16)
+    ds = make_ct(SOPClassUID="1.2.840.10008.5.1.4.1.1.2.1", SOPInstanceUID=generate_uid(), Rows=rows,
+                 Columns=columns, NumberOfFrames=frames, PixelData=stored.tobytes())
+    for keyword in ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing"):
+        delattr(ds, keyword)
+    shared = Dataset()
+    orientation, measures, transform = Dataset(), Dataset(), Dataset()
+    orientation.ImageOrientationPatient = [f"{v:.6f}" for v in (*row_dir, *col_dir)]
+    measures.PixelSpacing = [f"{np.linalg.norm(geometry.row_step):.6f}", f"{np.linalg.norm(geometry.column_step):.6f}"]
+    measures.SliceThickness = "2.5"
+    transform.RescaleIntercept, transform.RescaleSlope, transform.RescaleType = str(intercept), "1", "HU"
+    shared.PlaneOrientationSequence = Sequence([orientation])
+    shared.PixelMeasuresSequence = Sequence([measures])
+    shared.PixelValueTransformationSequence = Sequence([transform])
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    per_frame = []
+    for index in range(frames)[::-1]:  # frames stored superior to inferior
+        group, position = Dataset(), Dataset()
+        position.ImagePositionPatient = [f"{v:.6f}" for v in geometry.origins[index] * LPS]
+        group.PlanePositionSequence = Sequence([position])
+        per_frame.append(group)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(per_frame)
+    ds.PixelData = stored[::-1].tobytes()
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    return write(ds, path)

@@ -13,7 +13,7 @@ import pytest
 from medanon.core.enum import Status
 from medanon.pipeline.deface import deface_path
 from medanon.volume.phantom import Phantom, axial_geometry, make_head
-from tests.volume.conftest import write_nifti, write_series
+from tests.volume.conftest import write_multiframe, write_nifti, write_series
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +95,20 @@ def test_two_series_in_one_folder_fail_and_write_nothing(head: Phantom, tmp_path
     result = deface_path(tmp_path / "mixed", tmp_path / "out", key_path=tmp_path / "k.key", screen_pixels=False)
     assert result.status is Status.FAILED and "series" in result.reasons[0]
     assert not list((tmp_path / "out").rglob("*.dcm"))
+
+
+def test_enhanced_multiframe_keeps_frames_and_positions(head: Phantom, tmp_path: Path) -> None:
+    source = write_multiframe(head, tmp_path / "enhanced.dcm")
+    out = tmp_path / "out"
+    result = deface_path(source, out, key_path=tmp_path / "k.key", screen_pixels=False)
+    assert result.status is Status.RELEASED, result.reasons
+    (written,) = list(out.rglob("*.dcm"))
+    old, new = pydicom.dcmread(source), pydicom.dcmread(written)
+    assert int(new.NumberOfFrames) == int(old.NumberOfFrames)
+    positions = [list(g.PlanePositionSequence[0].ImagePositionPatient) for g in new.PerFrameFunctionalGroupsSequence]
+    assert positions == [list(g.PlanePositionSequence[0].ImagePositionPatient)
+                         for g in old.PerFrameFunctionalGroupsSequence]
+    brain = head.brain[::-1]  # frames were stored superior to inferior
+    np.testing.assert_array_equal(new.pixel_array[brain], old.pixel_array[brain])
+    assert (new.pixel_array != old.pixel_array)[head.face[::-1]].mean() > 0.9
+    assert "Doe" not in str(new.get("PatientName", ""))
