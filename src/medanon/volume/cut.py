@@ -58,15 +58,11 @@ def plan_defacing(volume: Volume, margin_mm: float = BRAIN_MARGIN_MM) -> Defacin
     brain = segment.brain_mask(values, head, modality, ANALYSIS_MM)
     protected = ndimage.binary_dilation(brain, structure=segment.ball(margin_mm / ANALYSIS_MM))
     normals, support = _cut_lines(protected, grid)
-    removed = np.zeros(volume.data.shape, dtype=bool)
-    rows, columns = np.meshgrid(np.arange(volume.data.shape[1]), np.arange(volume.data.shape[2]), indexing="ij")
-    for s in range(volume.data.shape[0]):
-        points = volume.geometry.world(np.full(rows.shape, s), rows, columns)
-        beyond = np.any(points[..., 1:3] @ normals.T > support, axis=-1)
-        if beyond.any():
-            beyond &= ~sample_nearest(protected, grid, points)
-        removed[s] = beyond
     brain_voxels = _voxels_inside(volume, protected, grid)
+    removed = np.zeros(volume.data.shape, dtype=bool)
+    for s in range(volume.data.shape[0]):
+        points = volume.geometry.slice_points(s, volume.data.shape[1:])
+        removed[s] = np.any(points[..., 1:3] @ normals.T > support, axis=-1) & ~brain_voxels[s]
     if np.any(removed & brain_voxels):
         raise UnsupportedInput("the cut would touch the protected brain: not defaced")
     background = float(np.min(volume.data))
@@ -104,7 +100,6 @@ def _cut_lines(protected: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarra
 def _voxels_inside(volume: Volume, mask: np.ndarray, grid: Grid) -> np.ndarray:
     """The grid mask carried back to the volume's own voxels (nearest grid voxel)."""
     out = np.zeros(volume.data.shape, dtype=bool)
-    rows, columns = np.meshgrid(np.arange(volume.data.shape[1]), np.arange(volume.data.shape[2]), indexing="ij")
     for s in range(volume.data.shape[0]):
-        out[s] = sample_nearest(mask, grid, volume.geometry.world(np.full(rows.shape, s), rows, columns))
+        out[s] = sample_nearest(mask, grid, volume.geometry.slice_points(s, volume.data.shape[1:]))
     return out

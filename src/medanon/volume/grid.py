@@ -51,8 +51,16 @@ def resample(volume: Volume, spacing: float, fill: float | None = None) -> tuple
     """
     grid = grid_for(volume, spacing)
     fill = float(np.min(volume.data)) if fill is None else fill
-    out = np.empty(grid.shape, dtype=np.float32)
     source = np.ascontiguousarray(volume.data, dtype=np.float32)
+    affine = volume.geometry.affine()
+    if affine is not None:  # evenly spaced (tilt and shear included): one affine resampling, no coordinate arrays
+        inverse = np.linalg.inv(affine)
+        matrix = inverse[:3, :3] * spacing
+        offset = inverse[:3, :3] @ grid.origin + inverse[:3, 3]
+        resampled = ndimage.affine_transform(source, matrix, offset, output_shape=grid.shape, order=1,
+                                             mode="constant", cval=fill)
+        return np.asarray(resampled, dtype=np.float32), grid
+    out = np.empty(grid.shape, dtype=np.float32)
     j, k = np.meshgrid(np.arange(grid.shape[1]), np.arange(grid.shape[2]), indexing="ij")
     per_plane = grid.shape[1] * grid.shape[2]
     step = max(1, CHUNK_POINTS // per_plane)

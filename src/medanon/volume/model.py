@@ -98,6 +98,25 @@ class Geometry:
         out[outside] = np.nan
         return out
 
+    def slice_points(self, index: int, shape: tuple[int, int]) -> FloatArray:
+        """RAS+ mm of every voxel of slice ``index`` as ``(rows, columns, 3)`` (fast path for whole slices)."""
+        rows = np.arange(shape[0], dtype=np.float64)[:, None, None] * self.row_step
+        columns = np.arange(shape[1], dtype=np.float64)[None, :, None] * self.column_step
+        return np.asarray(self.origins[index] + rows + columns)
+
+    def affine(self) -> FloatArray | None:
+        """The 4x4 voxel ``(s, r, c)`` -> RAS+ matrix when the slices are evenly spaced (tilt and shear
+        allowed), else None (uneven spacing has no single affine)."""
+        n = len(self.origins)
+        step = (self.origins[-1] - self.origins[0]) / max(n - 1, 1)
+        expected = self.origins[0] + np.arange(n)[:, None] * step
+        if np.max(np.abs(expected - self.origins)) > 1e-3:
+            return None
+        matrix = np.eye(4)
+        matrix[:3, 0], matrix[:3, 1], matrix[:3, 2], matrix[:3, 3] = step, self.row_step, self.column_step, \
+            self.origins[0]
+        return matrix
+
     def corners(self, shape: tuple[int, int, int]) -> FloatArray:
         """RAS+ mm of the eight corner voxels of a volume of ``shape`` (slices, rows, columns)."""
         s, r, c = (np.array([0, n - 1], dtype=np.float64) for n in shape)
