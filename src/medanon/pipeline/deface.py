@@ -121,7 +121,8 @@ def _deface_dicom(source: Path, destination: Path, job: DefaceJob) -> ItemResult
 
 
 def _read_series(source: Path) -> list[Dataset]:
-    files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+    files = [source] if source.is_file() else sorted(
+        p for p in source.rglob("*") if p.is_file() and not p.name.startswith(".") and p.name.upper() != "DICOMDIR")
     if not files:
         raise InputError("no files in the input folder", item=str(source))
     datasets = [dicom.read(path, path.name) for path in files]

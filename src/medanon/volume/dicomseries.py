@@ -32,6 +32,16 @@ class SliceRef:
 
 
 @dataclass
+class _Plane:
+    """One slice's header geometry as read (LPS), and where its pixels are."""
+
+    position: np.ndarray
+    orientation: np.ndarray
+    spacing: np.ndarray
+    ref: SliceRef
+
+
+@dataclass
 class DicomVolume:
     volume: Volume
     slices: list[SliceRef]  # in volume order
@@ -52,23 +62,21 @@ def read_series(datasets: list[Dataset]) -> DicomVolume:
         planes = [_classic_plane(ds, i) for i, ds in enumerate(datasets)]
     if len(planes) < 2:
         raise UnsupportedInput("a head volume needs at least 2 slices")
-    orientation = planes[0][1]
-    spacing = planes[0][2]
-    for _, other, other_spacing, *_ in planes:
-        if np.max(np.abs(other - orientation)) > ORIENTATION_TOLERANCE or \
-                np.max(np.abs(other_spacing - spacing)) > 1e-4:
+    orientation, spacing = planes[0].orientation, planes[0].spacing
+    for plane in planes:
+        if np.max(np.abs(plane.orientation - orientation)) > ORIENTATION_TOLERANCE or \
+                np.max(np.abs(plane.spacing - spacing)) > 1e-4:
             raise UnsupportedInput("slices differ in orientation or pixel spacing: not one volume")
     row_dir = orientation[:3] * LPS_TO_RAS  # along a row: next column
     col_dir = orientation[3:] * LPS_TO_RAS  # down a column: next row
     normal = np.cross(row_dir, col_dir)
-    order = sorted(range(len(planes)), key=lambda i: float((planes[i][0] * LPS_TO_RAS) @ normal))
-    pixels = [_frame(datasets, planes[i][3], planes[i][4]) for i in order]
-    shape = {p.shape for p in pixels}
-    if len(shape) != 1:
+    planes.sort(key=lambda plane: float((plane.position * LPS_TO_RAS) @ normal))
+    slices = [plane.ref for plane in planes]
+    pixels = [_frame(datasets, ref.dataset, ref.frame) for ref in slices]
+    if len({p.shape for p in pixels}) != 1:
         raise UnsupportedInput("slices differ in rows or columns: not one volume")
-    slices = [SliceRef(planes[i][3], planes[i][4], planes[i][5], planes[i][6]) for i in order]
     data = np.stack([p.astype(np.float32) * ref.slope + ref.intercept for p, ref in zip(pixels, slices, strict=True)])
-    geometry = Geometry(origins=np.array([planes[i][0] * LPS_TO_RAS for i in order]),
+    geometry = Geometry(origins=np.array([plane.position * LPS_TO_RAS for plane in planes]),
                         column_step=row_dir * spacing[1], row_step=col_dir * spacing[0])
     modality = str(datasets[0].get("Modality", "") or "")
     return DicomVolume(volume=Volume(data=data, geometry=geometry, modality=modality), slices=slices)
@@ -84,15 +92,16 @@ def _floats(value: object, count: int, what: str) -> np.ndarray:
     return out
 
 
-def _classic_plane(ds: Dataset, index: int) -> tuple:
+def _classic_plane(ds: Dataset, index: int) -> _Plane:
     _check_grey(ds)
-    return (_floats(ds.get("ImagePositionPatient"), 3, "ImagePositionPatient"),
-            _floats(ds.get("ImageOrientationPatient"), 6, "ImageOrientationPatient"),
-            _floats(ds.get("PixelSpacing"), 2, "PixelSpacing"), index, None,
-            float(ds.get("RescaleSlope", 1) or 1), float(ds.get("RescaleIntercept", 0) or 0))
+    return _Plane(_floats(ds.get("ImagePositionPatient"), 3, "ImagePositionPatient"),
+                  _floats(ds.get("ImageOrientationPatient"), 6, "ImageOrientationPatient"),
+                  _floats(ds.get("PixelSpacing"), 2, "PixelSpacing"),
+                  SliceRef(index, None, float(ds.get("RescaleSlope", 1) or 1),
+                           float(ds.get("RescaleIntercept", 0) or 0)))
 
 
-def _enhanced_planes(ds: Dataset) -> list[tuple]:
+def _enhanced_planes(ds: Dataset) -> list[_Plane]:
     _check_grey(ds)
     shared = (ds.get("SharedFunctionalGroupsSequence") or [Dataset()])[0]
     per_frame = ds.get("PerFrameFunctionalGroupsSequence") or []
@@ -114,11 +123,12 @@ def _enhanced_planes(ds: Dataset) -> list[tuple]:
         transform = pick(group, "PixelValueTransformationSequence")
         if position is None or orientation is None or measures is None:
             raise InputError("enhanced multi-frame image without plane position, orientation or pixel measures")
-        planes.append((_floats(position.get("ImagePositionPatient"), 3, "ImagePositionPatient"),
-                       _floats(orientation.get("ImageOrientationPatient"), 6, "ImageOrientationPatient"),
-                       _floats(measures.get("PixelSpacing"), 2, "PixelSpacing"), 0, i,
-                       float(transform.get("RescaleSlope", 1) or 1) if transform else 1.0,
-                       float(transform.get("RescaleIntercept", 0) or 0) if transform else 0.0))
+        slope = float(transform.get("RescaleSlope", 1) or 1) if transform else 1.0
+        intercept = float(transform.get("RescaleIntercept", 0) or 0) if transform else 0.0
+        planes.append(_Plane(_floats(position.get("ImagePositionPatient"), 3, "ImagePositionPatient"),
+                             _floats(orientation.get("ImageOrientationPatient"), 6, "ImageOrientationPatient"),
+                             _floats(measures.get("PixelSpacing"), 2, "PixelSpacing"),
+                             SliceRef(0, i, slope, intercept)))
     return planes
 
 

@@ -23,7 +23,7 @@ def guess_modality(values: np.ndarray, declared: str) -> str:
     """CT if declared or if a large share of voxels sits at air in Hounsfield units."""
     if declared in ("CT", "MR"):
         return declared
-    sample = values[:: max(1, values.size // 200_000)] if values.ndim == 1 else values.ravel()[::7]
+    sample = values.ravel()[:: max(1, values.size // 200_000)]
     return "CT" if np.mean(sample < -700) > 0.05 and np.min(sample) <= -900 else "MR"
 
 
