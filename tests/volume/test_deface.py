@@ -96,3 +96,14 @@ def test_the_render_sees_the_face_where_the_header_puts_it(mr_head: Phantom) -> 
     away = check_faces(Volume(data=mr_head.volume.data, geometry=flipped, modality="MR"), angles=(0.0,))
     assert check.views_with_face == [0.0]
     assert away.views_with_face == []
+
+
+@pytest.mark.parametrize("orientation", ["sagittal", "coronal"])
+def test_sagittal_and_coronal_stacks_are_cut_in_patient_space(orientation: str) -> None:
+    """The cut itself (the render check's false positives are measured in bench/, not here)."""
+    from medanon.volume.phantom import plane_geometry
+
+    phantom = make_head(*plane_geometry(orientation), "MR")
+    plan = cut.plan_defacing(phantom.volume)
+    assert not plan.removed[phantom.brain].any()
+    assert plan.removed[phantom.face].mean() > 0.9

@@ -113,3 +113,18 @@ def axial_geometry(spacing: float = 2.0, size: int = 120, tilt_degrees: float = 
     column_step = spacing * np.array([-1.0, 0.0, 0.0])  # columns run right to left (DICOM habit)
     origins = np.array([[half, half * np.cos(t), zi + half * np.sin(t)] for zi in z])
     return Geometry(origins=origins, column_step=column_step, row_step=row_step), (len(z), size, size)
+
+
+def plane_geometry(orientation: str, spacing: float = 2.5, size: int = 96) -> tuple[Geometry, tuple[int, int, int]]:
+    """Sagittal or coronal slices (DICOM habit: rows run superior to inferior) centred on the head."""
+    half = spacing * (size - 1) / 2
+    down = spacing * np.array([0.0, 0.0, -1.0])
+    if orientation == "sagittal":  # slices step right to left, columns run anterior to posterior
+        column_step, through = spacing * np.array([0.0, -1.0, 0.0]), spacing * np.array([-1.0, 0.0, 0.0])
+    elif orientation == "coronal":  # slices step anterior to posterior, columns run right to left
+        column_step, through = spacing * np.array([-1.0, 0.0, 0.0]), spacing * np.array([0.0, -1.0, 0.0])
+    else:
+        raise ValueError(f"unknown orientation {orientation!r}")
+    corner = -(column_step + down + through) / spacing * half + np.array([0.0, 0.0, -10.0])
+    origins = np.array([corner + k * through for k in range(size)])
+    return Geometry(origins=origins, column_step=column_step, row_step=down), (size, size, size)
