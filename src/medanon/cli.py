@@ -8,6 +8,7 @@ stdout; no header value of any input is ever printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(demo)
 
     _add_photo_parser(sub)
+    _add_deface_parser(sub)
 
     profiles = sub.add_parser("profiles", help="list shipped profiles and PS3.15 options")
     profiles.add_argument("--json", action="store_true")
@@ -85,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_photo(args, parser, out, err)
         if args.command == "case":
             return _case(args, out, err)
+        if args.command == "deface":
+            return _run_deface(args, out, err)
         if args.command == "demo":
             from medanon.examples import demo_files
 
@@ -204,6 +208,42 @@ def _print_summary(results: list[ItemResult], out: Console) -> None:
     review = Counter(note for r in results for note in r.review)
     for note, n in review.items():
         out.print(f"[cyan]review[/cyan] ({n} items): {note}")
+
+
+# --- deface (issue 7) -------------------------------------------------------------------------------------------
+
+def _add_deface_parser(sub: argparse._SubParsersAction) -> None:
+    deface = sub.add_parser("deface", help="remove the face from a head CT/MR volume and prove it with renders")
+    deface.add_argument("input", type=Path, metavar="IN", help="NIfTI file, DICOM series folder or multi-frame file")
+    deface.add_argument("output", type=Path, metavar="OUT", help="NIfTI file (for NIfTI in) or output folder")
+    deface.add_argument("--profile", default="publication", help="header profile for DICOM (default: publication)")
+    deface.add_argument("--key", type=Path, default=None, metavar="KEYFILE", help="project key file")
+    deface.add_argument("--quarantine", type=Path, default=None, help="quarantine folder (default: beside OUT)")
+    deface.add_argument("--preview", type=Path, default=None, metavar="DIR",
+                        help="write before/after render strips here (the 'before' strip shows the face)")
+    deface.add_argument("--no-pixel-screen", action="store_true", help="skip the burnt-in text screen (DICOM)")
+    deface.add_argument("--json", action="store_true", help="print the result as JSON")
+    deface.add_argument("-q", "--quiet", action="store_true", help="print nothing")
+
+
+def _run_deface(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from medanon.pipeline.deface import deface_path
+
+    with err.status("defacing and checking renders", spinner="dots") if not (args.quiet or args.json) \
+            else _nothing():
+        result = deface_path(args.input, args.output, args.profile, key_path=args.key,
+                             quarantine_dir=args.quarantine, preview_dir=args.preview,
+                             screen_pixels=not args.no_pixel_screen)
+    if args.json:
+        out.print_json(json.dumps(result.to_dict()))
+    elif not args.quiet:
+        style = STATUS_STYLE[result.status.value]
+        out.print(f"[{style}]{result.status.value}[/]: {'; '.join(result.reasons or result.review[:1])}")
+    return EXIT_OK if result.status is Status.RELEASED else EXIT_WITHHELD
+
+
+def _nothing() -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext()
 
 
 def _profiles(args: argparse.Namespace, out: Console) -> int:

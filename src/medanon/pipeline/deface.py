@@ -1,0 +1,176 @@
+"""``medanon deface``: one head volume in, one defaced volume (or a quarantine record) out.
+
+Composes the engines in the fail-closed order: read strictly, deface and
+pass the render check (``volume``), de-identify every DICOM header
+(``dicom``), write to hidden temp files, run the independent residual scan
+(``verify``) on each, and only then give the files their final names. Any
+step that cannot prove the output clean quarantines the whole volume with a
+reason; no partial series is ever released.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydicom.dataset import Dataset
+
+from medanon import dicom, verify, volume
+from medanon.core.enum import Status
+from medanon.core.errors import InputError, MedanonError, PolicyError, safe_message
+from medanon.core.keys import KeyRing, default_key_path, load_or_create_key
+from medanon.core.policy import Policy
+from medanon.core.results import ItemResult
+from medanon.pipeline.run import _screen_reasons, retained_categories
+
+
+@dataclass
+class DefaceJob:
+    policy: Policy
+    keys: KeyRing
+    quarantine_dir: Path
+    preview_dir: Path | None = None
+    screen_pixels: bool = True
+
+
+def deface_path(source: Path, destination: Path, profile: str | Path = "publication", *,
+                key_path: Path | None = None, quarantine_dir: Path | None = None,
+                preview_dir: Path | None = None, screen_pixels: bool = True) -> ItemResult:
+    """Deface one head volume: a NIfTI file (``destination`` a .nii/.nii.gz file) or a DICOM series
+    (a folder of slices or one enhanced multi-frame file; ``destination`` a folder).
+
+    Never raises for a bad volume: the result says released, quarantined or failed, with reasons.
+
+    Raises
+    ------
+    PolicyError
+        Unknown profile, bad key, or a destination that does not fit the input.
+    """
+    policy = Policy.load(profile)
+    nifti_in = volume.is_nifti(source)
+    if nifti_in and not volume.is_nifti(destination):
+        raise PolicyError("a NIfTI input needs a .nii or .nii.gz output file")
+    out_root = destination.parent if nifti_in else destination
+    keys, _ = load_or_create_key(key_path or default_key_path(), forbidden_dirs=(out_root.resolve(),))
+    job = DefaceJob(policy=policy, keys=keys,
+                    quarantine_dir=(quarantine_dir or out_root / "quarantine").resolve(),
+                    preview_dir=preview_dir, screen_pixels=screen_pixels)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            run = _deface_nifti if nifti_in else _deface_dicom
+            result = run(source, destination, job)
+    except MedanonError as exc:
+        status = Status.FAILED if isinstance(exc, InputError) else Status.QUARANTINED
+        result = ItemResult(source=str(source), status=status, reasons=[exc.message])
+    except Exception as exc:  # an engine bug must not leak a file
+        result = ItemResult(source=str(source), status=Status.FAILED, reasons=[f"internal error: {safe_message(exc)}"])
+    if result.status is not Status.RELEASED:
+        _write_quarantine_record(result, job)
+    return result
+
+
+def _deface_nifti(source: Path, destination: Path, job: DefaceJob) -> ItemResult:
+    loaded, image = volume.read_nifti(source)
+    defaced = volume.deface(loaded)
+    _previews(defaced, source, job)
+    volume.write_nifti(image, defaced.plan.removed, destination)
+    return _released(source, destination, defaced)
+
+
+def _deface_dicom(source: Path, destination: Path, job: DefaceJob) -> ItemResult:
+    datasets = _read_series(source)
+    for ds in datasets:
+        risks = dicom.pixel_risks(ds)
+        if job.screen_pixels and not risks:
+            risks = _screen_reasons(ds)
+        if risks:
+            return ItemResult(source=str(source), status=Status.QUARANTINED, reasons=sorted(set(risks)))
+    series = volume.read_series(datasets)
+    defaced = volume.deface(series.volume)
+    _previews(defaced, source, job)
+    identifiers = [verify.collect_identifiers(ds) for ds in datasets]
+    cleaned = [dicom.deidentify(ds, job.policy, job.keys) for ds in datasets]
+    targets = [c.dataset for c in cleaned]
+    volume.write_pixels(datasets, targets, series, defaced.plan.removed)
+    written: list[tuple[Path, Path]] = []
+    try:
+        for target, found in zip(targets, identifiers, strict=True):
+            final = destination / _output_name(target)
+            temp = dicom.write_temp(target, final.parent)
+            written.append((temp, final))
+            blocking = [f for f in verify.scan_file(temp, found, retained_categories(job.policy)) if f.blocks_release]
+            if blocking:
+                reasons = sorted({f"verification: {f.check} ({f.message})" for f in blocking})
+                return ItemResult(source=str(source), status=Status.QUARANTINED, reasons=reasons)
+        for temp, final in written:
+            _release(temp, final)
+    finally:
+        for temp, _ in written:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+    result = _released(source, destination, defaced)
+    result.modality = series.volume.modality or None
+    result.review.extend(sorted({note for c in cleaned for note in c.review}))
+    return result
+
+
+def _read_series(source: Path) -> list[Dataset]:
+    files = [source] if source.is_file() else sorted(
+        p for p in source.rglob("*") if p.is_file() and not p.name.startswith(".") and p.name.upper() != "DICOMDIR")
+    if not files:
+        raise InputError("no files in the input folder", item=str(source))
+    datasets = [dicom.read(path, path.name) for path in files]
+    series = {str(ds.get("SeriesInstanceUID", "")) for ds in datasets}
+    if len(series) != 1:
+        raise InputError(f"the input holds {len(series)} series; give one head series at a time",
+                         item=str(source))
+    return datasets
+
+
+def _released(source: Path, destination: Path, defaced: volume.Defaced) -> ItemResult:
+    plan = defaced.plan
+    note = (f"defaced: {plan.removed_voxels} voxels cleared in front of and below the brain; "
+            f"{plan.brain_voxels} voxels of the grown brain unchanged; no face found on renders at "
+            + ", ".join(f"{a:+.0f}" for a in defaced.after.angles) + " degrees")
+    return ItemResult(source=str(source), status=Status.RELEASED, output=str(destination),
+                      review=[note, *plan.notes])
+
+
+def _previews(defaced: volume.Defaced, source: Path, job: DefaceJob) -> None:
+    """Before/after strips for the report. The "before" strip shows the face: it is identifying."""
+    if job.preview_dir is None:
+        return
+    job.preview_dir.mkdir(parents=True, exist_ok=True)
+    stem = job.keys.digest("preview", str(source)).hex()[:16]
+    if defaced.before is not None:
+        defaced.before.preview().save(job.preview_dir / f"{stem}-before.png")
+    defaced.after.preview().save(job.preview_dir / f"{stem}-after.png")
+
+
+def _output_name(ds: Dataset) -> Path:
+    return Path(str(ds.get("StudyInstanceUID", "no-study"))) / str(ds.get("SeriesInstanceUID", "no-series")) / \
+        f"{ds.get('SOPInstanceUID', 'no-instance')}.dcm"
+
+
+def _release(temp: Path, final: Path) -> None:
+    try:
+        os.link(temp, final)
+    except FileExistsError:
+        if hashlib.sha256(final.read_bytes()).digest() != hashlib.sha256(temp.read_bytes()).digest():
+            raise MedanonError("a different file with the same SOP Instance UID is already in the output") from None
+
+
+def _write_quarantine_record(result: ItemResult, job: DefaceJob) -> None:
+    try:
+        job.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        name = job.keys.digest("quarantine", result.source).hex()[:16]
+        record = {"source": result.source, "status": result.status.value, "reasons": result.reasons}
+        (job.quarantine_dir / f"{name}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    except OSError:
+        result.reasons.append("quarantine record could not be written")
