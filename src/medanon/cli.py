@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_photo_parser(sub)
     _add_deface_parser(sub)
+    _add_text_parser(sub)
 
     profiles = sub.add_parser("profiles", help="list shipped profiles and PS3.15 options")
     profiles.add_argument("--json", action="store_true")
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             return _case(args, out, err)
         if args.command == "deface":
             return _run_deface(args, out, err)
+        if args.command == "text":
+            return _run_text(args, out, err)
         if args.command == "demo":
             from medanon.examples import demo_files
 
@@ -244,6 +247,45 @@ def _run_deface(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _nothing() -> contextlib.AbstractContextManager[None]:
     return contextlib.nullcontext()
+# --- medanon text (issue 4) -------------------------------------------------------------------
+
+
+def _add_text_parser(sub: argparse._SubParsersAction) -> None:
+    text = sub.add_parser("text", help="de-identify free text: .txt/.md files, folders, JSONL batches")
+    text.add_argument("input", type=Path, metavar="IN", help="a .txt, .md or .jsonl file, or a folder")
+    text.add_argument("output", type=Path, metavar="OUT", help="output file (same suffix) or folder")
+    text.add_argument("--profile", choices=SHIPPED_PROFILES, default="publication",
+                      help="publication: tags; limited-access: keyed surrogates, dates shifted (default: publication)")
+    text.add_argument("--output-style", choices=["tags", "remove", "surrogates"], default=None,
+                      help="override the profile's output (surrogates only with limited-access)")
+    text.add_argument("--key", type=Path, default=None, metavar="KEYFILE",
+                      help="project key file, as for `medanon dicom` (limited-access only)")
+    text.add_argument("--patient-id", default="",
+                      help="Patient ID of the notes in .txt/.md files: same surrogates and date shift as its images")
+    text.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    text.add_argument("-q", "--quiet", action="store_true", help="no table")
+
+
+def _run_text(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from medanon.core.keys import default_key_path, load_or_create_key
+    from medanon.text.files import TextJob, scrub_paths
+    from medanon.text.model import Output
+
+    keys = None
+    if args.profile == "limited-access" or args.output_style == "surrogates":
+        out_dir = args.output if not args.output.suffix else args.output.parent
+        keys, created = load_or_create_key(args.key or default_key_path(), forbidden_dirs=(out_dir,))
+        if created:
+            err.print(f"created project key {args.key or default_key_path()} (keep it apart from the data)")
+    job = TextJob(profile=args.profile, output=Output(args.output_style) if args.output_style else None,
+                  keys=keys, patient_id=args.patient_id)
+    results = scrub_paths(args.input, args.output, job)
+    if args.json:
+        out.print_json(json.dumps([r.to_dict() for r in results]))
+    elif not args.quiet:
+        _print_summary(results, out)
+    withheld = any(r.status in (Status.QUARANTINED, Status.FAILED) for r in results)
+    return EXIT_WITHHELD if withheld or not results else EXIT_OK
 
 
 def _profiles(args: argparse.Namespace, out: Console) -> int:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import medanon.text
 from medanon.case import MaterialKind, add_material, init_case, register, run_case, unregister
 from medanon.case.cleaners import NO_CLEANER, _text_cleaner, cleaner_for
 from medanon.core.enum import Status
@@ -83,23 +82,16 @@ def test_a_registered_cleaner_writes_into_its_item_folder(tmp_path: Path, restor
     assert [i["output"] for i in report["items"] if i["source"] == "photo-1"] == ["photo-1/photo.png"]
 
 
-def test_the_text_adapter_calls_scrub_and_names_the_output_by_item(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
-
-    def scrub(text: str, profile: Policy, *, keys: KeyRing, patient_key: str) -> tuple[str, list[object]]:
-        calls.append(profile.name)
-        return text.replace("Jane Doe", "[NAME]"), []
-
-    monkeypatch.setattr(medanon.text, "scrub", scrub, raising=False)
+def test_the_text_cleaner_scrubs_and_names_the_output_by_item(tmp_path: Path) -> None:
     cleaner = _text_cleaner()
-    assert cleaner is not None
+    assert cleaner is not None  # medanon.text is part of this installation
     source = tmp_path / "note_Jane_Doe.txt"
-    source.write_text("Jane Doe has a cough", encoding="utf-8")
+    source.write_text("Mrs Jane Doe, seen on 04/03/2019, has a cough.", encoding="utf-8")
     [result] = cleaner(source, tmp_path / "out" / "text-1", Policy.load("publication"), KeyRing(bytes(32)))
     assert result.status is Status.RELEASED and result.output == "text-1.txt"
-    assert (tmp_path / "out" / "text-1" / "text-1.txt").read_text(encoding="utf-8") == "[NAME] has a cough"
-    assert calls == ["publication"]
+    cleaned = (tmp_path / "out" / "text-1" / "text-1.txt").read_text(encoding="utf-8")
+    assert "Jane" not in cleaned and "Doe" not in cleaned and "2019" not in cleaned
+    assert "cough" in cleaned and "[NAME]" in cleaned
 
 
 def test_a_paediatric_photo_without_consent_is_refused_even_with_a_cleaner(tmp_path: Path,

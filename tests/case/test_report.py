@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from medanon.case import add_material, init_case, run_case
+from medanon.case.cleaners import cleaner_for, register, unregister
+from medanon.case.enum import MaterialKind
 from tests.conftest import make_ct, write
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -31,7 +34,18 @@ def run_chromium(page: Path, profile: Path, *extra: str) -> subprocess.Completed
 
 
 @pytest.fixture
-def case_out(tmp_path: Path) -> Path:
+def case_out(tmp_path: Path) -> Iterator[Path]:
+    """Three DICOM files and a note; the note's cleaner is unregistered so the report shows a withheld item."""
+    text_cleaner = cleaner_for(MaterialKind.TEXT)
+    unregister(MaterialKind.TEXT)
+    try:
+        yield _run_case(tmp_path)
+    finally:
+        if text_cleaner is not None:
+            register(MaterialKind.TEXT, text_cleaner)
+
+
+def _run_case(tmp_path: Path) -> Path:
     inputs = tmp_path / "inputs"
     write(make_ct(), inputs / "DOE_JANE.dcm")
     write(make_ct(SOPInstanceUID="1.2.826.0.1.3680043.2.1125.1.77"), inputs / "study" / "b.dcm")

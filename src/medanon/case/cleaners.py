@@ -21,7 +21,7 @@ from medanon.core.enum import Status
 from medanon.core.errors import MedanonError, safe_message
 from medanon.core.keys import KeyRing
 from medanon.core.policy import Policy
-from medanon.core.results import ItemResult
+from medanon.core.results import Action, ItemResult
 
 Cleaner = Callable[[Path, Path, Policy, KeyRing], list[ItemResult]]
 NO_CLEANER = "no cleaner for this kind of material in this installation"
@@ -100,14 +100,17 @@ def _text_cleaner() -> Cleaner | None:
 
     def _clean_text(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) -> list[ItemResult]:
         text = source.read_text(encoding="utf-8")
-        outcome: Any = scrub(text, policy, keys=keys, patient_key=source.stem)
-        cleaned = outcome.text if hasattr(outcome, "text") else outcome[0]
+        # One case is one patient: the case folder keys surrogates and the date shift (never shown anywhere).
+        outcome: Any = scrub(text, policy, keys=keys, patient_key=f"case\0{out_dir.resolve().parent.parent.name}")
+        cleaned = outcome.text
         if not isinstance(cleaned, str):
             raise MedanonError("the text scrubber returned no text")
         out_dir.mkdir(parents=True, exist_ok=True)
         destination = out_dir / f"{out_dir.name}.txt"  # named by the case item, never by the input's name
         _write_atomic(destination, cleaned.encode("utf-8"))
-        return [ItemResult(source=source.name, status=Status.RELEASED, output=destination.name)]
+        actions = [Action(path=f"text[{span.start}:{span.end}]", code=outcome.output.value,
+                          reason=f"{span.kind.value}: {span.why}") for span in outcome.spans]
+        return [ItemResult(source=source.name, status=Status.RELEASED, output=destination.name, actions=actions)]
 
     return _clean_text
 

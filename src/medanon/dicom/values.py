@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from medanon.core.ages import round_age_years
+
 # PS3.15 "D": a non-zero length value consistent with the VR. The words are
 # placeholders that identify no one; verify/ ignores them by the same rule.
 DUMMY_BY_VR: dict[str, object] = {
@@ -61,10 +63,7 @@ def round_age(value: str) -> str | None:
     if not match:
         return None
     years = int(match.group(1)) * _DAYS_PER_UNIT[match.group(2).upper()] / 365.25
-    if years >= 90:
-        return "090Y"
-    rounded = int(years / 5 + 0.5) * 5
-    return f"{min(rounded, 90):03d}Y"
+    return f"{round_age_years(years):03d}Y"
 
 
 def shift_date(value: str, days: int) -> str | None:

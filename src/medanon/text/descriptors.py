@@ -7,7 +7,9 @@ values, ...) mix clinical words with identifiers::
     CT CHEST W CONTRAST - pt John SMITH dob 04.03.1961 MRN 889123 ref Dr Jones
 
 PS3.15 E.3.5 (Clean Descriptors Option) asks that such text be cleaned of
-identifying information while its meaning is kept.  This module fails closed
+identifying information while its meaning is kept.  The free-text scrubber
+(``medanon.text.scrub``) first blanks every identifier it finds by shape or
+context (``Dr Head``, ``husband John``, dates, numbers).  Then this module fails closed
 (DESIGN.md "Fail closed"): a token survives only if it is *proven* harmless,
 that is its lower-case form is in the generated clinical/technical vocabulary
 (``_vocabulary.py``, built by ``tools/generate_vocabulary.py``) or it matches
@@ -25,6 +27,8 @@ from collections.abc import Iterable
 from itertools import permutations
 
 from medanon.text._vocabulary import VOCABULARY, VOCABULARY_COUNTS, VOCABULARY_SOURCE
+from medanon.text.model import Kind
+from medanon.text.names import CONTEXT_WORDS, find_names
 
 __all__ = [
     "MAX_CHARS",
@@ -80,6 +84,9 @@ _TWO_LETTERS = re.compile(r"[A-Za-z]{2}")
 # Separators of a forbidden value's parts (PS3.5 Person Name uses ^).
 _FORBIDDEN_SPLIT = re.compile(r"[\s^,]+")
 _MAX_INITIALS_PARTS = 4
+_CONTEXT_CANDIDATE = re.compile(r"[A-Za-z][A-Za-z'-]*\.?")
+# A title right before a name the scrubber found (``Mr SMITH``, ``Dr. Head``).
+_TITLE_BEFORE = re.compile(r"[A-Za-z]+\.?\s*$")
 
 
 class ForbiddenTokens(frozenset[str]):
@@ -244,6 +251,7 @@ def _clean(text: object, forbidden: Iterable[object] | object) -> str:
         text = _ADDRESS.sub(" ", text)
     if "www" in text.lower():
         text = _WWW.sub(" ", text)
+    text = _blank_identifiers(text)
     drop = forbidden_tokens(forbidden) if forbidden else frozenset()
 
     tokens = [t for t in (raw.strip(_STRIP) for raw in _TOKEN.findall(text)) if t]
@@ -283,6 +291,37 @@ def _clean(text: object, forbidden: Iterable[object] | object) -> str:
         after_number = numeric
         after_four_digits = numeric and len(low) == 4
     return " ".join(kept)
+
+
+def _blank_identifiers(text: str) -> str:
+    """``text`` with every name and place the free-text scrubber finds by context replaced by spaces.
+
+    The scrubber reads context that single tokens lack: ``Dr Head`` names a
+    person although ``head`` is a clinical word, and ``Mr SMITH`` or
+    ``husband John`` are names wherever they stand.  What it finds goes
+    before the vocabulary decides on the rest.
+    """
+    # Only context matters here: numbers, dates and words outside the vocabulary (every name of the
+    # lexicons) are dropped below anyway.  A descriptor without a context word skips the search.
+    words = {m.group().lower().rstrip(".") for m in _CONTEXT_CANDIDATE.finditer(text)}
+    if words.isdisjoint(CONTEXT_WORDS):
+        return text
+    spans = find_names(text)
+    if not spans:
+        return text
+    parts: list[str] = []
+    position = 0
+    for span in spans:
+        start = span.start
+        if span.kind is Kind.NAME and span.why.startswith("after the title"):
+            # The title goes with the name: a lone "Mr" would read as the Modality MR.
+            title = _TITLE_BEFORE.search(text, max(position, start - 12), start)
+            start = title.start() if title else start
+        parts.append(text[position:start])
+        parts.append(" " * (span.end - start))
+        position = span.end
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def _fold(text: str) -> str:
