@@ -37,6 +37,7 @@ from typing import Any, Self
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import cpu_model, ram_total  # noqa: E402
+from _report import append_to_section  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -621,13 +622,7 @@ def _md_row(row: dict[str, Any], best_peer: float | None) -> str:
 
 
 def append_report(path: Path, entry: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = path.read_text(encoding="utf-8") if path.exists() else (
-        "# Benchmarks\n\nWritten by the scripts in `bench/` (STYLE.md section 9); newest entry last. "
-        "Numbers are for people to read: no test asserts a timing.\n")
-    if SECTION_TITLE not in text:
-        text = text.rstrip("\n") + f"\n\n{SECTION_TITLE}\n\nRegenerate with `python bench/bench_dicom.py`.\n"
-    path.write_text(text.rstrip("\n") + "\n\n" + entry, encoding="utf-8")
+    append_to_section(path, SECTION_TITLE, "bench/bench_dicom.py", entry)
 
 
 def print_rich(headline: list[dict[str, Any]], memory: list[dict[str, Any]],

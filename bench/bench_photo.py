@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from _machine import cpu_model, git_state, ram_total  # noqa: E402
+from _report import append_to_section  # noqa: E402
 
 from medanon.photo import FaceBox, clean_photo  # noqa: E402
 from medanon.photo.faces import DEFAULT_DETECTORS, get_detector  # noqa: E402
@@ -204,16 +205,7 @@ def render(command: str, faces: dict | None, metadata: dict | None, speed: list[
 
 
 def append_report(path: Path, entry: str) -> None:
-    """Add ``entry`` at the end of this benchmark's section (created if absent)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if SECTION_TITLE not in text:
-        text = text.rstrip("\n") + f"\n\n{SECTION_TITLE}\n\nRegenerate with `python bench/bench_photo.py`.\n"
-    start = text.index(SECTION_TITLE)
-    following = text.find("\n## ", start + len(SECTION_TITLE))
-    end = len(text) if following == -1 else following + 1
-    section = text[start:end].rstrip("\n") + "\n\n" + entry.rstrip("\n") + "\n"
-    rest = text[end:]
-    path.write_text(text[:start] + section + ("\n" + rest if rest else ""), encoding="utf-8")
+    append_to_section(path, SECTION_TITLE, "bench/bench_photo.py", entry)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,6 +59,7 @@ from medanon.pixels import redact_burnt_in
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import cpu_model, git_state, ram_total  # noqa: E402
+from _report import append_to_section  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION_TITLE = "## Burnt-in text redaction (`bench/bench_redact.py`)"
@@ -298,15 +299,7 @@ def report(tallies: dict[str, Tally], cine: Tally, fonts_used: list[str], args: 
 
 
 def append(path: Path, entry: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if SECTION_TITLE not in text:
-        text = text.rstrip("\n") + f"\n\n{SECTION_TITLE}\n\nRegenerate with `python bench/bench_redact.py`.\n"
-    start = text.index(SECTION_TITLE)
-    following = text.find("\n## ", start + len(SECTION_TITLE))
-    end = len(text) if following == -1 else following + 1
-    section = text[start:end].rstrip("\n") + "\n\n" + entry.rstrip("\n") + "\n"
-    rest = text[end:]
-    path.write_text(text[:start] + section + ("\n" + rest if rest else ""), encoding="utf-8")
+    append_to_section(path, SECTION_TITLE, "bench/bench_redact.py", entry)
 
 
 if __name__ == "__main__":

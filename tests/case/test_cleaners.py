@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from medanon.case import MaterialKind, add_material, init_case, register, run_case, unregister
@@ -107,3 +108,22 @@ def test_a_paediatric_photo_without_consent_is_refused_even_with_a_cleaner(tmp_p
     run_case(case)
     status, reasons = statuses(case)["photo-1"]
     assert status == "quarantined" and "paediatric" in reasons[0]
+
+
+def test_a_nifti_head_is_defaced_into_its_item_folder_without_its_name(tmp_path: Path) -> None:
+    import nibabel as nib
+
+    from medanon.case.cleaners import _clean_volume
+    from medanon.volume.phantom import axial_geometry, make_head
+    from tests.volume.conftest import write_nifti
+
+    geometry, shape = axial_geometry(2.5, 96, tilt_degrees=0.0)
+    head = make_head(geometry, shape, "CT", noise=3.0)
+    source = write_nifti(head, tmp_path / "DOE_JANE_head.nii.gz")
+    [result] = _clean_volume(source, tmp_path / "out" / "volume-1", Policy.load("publication"), KeyRing(bytes(32)))
+    assert result.status is Status.RELEASED, result.reasons
+    released = sorted(p.name for p in (tmp_path / "out" / "volume-1").rglob("*") if p.is_file())
+    assert released == ["volume.nii.gz"]
+    before, after = nib.load(str(source)), nib.load(str(tmp_path / "out" / "volume-1" / "volume.nii.gz"))
+    assert after.shape == before.shape and not np.array_equal(np.asanyarray(after.dataobj),
+                                                             np.asanyarray(before.dataobj))

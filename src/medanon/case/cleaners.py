@@ -91,6 +91,27 @@ def _clean_photos(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) ->
         return [process_photo(item, job, options) for item in discover([source])]
 
 
+def _clean_volume(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) -> list[ItemResult]:
+    """Head volumes (medanon.volume): defaced, render-checked for a face, headers through the DICOM engine.
+
+    A NIfTI file becomes ``volume.nii.gz`` (or ``.nii``), a DICOM series a folder named by its new UIDs;
+    the input's name survives nowhere.
+    """
+    from medanon import volume
+    from medanon.pipeline.deface import DefaceJob, deface_with
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if volume.is_nifti(source):
+        destination = out_dir / ("volume.nii" if source.name.lower().endswith(".nii") else "volume.nii.gz")
+    else:
+        destination = out_dir
+    with tempfile.TemporaryDirectory(prefix="medanon-case-") as quarantine:
+        job = DefaceJob(policy=policy, keys=keys, quarantine_dir=Path(quarantine))
+        result = deface_with(source, destination, job)
+    result.source = source.name
+    return [result]
+
+
 def _text_cleaner() -> Cleaner | None:
     """The free-text scrubber, if this installation has it (``medanon.text.scrub``)."""
     try:
@@ -134,8 +155,7 @@ def _register_defaults() -> None:
     if text is not None:
         register(MaterialKind.TEXT, text)
     register(MaterialKind.PHOTO, _clean_photos)
-    # Volumes (medanon.volume) are registered here once that engine is merged; until then their items are
-    # quarantined with NO_CLEANER.
+    register(MaterialKind.VOLUME, _clean_volume)
 
 
 _register_defaults()

@@ -60,6 +60,14 @@ def deface_path(source: Path, destination: Path, profile: str | Path = "publicat
     job = DefaceJob(policy=policy, keys=keys,
                     quarantine_dir=(quarantine_dir or out_root / "quarantine").resolve(),
                     preview_dir=preview_dir, screen_pixels=screen_pixels)
+    return deface_with(source, destination, job)
+
+
+def deface_with(source: Path, destination: Path, job: DefaceJob) -> ItemResult:
+    """:func:`deface_path` for a caller that holds its policy and key ring already (``medanon case``)."""
+    nifti_in = volume.is_nifti(source)
+    if nifti_in and not volume.is_nifti(destination):
+        raise PolicyError("a NIfTI input needs a .nii or .nii.gz output file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
