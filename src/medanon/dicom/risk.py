@@ -84,5 +84,5 @@ def review_notes(ds: Dataset) -> list[str]:
                                                              "SeriesDescription", "ProtocolName")).upper()
         if any(w in words for w in ("HEAD", "BRAIN", "SKULL", "FACE", "NECK", "ORBIT", "SINUS", "NEURO")):
             notes.append("head series: a 3D render of the whole series may show the face; "
-                         "defacing is not part of this release")
+                         "deface the series with `medanon deface` before sharing it as a volume")
     return notes
