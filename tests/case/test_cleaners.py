@@ -127,3 +127,20 @@ def test_a_nifti_head_is_defaced_into_its_item_folder_without_its_name(tmp_path:
     before, after = nib.load(str(source)), nib.load(str(tmp_path / "out" / "volume-1" / "volume.nii.gz"))
     assert after.shape == before.shape and not np.array_equal(np.asanyarray(after.dataobj),
                                                              np.asanyarray(before.dataobj))
+
+
+def test_burnt_in_redaction_previews_never_land_in_the_shared_output(tmp_path: Path) -> None:
+    """Their 'before' half shows the original text, and export packages everything under out/."""
+    from medanon.case.cleaners import _clean_dicom
+    from medanon.examples import all_package_files
+    from medanon.pixels.detectors import get_detector
+
+    if not get_detector("tesseract").is_available():
+        pytest.skip("tesseract-ocr is not installed: burnt-in text is withheld, not redacted")
+    source = next((p for p in all_package_files() if p.name == "GREYSCALE_IMAGE.dcm"), None)
+    if source is None:
+        pytest.skip("deid-data's GREYSCALE_IMAGE.dcm is not installed")
+    results = _clean_dicom(source, tmp_path / "out" / "dicom-1", Policy.load("publication"), KeyRing(bytes(32)))
+    assert [r.status for r in results] == [Status.RELEASED], [r.reasons for r in results]
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert written and all(p.suffix == ".dcm" for p in written), written

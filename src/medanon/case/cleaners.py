@@ -66,10 +66,12 @@ def _clean_dicom(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) -> 
     from medanon.pipeline.run import Job, run_items
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    # The pipeline's own quarantine notes name input files: they go to a folder that is thrown away (the case
-    # writes its own notes outside out/), never beside the material that will be shared.
-    with tempfile.TemporaryDirectory(prefix="medanon-case-") as quarantine:
-        job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=Path(quarantine))
+    # The pipeline's own quarantine notes name input files, and its before/after previews of burnt-in text
+    # show the original pixels: both go to a folder that is thrown away (the case writes its own notes
+    # outside out/), never beside the material that will be shared and exported.
+    with tempfile.TemporaryDirectory(prefix="medanon-case-") as scratch:
+        job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=Path(scratch) / "quarantine",
+                  preview_dir=Path(scratch) / "previews")
         return run_items(list(discover([source])), job)
 
 

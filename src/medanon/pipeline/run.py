@@ -53,6 +53,9 @@ class Job:
     out_dir: Path
     quarantine_dir: Path
     screen_pixels: bool = True
+    # Before/after previews show the original pixels: ``None`` puts them in OUT/previews/ for the data
+    # controller; a caller that shares all of its output folder (``medanon case``) sends them elsewhere.
+    preview_dir: Path | None = None
 
 
 def retained_categories(policy: Policy) -> frozenset[str]:
@@ -223,7 +226,7 @@ def _redact_burnt_in_text(ds: Dataset, cleaned: dicom.Deidentified, risks: list[
     result.review.extend(f"pixels: {note}" for note in outcome.notes)
     result.review.append(f"pixels re-encoded as {outcome.encoding}")
     if outcome.preview_png:
-        folder = job.out_dir / "previews"
+        folder = job.preview_dir or job.out_dir / "previews"
         folder.mkdir(parents=True, exist_ok=True)
         note = folder / "README.txt"
         if not note.exists():
@@ -232,7 +235,8 @@ def _redact_burnt_in_text(ds: Dataset, cleaned: dicom.Deidentified, risks: list[
                             encoding="utf-8")
         name = f"{job.keys.digest('preview', result.source).hex()[:16]}.png"
         (folder / name).write_bytes(outcome.preview_png)
-        result.review.append(f"before/after preview: previews/{name} (shows the original text; not for sharing)")
+        shown = f"previews/{name}" if job.preview_dir is None else name
+        result.review.append(f"before/after preview: {shown} (shows the original text; not for sharing)")
     return []
 
 
