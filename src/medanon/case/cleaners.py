@@ -10,7 +10,6 @@ file name, which may hold the patient's name. A kind with no registered cleaner 
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from medanon.case.enum import MaterialKind
 from medanon.core.enum import Status
 from medanon.core.errors import MedanonError, safe_message
+from medanon.core.files import write_bytes_atomic
 from medanon.core.keys import KeyRing
 from medanon.core.policy import Policy
 from medanon.core.results import Action, ItemResult
@@ -130,25 +130,12 @@ def _text_cleaner() -> Cleaner | None:
             raise MedanonError("the text scrubber returned no text")
         out_dir.mkdir(parents=True, exist_ok=True)
         destination = out_dir / f"{out_dir.name}.txt"  # named by the case item, never by the input's name
-        _write_atomic(destination, cleaned.encode("utf-8"))
+        write_bytes_atomic(destination, cleaned.encode("utf-8"))
         actions = [Action(path=f"text[{span.start}:{span.end}]", code=outcome.output.value,
                           reason=f"{span.kind.value}: {span.why}") for span in outcome.spans]
         return [ItemResult(source=source.name, status=Status.RELEASED, output=destination.name, actions=actions)]
 
     return _clean_text
-
-
-def _write_atomic(destination: Path, data: bytes) -> None:
-    handle, temp = tempfile.mkstemp(prefix=".", dir=destination.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, destination)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _register_defaults() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from pyrage import passphrase as age_passphrase
 from pyrage import x25519
 
 from medanon.core.errors import KeyFileError, MedanonError, PolicyError
+from medanon.core.files import write_bytes_atomic
 from medanon.core.keys import KeyRing
 
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # zip entries carry no real time of the files
@@ -85,17 +85,7 @@ def build_package(folder: Path, destination: Path, encryption: Encryption, keys:
     if keys is not None:
         _refuse_key_inside(data, files, folder, keys)
     payload = encryption.encrypt(data) if encryption.enabled else data
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=".package-", dir=destination.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, destination)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(destination, payload, prefix=".package-")
     return Package(destination, hashlib.sha256(payload).hexdigest(), files, encryption.enabled)
 
 

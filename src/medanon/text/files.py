@@ -11,16 +11,14 @@ never its text, and the batch goes on (DESIGN.md "Fail closed").
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from medanon.core.enum import Status
 from medanon.core.errors import InputError
+from medanon.core.files import write_bytes_atomic
 from medanon.core.keys import KeyRing
 from medanon.core.results import ItemResult
 from medanon.text.model import Output
@@ -132,15 +130,4 @@ def _scrub_batch(raw: str, job: TextJob) -> tuple[str, list[str]]:
 
 def _write_atomic(target: Path, body: str) -> None:
     """Temp file beside ``target``, fsync, rename: never a half-written file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=".medanon-", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(body)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
+    write_bytes_atomic(target, body.encode("utf-8"))
