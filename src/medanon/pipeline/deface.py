@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import warnings
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from medanon.core.errors import InputError, MedanonError, PolicyError, safe_mess
 from medanon.core.keys import KeyRing, default_key_path, load_or_create_key
 from medanon.core.policy import Policy
 from medanon.core.results import ItemResult
-from medanon.pipeline.run import _screen_reasons, retained_categories
+from medanon.pipeline.run import retained_categories, screen_reasons, write_quarantine_record
 
 
 @dataclass
@@ -79,7 +78,7 @@ def deface_with(source: Path, destination: Path, job: DefaceJob) -> ItemResult:
     except Exception as exc:  # an engine bug must not leak a file
         result = ItemResult(source=str(source), status=Status.FAILED, reasons=[f"internal error: {safe_message(exc)}"])
     if result.status is not Status.RELEASED:
-        _write_quarantine_record(result, job)
+        write_quarantine_record(result, job)
     return result
 
 
@@ -96,7 +95,7 @@ def _deface_dicom(source: Path, destination: Path, job: DefaceJob) -> ItemResult
     for ds in datasets:
         risks = dicom.pixel_risks(ds)
         if job.screen_pixels and not risks:
-            risks = _screen_reasons(ds)
+            risks = screen_reasons(ds)
         if risks:
             return ItemResult(source=str(source), status=Status.QUARANTINED, reasons=sorted(set(risks)))
     series = volume.read_series(datasets)
@@ -172,13 +171,3 @@ def _release(temp: Path, final: Path) -> None:
     except FileExistsError:
         if hashlib.sha256(final.read_bytes()).digest() != hashlib.sha256(temp.read_bytes()).digest():
             raise MedanonError("a different file with the same SOP Instance UID is already in the output") from None
-
-
-def _write_quarantine_record(result: ItemResult, job: DefaceJob) -> None:
-    try:
-        job.quarantine_dir.mkdir(parents=True, exist_ok=True)
-        name = job.keys.digest("quarantine", result.source).hex()[:16]
-        record = {"source": result.source, "status": result.status.value, "reasons": result.reasons}
-        (job.quarantine_dir / f"{name}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
-    except OSError:
-        result.reasons.append("quarantine record could not be written")

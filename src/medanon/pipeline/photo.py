@@ -27,7 +27,7 @@ from medanon.photo.model import PhotoOutcome
 from medanon.pipeline.batch import BatchOutcome
 from medanon.pipeline.inputs import Item, discover
 from medanon.pipeline.report import ReportWriter
-from medanon.pipeline.run import Job, _write_quarantine_record
+from medanon.pipeline.run import Job, write_quarantine_record
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def process_photo(item: Item, job: Job, options: PhotoOptions) -> ItemResult:
         result = ItemResult(source=item.source, status=Status.FAILED,
                             reasons=[f"internal error: {safe_message(exc, 200)}"])
     if result.status in (Status.FAILED, Status.QUARANTINED):
-        _write_quarantine_record(result, job)
+        write_quarantine_record(result, job)
     return result
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from pydicom.dataset import Dataset
 
@@ -95,7 +96,7 @@ def process_items(items: list[Item], job: Job) -> list[ItemResult]:
     results = [o.result if isinstance(o, _Checked) else o for o in outcomes]
     for result in results:
         if result.status in (Status.FAILED, Status.QUARANTINED):
-            _write_quarantine_record(result, job)
+            write_quarantine_record(result, job)
     return results
 
 
@@ -167,7 +168,7 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult | _Checked:
     result.actions = cleaned.actions
     result.review = cleaned.review
     if not risks and job.screen_pixels:
-        risks = _screen_reasons(ds)
+        risks = screen_reasons(ds)
     risks = _redact_burnt_in_text(ds, cleaned, risks, identifiers, job, result)
     if not risks and photo.is_photograph(ds):
         risks = _obscure_faces(cleaned, result)
@@ -192,7 +193,7 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult | _Checked:
     return _Checked(result, temp, destination)
 
 
-def _screen_reasons(ds: Dataset) -> list[str]:
+def screen_reasons(ds: Dataset) -> list[str]:
     """Reasons from the burnt-in text screen (pixels/): text found, or pixels that could not be screened."""
     screening = pixels.screen_for_text(ds)
     if screening.error:
@@ -282,7 +283,17 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _write_quarantine_record(result: ItemResult, job: Job) -> None:
+class QuarantineTarget(Protocol):
+    """What a quarantine record needs from a job (DICOM, photo and deface jobs all have it)."""
+
+    @property
+    def quarantine_dir(self) -> Path: ...
+
+    @property
+    def keys(self) -> KeyRing: ...
+
+
+def write_quarantine_record(result: ItemResult, job: QuarantineTarget) -> None:
     """A JSON note per withheld item, named by a keyed hash so that no input name appears."""
     try:
         job.quarantine_dir.mkdir(parents=True, exist_ok=True)
