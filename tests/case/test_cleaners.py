@@ -144,3 +144,5 @@ def test_burnt_in_redaction_previews_never_land_in_the_shared_output(tmp_path: P
     assert [r.status for r in results] == [Status.RELEASED], [r.reasons for r in results]
     written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
     assert written and all(p.suffix == ".dcm" for p in written), written
+    previews = list((tmp_path / "review" / "dicom-1").glob("*.png"))  # for the signer, beside out/
+    assert len(previews) == 1 and previews[0].read_bytes().startswith(b"\x89PNG")

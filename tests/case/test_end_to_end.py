@@ -113,6 +113,11 @@ def test_a_whole_case_from_init_to_an_encrypted_package(tmp_path: Path, inputs: 
     assert any(name.startswith("dicom-1/") and name.endswith(".dcm") for name in files)
     if cleaner_for(MaterialKind.PHOTO) is not None:
         assert any(name.startswith("photo-1/") for name in files)  # released, so its bytes are searched below
+    assert not any(name.startswith("review") or name.endswith((".png", ".jpg")) and "preview" in name
+                   for name in files)  # before/after previews (original pixels) never travel
+    if cleaner_for(MaterialKind.PHOTO) is not None:
+        sheet = (case / "review" / "index.html").read_text(encoding="utf-8")
+        assert "photo-1" in sheet and "never exported" in sheet
     everything = every_byte(files)
     for identifier in IDENTIFIERS:
         assert identifier.encode().lower() not in everything.lower(), identifier

@@ -60,18 +60,30 @@ def clean(kind: MaterialKind, source: Path, out_dir: Path, policy: Policy, keys:
         return [ItemResult(source=label, status=Status.FAILED, reasons=[f"internal error: {safe_message(exc)}"])]
 
 
+REVIEW = "review"
+
+
+def review_folder(out_dir: Path) -> Path:
+    """Where an item's before/after previews go: ``<case>/review/<item id>/``, beside ``out/``, never in it.
+
+    The case runs each cleaner with ``out_dir = <case>/<staging>/<item id>``; previews show original
+    pixels (burnt-in text, faces), so they stay on the reviewer's machine and export never sees them.
+    """
+    return out_dir.parent.parent / REVIEW / out_dir.name
+
+
 def _clean_dicom(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) -> list[ItemResult]:
     """The DICOM pipeline (header engine, pixel screen, residual scan) on one file or folder."""
     from medanon.pipeline.inputs import discover
     from medanon.pipeline.run import Job, run_items
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    # The pipeline's own quarantine notes name input files, and its before/after previews of burnt-in text
-    # show the original pixels: both go to a folder that is thrown away (the case writes its own notes
-    # outside out/), never beside the material that will be shared and exported.
+    # The pipeline's own quarantine notes name input files: they go to a folder that is thrown away (the case
+    # writes its own notes outside out/). Its before/after previews of burnt-in text show the original pixels:
+    # they go to the case's local review folder, never beside the material that will be exported.
     with tempfile.TemporaryDirectory(prefix="medanon-case-") as scratch:
-        job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=Path(scratch) / "quarantine",
-                  preview_dir=Path(scratch) / "previews")
+        job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=Path(scratch),
+                  preview_dir=review_folder(out_dir))
         return run_items(list(discover([source])), job)
 
 
@@ -80,16 +92,17 @@ def _clean_photos(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) ->
 
     Faces are always obscured here: keeping a consented face is a deliberate ``medanon photo --consent``
     run, not a case default. Text read in a photo becomes a review note, which ``case check`` makes a
-    person sign off; previews are the case report's own (after images only).
+    person sign off; before/after sheets go to the case's local review folder (see ``review_folder``).
     """
     from medanon.pipeline.inputs import discover
     from medanon.pipeline.photo import PhotoOptions, process_photo
     from medanon.pipeline.run import Job
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    options = PhotoOptions(previews=False, text_review=True)
+    options = PhotoOptions(previews=True, text_review=True)
     with tempfile.TemporaryDirectory(prefix="medanon-case-") as quarantine:
-        job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=Path(quarantine))
+        job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=Path(quarantine),
+                  preview_dir=review_folder(out_dir))
         return [process_photo(item, job, options) for item in discover([source])]
 
 
@@ -108,7 +121,8 @@ def _clean_volume(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) ->
     else:
         destination = out_dir
     with tempfile.TemporaryDirectory(prefix="medanon-case-") as quarantine:
-        job = DefaceJob(policy=policy, keys=keys, quarantine_dir=Path(quarantine))
+        job = DefaceJob(policy=policy, keys=keys, quarantine_dir=Path(quarantine),
+                        preview_dir=review_folder(out_dir))
         result = deface_with(source, destination, job)
     result.source = source.name
     return [result]

@@ -199,3 +199,36 @@ def _preview(path: Path) -> str:
     except Exception:  # a preview is a courtesy: no preview never changes an outcome
         return ""
     return f"<img alt='preview' src='data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}'>"
+
+
+REVIEW_SHEET = "index.html"
+PREVIEW_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def write_review_sheet(review_dir: Path, case_id: str) -> Path | None:
+    """The signer's before/after page: ``<case>/review/index.html``, linking each item's previews.
+
+    The 'before' images show original pixels (burnt-in text, faces), so this page and its folder stay
+    beside ``out/`` on the reviewer's machine: export packages ``out/`` only and never sees them.
+    """
+    items = sorted(p for p in review_dir.iterdir() if p.is_dir()) if review_dir.is_dir() else []
+    sections = []
+    for folder in items:
+        images = sorted(p for p in folder.iterdir() if p.suffix.lower() in PREVIEW_SUFFIXES)
+        if not images:
+            continue
+        pictures = "".join(f"<figure><img alt='{_e(p.name)}' src='{_e(folder.name)}/{_e(p.name)}'>"
+                           f"<figcaption>{_e(p.stem)}</figcaption></figure>" for p in images)
+        sections.append(f"<section><h2>{_e(folder.name)}</h2>{pictures}</section>")
+    if not sections:
+        return None
+    page = ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<title>medanon review sheet {_e(case_id)}</title><style>"
+            "body{font-family:sans-serif;margin:2em} img{max-width:100%;border:1px solid #999}"
+            ".warn{background:#fee;border:1px solid #c00;padding:.5em}</style></head><body>"
+            f"<h1>Before and after, case {_e(case_id)}</h1><p class='warn'>For the person who signs the case off. "
+            "The 'before' images show the original pixels: this page stays on this machine and is never "
+            "exported or shared.</p>" + "".join(sections) + "</body></html>\n")
+    target = review_dir / REVIEW_SHEET
+    target.write_text(page, encoding="utf-8")
+    return target

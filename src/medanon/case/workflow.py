@@ -118,6 +118,7 @@ def run_case(folder: Path, *, policy: SharingPolicy | None = None, key_path: Pat
     assert decision.level is not None
     profile = Policy.load(decision.level.value)
     keys, _ = load_or_create_key(key_path or default_key_path(), forbidden_dirs=(folder,))
+    shutil.rmtree(folder / cleaners.REVIEW, ignore_errors=True)  # previews of an earlier run must not linger
     staging = Path(tempfile.mkdtemp(prefix=".out-", dir=folder))
     work = Path(tempfile.mkdtemp(prefix=".work-", dir=folder))
     try:
@@ -132,6 +133,7 @@ def run_case(folder: Path, *, policy: SharingPolicy | None = None, key_path: Pat
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
     _write_quarantine(folder, results, sources)
+    report.write_review_sheet(folder / cleaners.REVIEW, manifest.id)
     record = {"when": now(), "manifest": manifest_digest(manifest), "level": decision.level.value,
               "released": released,
               "key_fingerprint": keys.fingerprint, "sources": sources,

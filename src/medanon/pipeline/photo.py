@@ -145,7 +145,7 @@ def _process(item: Item, job: Job, options: PhotoOptions) -> ItemResult:
                         actions=_actions(outcome), review=list(outcome.review))
     name = output_name(job.keys, item.source)
     if cleaned.preview is not None:
-        _write_preview(job.out_dir / "previews", name, cleaned.preview)
+        _write_preview(job.preview_dir or job.out_dir / "previews", name, cleaned.preview)
     if _withheld(outcome, options, result):
         return result
     _write_verified(cleaned.data, job.out_dir / f"{name}{cleaned.extension}", options, result)
