@@ -9,7 +9,7 @@ from typing import Any
 
 from medanon.core.enum import Option
 from medanon.core.errors import PolicyError
-from medanon.core.keys import default_key_path, load_or_create_key
+from medanon.core.keys import KeyRing, default_key_path, load_or_create_key
 from medanon.core.policy import Policy
 from medanon.core.results import ItemResult
 from medanon.pipeline.inputs import Item, discover
@@ -53,6 +53,51 @@ def deidentify_dicom(
     policy = Policy.load(profile)
     if options:
         policy = policy.with_options({_option(o) for o in options})
+    batch = prepare_batch(inputs, out_dir, key_path, quarantine_dir)
+    if on_start is not None:
+        on_start(len(batch.items))
+    job = Job(policy=policy, keys=batch.keys, out_dir=batch.out_dir, quarantine_dir=batch.quarantine_dir,
+              screen_pixels=screen_pixels)
+    report_path = batch.out_dir / "report.json"
+    writer = ReportWriter(report_path)
+
+    def record(result: ItemResult) -> None:
+        writer.add(result)
+        if on_result is not None:
+            on_result(result)
+
+    try:
+        results = run_items(batch.items, job, workers=workers, on_result=record)
+    except BaseException:
+        writer.close()
+        raise
+    report = writer.finish(policy, batch.keys.fingerprint, [str(p) for p in inputs])
+    return BatchOutcome(results=results, report=report, report_path=report_path, key_path=batch.key_file,
+                        key_created=batch.key_created)
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    """What every batch front end sets up before its first item: folders, key, items."""
+
+    out_dir: Path
+    quarantine_dir: Path
+    keys: KeyRing
+    key_file: Path
+    key_created: bool
+    items: list[Item]
+
+
+def prepare_batch(inputs: list[Path], out_dir: Path, key_path: Path | None,
+                  quarantine_dir: Path | None) -> PreparedBatch:
+    """Resolve the output and quarantine folders, load or create the key outside the output, refuse an
+    input that is the output or inside it, create the output folder and list the items.
+
+    Raises
+    ------
+    PolicyError
+        Bad or misplaced key, or an input inside the output folder.
+    """
     out_dir = out_dir.resolve()
     key_file = key_path or default_key_path()
     keys, created = load_or_create_key(key_file, forbidden_dirs=(out_dir,))
@@ -62,26 +107,8 @@ def deidentify_dicom(
         if resolved == out_dir or out_dir in resolved.parents:
             raise PolicyError(f"input {source} is the output folder or inside it")
     out_dir.mkdir(parents=True, exist_ok=True)
-    items: list[Item] = list(discover(inputs, exclude=(out_dir, quarantine)))
-    if on_start is not None:
-        on_start(len(items))
-    job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=quarantine, screen_pixels=screen_pixels)
-    report_path = out_dir / "report.json"
-    writer = ReportWriter(report_path)
-
-    def record(result: ItemResult) -> None:
-        writer.add(result)
-        if on_result is not None:
-            on_result(result)
-
-    try:
-        results = run_items(items, job, workers=workers, on_result=record)
-    except BaseException:
-        writer.close()
-        raise
-    report = writer.finish(policy, keys.fingerprint, [str(p) for p in inputs])
-    return BatchOutcome(results=results, report=report, report_path=report_path, key_path=key_file,
-                        key_created=created)
+    items = list(discover(inputs, exclude=(out_dir, quarantine)))
+    return PreparedBatch(out_dir, quarantine, keys, key_file, created, items)
 
 
 def _option(name: str) -> Option:

@@ -51,10 +51,7 @@ def deface_path(source: Path, destination: Path, profile: str | Path = "publicat
         Unknown profile, bad key, or a destination that does not fit the input.
     """
     policy = Policy.load(profile)
-    nifti_in = volume.is_nifti(source)
-    if nifti_in and not volume.is_nifti(destination):
-        raise PolicyError("a NIfTI input needs a .nii or .nii.gz output file")
-    out_root = destination.parent if nifti_in else destination
+    out_root = destination.parent if _nifti_pair(source, destination) else destination
     keys, _ = load_or_create_key(key_path or default_key_path(), forbidden_dirs=(out_root.resolve(),))
     job = DefaceJob(policy=policy, keys=keys,
                     quarantine_dir=(quarantine_dir or out_root / "quarantine").resolve(),
@@ -62,11 +59,17 @@ def deface_path(source: Path, destination: Path, profile: str | Path = "publicat
     return deface_with(source, destination, job)
 
 
-def deface_with(source: Path, destination: Path, job: DefaceJob) -> ItemResult:
-    """:func:`deface_path` for a caller that holds its policy and key ring already (``medanon case``)."""
+def _nifti_pair(source: Path, destination: Path) -> bool:
+    """Whether the input is NIfTI; a NIfTI input needs a NIfTI output file (PolicyError otherwise)."""
     nifti_in = volume.is_nifti(source)
     if nifti_in and not volume.is_nifti(destination):
         raise PolicyError("a NIfTI input needs a .nii or .nii.gz output file")
+    return nifti_in
+
+
+def deface_with(source: Path, destination: Path, job: DefaceJob) -> ItemResult:
+    """:func:`deface_path` for a caller that holds its policy and key ring already (``medanon case``)."""
+    nifti_in = _nifti_pair(source, destination)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -20,12 +20,12 @@ from pathlib import Path
 
 from medanon.core.enum import Severity, Status
 from medanon.core.errors import MedanonError, PolicyError, safe_message
-from medanon.core.keys import KeyRing, default_key_path, load_or_create_key
+from medanon.core.keys import KeyRing
 from medanon.core.policy import Policy
 from medanon.core.results import Action, Finding, ItemResult
 from medanon.photo.model import PhotoOutcome
-from medanon.pipeline.batch import BatchOutcome
-from medanon.pipeline.inputs import Item, discover
+from medanon.pipeline.batch import BatchOutcome, prepare_batch
+from medanon.pipeline.inputs import Item
 from medanon.pipeline.report import ReportWriter
 from medanon.pipeline.run import Job, write_quarantine_record
 
@@ -82,20 +82,12 @@ def deidentify_photos(
         Bad or misplaced key, or an input inside the output folder.
     """
     options = options or PhotoOptions()
-    out_dir = out_dir.resolve()
-    key_file = key_path or default_key_path()
-    keys, created = load_or_create_key(key_file, forbidden_dirs=(out_dir,))
-    quarantine = quarantine_dir.resolve() if quarantine_dir else out_dir / "quarantine"
-    for source in inputs:
-        resolved = source.resolve()
-        if resolved == out_dir or out_dir in resolved.parents:
-            raise PolicyError(f"input {source} is the output folder or inside it")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    items = list(discover(inputs, exclude=(out_dir, quarantine)))
+    batch = prepare_batch(inputs, out_dir, key_path, quarantine_dir)
+    out_dir, keys, items = batch.out_dir, batch.keys, batch.items
     if on_start is not None:
         on_start(len(items))
     policy = Policy.load("publication")
-    job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=quarantine)
+    job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=batch.quarantine_dir)
     writer = ReportWriter(out_dir / "report.json")
     results: list[ItemResult] = []
     try:
@@ -109,8 +101,8 @@ def deidentify_photos(
         writer.close()
         raise
     report = writer.finish(policy, keys.fingerprint, [str(p) for p in inputs])
-    return BatchOutcome(results=results, report=report, report_path=writer.path, key_path=key_file,
-                        key_created=created)
+    return BatchOutcome(results=results, report=report, report_path=writer.path, key_path=batch.key_file,
+                        key_created=batch.key_created)
 
 
 def process_photo(item: Item, job: Job, options: PhotoOptions) -> ItemResult:
