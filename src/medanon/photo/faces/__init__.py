@@ -10,13 +10,13 @@ Fail closed (DESIGN.md): a detector that is unavailable or raises makes :func:`d
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
 
 from medanon.core.errors import UnsupportedInput
+from medanon.core.plugins import instantiate
 from medanon.photo.faces.base import FaceDetector
 from medanon.photo.model import FaceBox
 
@@ -47,11 +47,7 @@ def get_detector(name: str) -> FaceDetector:
     ValueError
         If no detector is registered under ``name``.
     """
-    try:
-        module_name, class_name = PLUGINS[name]
-    except KeyError:
-        raise ValueError(f"unknown face detector {name!r}; known: {', '.join(PLUGINS)}") from None
-    detector: FaceDetector = getattr(importlib.import_module(module_name), class_name)()
+    detector: FaceDetector = instantiate(PLUGINS, name, "face detector")
     return detector
 
 

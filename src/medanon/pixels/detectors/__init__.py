@@ -7,9 +7,9 @@ says so, and the screen then treats it as "could not run" (fail closed), never a
 
 from __future__ import annotations
 
-import importlib
 from functools import cache
 
+from medanon.core.plugins import instantiate
 from medanon.pixels.base import TextDetector
 
 #: label -> (module, class name)
@@ -33,12 +33,7 @@ def get_detector(name: str) -> TextDetector:
     ValueError
         If no detector is registered under ``name``.
     """
-    try:
-        module_name, class_name = PLUGINS[name]
-    except KeyError:
-        raise ValueError(f"unknown text detector {name!r}; known: {', '.join(PLUGINS)}") from None
-    module = importlib.import_module(module_name)
-    detector: TextDetector = getattr(module, class_name)()
+    detector: TextDetector = instantiate(PLUGINS, name, "text detector")
     return detector
 
 
