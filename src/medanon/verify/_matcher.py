@@ -55,7 +55,7 @@ class Matcher:
                     self._byte_lookup.setdefault(encoded, (identifier, index))
         self._text_forms = tuple(self._text_lookup)
         self._byte_forms = tuple(self._byte_lookup)
-        self._prefilter = _prefilter(tuple(sorted(self._byte_lookup)))
+        self._prefilter = _prefilter(*_prefilter_key(self._byte_lookup))
 
     def search_file(self, data: bytes) -> Iterator[Hit]:
         """Hits in a whole file, offsets into *data*; only stretches that could match are searched."""
@@ -123,9 +123,23 @@ def _char(data: Any, index: int) -> str:
     return chr(item) if isinstance(item, int) else item
 
 
+def _prefilter_key(forms: Iterable[bytes]) -> tuple[frozenset[int], int]:
+    """What a pre-filter depends on: the bytes the forms use and the shortest form's length.
+
+    Instance UIDs change in every file but use only digits and dots, so files of
+    one patient share a key (and the cached pre-filter) although their forms differ.
+    """
+    used: set[int] = set()
+    shortest = 0
+    for form in forms:
+        used.update(form)
+        shortest = len(form) if not shortest else min(shortest, len(form))
+    return frozenset(used), shortest
+
+
 @lru_cache(maxsize=64)
-def _prefilter(forms: tuple[bytes, ...]) -> _Prefilter:
-    return _Prefilter(forms)
+def _prefilter(used: frozenset[int], shortest: int) -> _Prefilter:
+    return _Prefilter(used, shortest)
 
 
 class _Prefilter:
@@ -144,13 +158,12 @@ class _Prefilter:
     _SMALL = 4096  # below this, a plain search is cheaper than the numpy set-up
     _MAX_WINDOW = 8  # runs are tested over at most this many bytes
 
-    def __init__(self, forms: Iterable[bytes]) -> None:
-        forms = list(forms)
-        self.window = min(min((len(form) for form in forms), default=0), self._MAX_WINDOW)
+    def __init__(self, used: Iterable[int], shortest: int) -> None:
+        """*used*: every byte value in some form; *shortest*: the shortest form's length (0: no forms)."""
+        self.window = min(shortest, self._MAX_WINDOW)
         allowed = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.")
-        for form in forms:
-            allowed.update(form)
-            allowed.update(form.upper())
+        allowed.update(used)
+        allowed.update(bytes(used).upper())
         self.table = bytes(1 if byte in allowed else 0 for byte in range(256))
         # Runs of >= window flagged bytes contain a whole aligned word of this many bytes (window >= 2 * word - 1).
         self.word = 4 if self.window >= 7 else 2
@@ -238,7 +251,8 @@ def _printable_words(words: np.ndarray, size: int) -> np.ndarray:
     return printable
 
 
-def byte_forms(form: str) -> list[bytes]:
+@lru_cache(maxsize=16384)
+def byte_forms(form: str) -> tuple[bytes, ...]:
     """*form* as UTF-8 and latin-1 bytes, also with non-ASCII letters in capitals.
 
     The file is lowered with ``bytes.lower()``, which leaves non-ASCII bytes as
@@ -252,8 +266,10 @@ def byte_forms(form: str) -> list[bytes]:
                 encoded.setdefault(variant.encode(codec), None)
             except UnicodeEncodeError:
                 continue
-    return list(encoded)
+    return tuple(encoded)
 
 
 def _ascii_lower(text: str) -> str:
+    if text.isascii():
+        return text.lower()
     return "".join(ch.lower() if ch.isascii() else ch for ch in text)
