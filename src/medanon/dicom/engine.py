@@ -32,6 +32,7 @@ from medanon.core.keys import KeyRing
 from medanon.core.policy import Policy
 from medanon.core.results import Action
 from medanon.dicom import _ps315
+from medanon.dicom._elements import stored, tags_in_order
 from medanon.dicom.risk import review_notes
 from medanon.dicom.table import COLLAPSE, ResolvedTable, resolve, safe_private
 from medanon.dicom.values import DUMMY_BY_VR, round_age, shift_date, shift_datetime
@@ -153,14 +154,14 @@ def _forbidden_tokens_of(ds: Dataset) -> ForbiddenTokens:
 def _forbidden_sources(ds: Dataset) -> Iterable[tuple[int, object]]:
     """The stored values ``_forbidden_values`` decodes, without decoding them (plus the character set)."""
     for tag in list(ds.keys()):
-        stored = _stored(ds, tag)
-        vr = _vr_of(stored, tag)
+        element = stored(ds, tag)
+        vr = _vr_of(element, tag)
         if vr == "SQ":
             for item in ds[tag].value or []:
                 yield tag, "item"
                 yield from _forbidden_sources(item)
         elif vr == "PN" or int(tag) in FORBIDDEN_SOURCES or int(tag) == 0x00080005:
-            yield tag, stored.value if isinstance(stored, RawDataElement) else str(stored.value)
+            yield tag, element.value if isinstance(element, RawDataElement) else str(element.value)
 
 
 @lru_cache(maxsize=4096)
@@ -171,7 +172,7 @@ def _cleaned_descriptor(value: str, forbidden: ForbiddenTokens) -> str:
 def _forbidden_values(ds: Dataset) -> Iterable[str]:
     """Person names and identifying values anywhere in ``ds``: descriptors must not repeat them."""
     for tag in list(ds.keys()):
-        raw = _stored(ds, tag)
+        raw = stored(ds, tag)
         vr = _vr_of(raw, tag)
         if vr == "SQ":
             for item in ds[tag].value or []:
@@ -191,7 +192,7 @@ def _clean_dataset(source: Dataset, context: _Context, prefix: str) -> Dataset:
     kept_private_blocks: set[tuple[int, int]] = set()
     private_elements: list[int] = []
     removed_overlay_groups = _removed_overlay_groups(source, context)
-    for tag in sorted(source.keys()):
+    for tag in tags_in_order(source):
         # int(): an int-keyed lookup with pydicom's BaseTag would call its Python-level __eq__
         if tag >> 16 == 0x0002 or int(tag) in WRITTEN_BY_MEDANON:
             continue
@@ -239,19 +240,6 @@ def _dictionary_vr(tag: int) -> str:
 PIXEL_DATA_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
 
 
-def _stored(ds: Dataset, tag: int) -> DataElement | RawDataElement:
-    """The element as stored (raw until something converts it), without pydicom's per-call ``Tag()``.
-
-    Callers pass the dataset's own key objects (from ``keys()``), so the dict
-    lookup matches by identity. medanon reads from bytes with nothing deferred;
-    a deferred element would still be read by ``get_item``.
-    """
-    stored = ds._dict.get(tag)  # type: ignore[call-overload]  # BaseTag keys are ints
-    if stored is None or (isinstance(stored, RawDataElement) and stored.value is None):
-        return ds.get_item(tag)  # type: ignore[return-value]  # a tag, not a slice: an element
-    return stored  # type: ignore[no-any-return]
-
-
 def _keep(new: Dataset, tag: int, element: DataElement | RawDataElement) -> None:
     """Carry an element over unchanged.
 
@@ -267,7 +255,7 @@ def _keep(new: Dataset, tag: int, element: DataElement | RawDataElement) -> None
 
 
 def _clean_element(source: Dataset, tag: int, new: Dataset, context: _Context, path: str) -> None:
-    raw = _stored(source, tag)
+    raw = stored(source, tag)
     vr = _vr_of(raw, tag)
     rule = context.table.rule_for(tag)
     if rule is None:
@@ -296,16 +284,16 @@ def _clean_unlisted(source: Dataset, tag: int, vr: str, new: Dataset, context: _
         _recurse(source, tag, new, context, path)
         return
     if context.policy.unlisted == "keep":
-        _keep(new, tag, _stored(source, tag))
+        _keep(new, tag, stored(source, tag))
         return
     allow = context.policy.allow
     if vr in allow.vrs or keyword_for_tag(tag) in allow.keywords:
-        _keep(new, tag, _stored(source, tag))
+        _keep(new, tag, stored(source, tag))
         return
     if vr == "UI":
         values = _source_values(source, tag, vr)
         if all(_registered_uid(v) for v in values if v):
-            _keep(new, tag, _stored(source, tag))
+            _keep(new, tag, stored(source, tag))
             return
         _replace(source, tag, vr, ActionCode.UID, ActionCode.REMOVE, new, context, path,
                  "UID not listed in PS3.15 E.1-1 and not registered in PS3.6: replaced")
@@ -423,12 +411,12 @@ def _clean_private(source: Dataset, tag: int, new: Dataset, context: _Context, p
         context.record(path, "X", "private attribute (PS3.15 E.1-1); not a safe private attribute")
         return
     if (group, element >> 8) not in kept_blocks:
-        new[creator_tag] = source.get_item(creator_tag)
+        new[creator_tag] = stored(source, creator_tag)
         kept_blocks.add((group, element >> 8))
-    if _vr_of(source.get_item(tag), tag) == "SQ":
+    if _vr_of(stored(source, tag), tag) == "SQ":
         _recurse(source, tag, new, context, path)
     else:
-        new[tag] = source.get_item(tag)
+        new[tag] = stored(source, tag)
     context.record(path, "K", "safe private attribute (PS3.15 Table E.3.10-1)")
 
 
@@ -498,10 +486,10 @@ def _source_values(source: Dataset, tag: int, vr: str) -> list:
     here as pydicom reads them (split on backslashes, padding stripped). Text
     that may carry another character set, and everything else, is converted.
     """
-    stored = _stored(source, tag)
-    if isinstance(stored, RawDataElement) and vr in ASCII_VRS and stored.value is not None \
-            and stored.value.isascii() and b"\x1b" not in stored.value:
-        return [piece.strip(" \0") for piece in stored.value.decode("ascii").split("\\")]
+    element = stored(source, tag)
+    if isinstance(element, RawDataElement) and vr in ASCII_VRS and element.value is not None \
+            and element.value.isascii() and b"\x1b" not in element.value:
+        return [piece.strip(" \0") for piece in element.value.decode("ascii").split("\\")]
     return _as_list(source[tag].value)
 
 

@@ -26,6 +26,7 @@ from pydicom.uid import UID
 from pydicom.valuerep import VR
 
 from medanon.core.errors import InputError, safe_message
+from medanon.dicom._elements import stored
 from medanon.dicom.writer import encode_parts
 
 UNDEFINED_LENGTH = 0xFFFFFFFF
@@ -91,19 +92,23 @@ def _check_transfer_syntax(ds: Dataset, label: str) -> None:
 def _check_lengths(ds: Dataset, label: str, prefix: str) -> None:
     """Every element pydicom read must hold as many bytes as its header declared."""
     for tag in list(ds.keys()):
-        element = ds.get_item(tag)
-        where = f"{prefix}({tag >> 16:04X},{tag & 0xFFFF:04X})"
+        element = stored(ds, tag)
         if isinstance(element, RawDataElement):
             if element.VR is not None and element.VR not in KNOWN_VRS:
-                raise InputError(f"unknown Value Representation {element.VR!r}", item=label, where=where)
+                raise InputError(f"unknown Value Representation {element.VR!r}", item=label,
+                                 where=_where(prefix, tag))
             value = element.value or b""
             if element.length != UNDEFINED_LENGTH and len(value) != element.length:
                 raise InputError(
                     f"truncated or oversized element: declares {element.length} bytes, file holds {len(value)}",
-                    item=label, where=where)
+                    item=label, where=_where(prefix, tag))
         elif element.VR == "SQ":
             for index, item in enumerate(element.value or []):
-                _check_lengths(item, label, f"{where}[{index}]>")
+                _check_lengths(item, label, f"{_where(prefix, tag)}[{index}]>")
+
+
+def _where(prefix: str, tag: int) -> str:
+    return f"{prefix}({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
 def _check_pixel_length(ds: Dataset, label: str) -> None:

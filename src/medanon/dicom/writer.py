@@ -22,6 +22,8 @@ from pydicom.filewriter import write_data_element, write_file_meta_info
 from pydicom.multival import MultiValue
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian
 
+from medanon.dicom._elements import stored, tags_in_order
+
 UNDEFINED_LENGTH = 0xFFFFFFFF
 LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OW", "OV", "SQ", "UC", "UR", "UT", "UN", "SV", "UV"})
 ITEM = struct.pack("<HH", 0xFFFE, 0xE000)
@@ -72,13 +74,13 @@ def _fast_parts(ds: Dataset, implicit: bool) -> list[bytes]:
 
 def _encode_dataset(ds: Dataset, parts: list[bytes], implicit: bool, parent_encoding: str | list[str]) -> None:
     re_encodes = ds.original_encoding != (implicit, True) or ds.original_character_set != ds._character_set
-    if re_encodes and any(_needs_correcting(ds.get_item(tag)) for tag in ds.keys()):
+    if re_encodes and any(_needs_correcting(stored(ds, tag)) for tag in ds.keys()):
         raise _Unusual  # pydicom would re-encode raw values or resolve ambiguous VRs here
     encodings = ds.get("SpecificCharacterSet", parent_encoding)
-    for tag in sorted(ds.keys()):
+    for tag in tags_in_order(ds):
         if tag & 0xFFFF == 0 and tag >> 16 > 6:
             continue  # retired group lengths are not written (PS3.5 7.2), as pydicom does
-        element = ds.get_item(tag)
+        element = stored(ds, tag)
         if isinstance(element, RawDataElement):
             _encode_raw(element, parts, implicit)
         elif element.VR == "SQ":
