@@ -91,7 +91,7 @@ def walk(ds: Dataset, prefix: str = "", sequence: str = "",
     (pydicom would need ~15 us each) and not visited: no identifier lives there.
     """
     for tag in list(ds.keys()):
-        raw = ds.get_item(tag)
+        raw = _as_stored(ds, tag)
         if isinstance(raw, RawDataElement):
             vr = _raw_vr(raw)
             if vr in _NO_TEXT_VRS or (skip is not None and skip(int(tag), vr)):
@@ -170,6 +170,17 @@ def _converted_texts(ds: Dataset, tag: BaseTag, path: str) -> Iterator[TextVisit
     elif element.VR in TEXT_VRS:
         text = "\\".join(text_values(element))
         yield TextVisit(path, _date_apart(text) if element.VR == "DT" else text)
+
+
+def _as_stored(ds: Dataset, tag: BaseTag) -> DataElement | RawDataElement | None:
+    """``ds.get_item(tag)`` without its per-call ``Tag()``: *tag* is the dataset's own key object.
+
+    A raw element without a value (deferred) is converted by ``get_item``, as before.
+    """
+    element = ds._dict.get(tag)
+    if isinstance(element, RawDataElement) and element.value is None:
+        return ds.get_item(tag)  # type: ignore[return-value]
+    return element
 
 
 def _raw_vr(raw: RawDataElement) -> str | None:
