@@ -1,8 +1,9 @@
 """Which files may carry identity in their pixels, judged from the header alone.
 
-Until medanon has a pixel cleaner (PS3.15 Clean Pixel Data and Clean
-Recognizable Visual Features options), such files are quarantined with the
-reason returned here (DESIGN.md "Fail closed").
+Each reason returned here withholds the file unless a pixel cleaner clears it:
+burnt-in text reasons (:func:`text_risks`) by the text redactor, face reasons
+(:func:`face_risks`) by the face step; any other reason, or a cleaner that
+fails, quarantines the file with the reason (DESIGN.md "Fail closed").
 """
 
 from __future__ import annotations
@@ -34,15 +35,31 @@ def pixel_risks(ds: Dataset) -> list[str]:
         reasons.append("encapsulated document (PDF/CDA/STL) may hold identifiers; no document cleaner")
     if not any(k in ds for k in PIXEL_KEYWORDS):
         return reasons
-    modality = str(ds.get("Modality", "") or "").upper()
     reasons.extend(text_risks(ds))
-    recognisable = str(ds.get("RecognizableVisualFeatures", "") or "").strip().upper()
-    if recognisable == "YES":
-        reasons.append("RecognizableVisualFeatures is YES (e.g. a face); no face cleaner yet")
-    elif recognisable != "NO" and modality in PHOTOGRAPHIC_MODALITIES:
-        reasons.append(f"modality {modality} may show a face and RecognizableVisualFeatures is not NO")
+    reasons.extend(face_risks(ds))
     reasons.extend(_embedded_overlay_reasons(ds))
     return reasons
+
+
+RECOGNISABLE_YES = "RecognizableVisualFeatures is YES (e.g. a face)"
+
+
+def face_risks(ds: Dataset) -> list[str]:
+    """The reasons of :func:`pixel_risks` that are about faces only (the face step may clear them).
+
+    ``RECOGNISABLE_YES`` means the header says a face is there: it clears only
+    when a face is found and obscured. The modality reason clears when the
+    detectors find no face, or every face found is obscured and re-checked.
+    """
+    if not any(k in ds for k in PIXEL_KEYWORDS):
+        return []
+    recognisable = str(ds.get("RecognizableVisualFeatures", "") or "").strip().upper()
+    if recognisable == "YES":
+        return [RECOGNISABLE_YES]
+    modality = str(ds.get("Modality", "") or "").upper()
+    if recognisable != "NO" and modality in PHOTOGRAPHIC_MODALITIES:
+        return [f"modality {modality} may show a face and RecognizableVisualFeatures is not NO"]
+    return []
 
 
 def text_risks(ds: Dataset) -> list[str]:

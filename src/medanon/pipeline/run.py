@@ -16,7 +16,7 @@ import json
 import os
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,9 +169,10 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult | _Checked:
     result.review = cleaned.review
     if not risks and job.screen_pixels:
         risks = screen_reasons(ds)
-    risks = _redact_burnt_in_text(ds, cleaned, risks, identifiers, job, result)
-    if not risks and photo.is_photograph(ds):
-        risks = _obscure_faces(cleaned, result)
+    face = dicom.face_risks(ds)
+    risks = _redact_burnt_in_text(ds, cleaned, risks, identifiers, job, result, clearable_later=face)
+    if all(r in face for r in risks) and (risks or photo.is_photograph(ds)):
+        risks = _obscure_faces(cleaned, result, risks)
     if risks:
         result.status = Status.QUARANTINED
         result.reasons.extend(risks)
@@ -210,15 +211,19 @@ SCREEN_TEXT_PREFIX = "pixel screen found"
 
 
 def _redact_burnt_in_text(ds: Dataset, cleaned: dicom.Deidentified, risks: list[str],
-                          identifiers: verify.Identifiers, job: Job, result: ItemResult) -> list[str]:
-    """Clean burnt-in text when it is the only pixel risk; return the risks that remain.
+                          identifiers: verify.Identifiers, job: Job, result: ItemResult,
+                          clearable_later: Sequence[str] = ()) -> list[str]:
+    """Clean burnt-in text when every pixel risk is text or one a later step may clear (faces).
 
-    On success ``cleaned.dataset`` becomes the redacted, OCR-verified dataset and a before/after
-    preview is written to ``OUT/previews/``; a refusal adds its reason (the item is quarantined).
+    Returns the risks that remain: on success the later steps' risks only. ``cleaned.dataset``
+    becomes the redacted, OCR-verified dataset and a before/after preview is written to
+    ``OUT/previews/``; a refusal adds its reason (the item is quarantined).
     """
     text = set(dicom.text_risks(ds))
-    if not risks or not all(r in text or r.startswith(SCREEN_TEXT_PREFIX) for r in risks):
+    is_text = [r in text or r.startswith(SCREEN_TEXT_PREFIX) for r in risks]
+    if not any(is_text) or not all(t or r in clearable_later for r, t in zip(risks, is_text, strict=True)):
         return risks
+    later = [r for r, t in zip(risks, is_text, strict=True) if not t]
     forms = [form for identifier in identifiers for form in identifier.forms]
     outcome = pixels.redact_burnt_in(cleaned.dataset, forms, pixels.RedactionPolicy.from_policy(job.policy))
     if outcome.dataset is None:
@@ -238,17 +243,26 @@ def _redact_burnt_in_text(ds: Dataset, cleaned: dicom.Deidentified, risks: list[
         (folder / name).write_bytes(outcome.preview_png)
         shown = f"previews/{name}" if job.preview_dir is None else name
         result.review.append(f"before/after preview: {shown} (shows the original text; not for sharing)")
-    return []
+    return later
 
 
-def _obscure_faces(cleaned: dicom.Deidentified, result: ItemResult) -> list[str]:
-    """Photographs (medanon.photo): every face filled whole and re-checked; a residual face withholds.
+def _obscure_faces(cleaned: dicom.Deidentified, result: ItemResult, face_risks: list[str]) -> list[str]:
+    """Photographs and images that may show a face (medanon.photo): every face filled whole and re-checked.
 
-    Runs even when the header says there is no recognisable feature: headers can be wrong.
+    A residual face withholds. Runs on photographs even when the header says there is no
+    recognisable feature (headers can be wrong). When the header says a face is there
+    (``RECOGNISABLE_YES`` among *face_risks*) finding none withholds too: the detectors, not the
+    header, would be wrong. Returns the reasons that withhold the file.
     """
+    face_required = dicom.RECOGNISABLE_YES in face_risks
     faces = photo.obscure_dicom_faces(cleaned.dataset)
     if faces.outcome.residual:
         return [f"{len(faces.outcome.residual)} face(s) still detected after obscuring"]
+    if face_required and not faces.outcome.obscured:
+        return [f"{dicom.RECOGNISABLE_YES} but the face detectors found none to obscure"]
+    if face_risks and not faces.outcome.obscured:
+        result.review.append("faces: none found by the face detectors although the modality may show one; "
+                             "look at the image before sharing")
     if faces.outcome.obscured:
         cleaned.dataset = faces.dataset
         result.actions.extend(Action(f"PixelData/face-region[{i}]", "FILL", f"whole face {list(r.as_tuple())} "
