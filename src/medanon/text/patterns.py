@@ -79,6 +79,30 @@ _YEAR_BEFORE = re.compile(
     + r")\.?|[(,])\s*$",
     re.IGNORECASE,
 )
+# Past events that a history dates with a two-digit year: CABG 98, s/p IMI 04, 07 PTCA.  The number is a
+# year only right beside the event word and with no unit, count or score after it (CABG x3, TIA 2 weeks).
+_EVENT_WORDS = (
+    r"cva|tia|mi|ami|imi|nqwmi|nstemi|stemi|cabg|ptca|pci|avr|mvr|dvt|appy|appendectomy|cholecystectomy|"
+    r"hysterectomy|mastectomy|lobectomy|colectomy|turp|lap\s+chole|chole|cholecystectomy|thr|tkr|hip\s+fx|"
+    r"stroke|stent|stented|dx|dx'd|diagnosed"
+)
+# Before "NN MI" these words make NN a measurement (HR 88 MI ...), not a year.
+_MEASURE_BEFORE = re.compile(
+    r"(?:\b(?:hr|pulse|bp|sbp|dbp|map|cvp|rr|resp|temp|t|tmax|sat|sats|spo2|o2|wt|weight|k|na|ca|mg|glucose|"
+    r"bs|fs|ci|co|svr|pap|peep|ps|fio2|ef|of|x|to|and|or)\s*:?\s*|[0-9%=<>]\s*)$",
+    re.IGNORECASE,
+)
+_EVENT_WORDS_BEFORE = _EVENT_WORDS.split("|stroke")[0]  # a count can come before stents or a diagnosis
+_TWO_DIGIT_YEAR_AFTER_EVENT = re.compile(
+    rf"\b(?:{_EVENT_WORDS})\s*(?:in\s+|-\s*|\(\s*)?(?P<year>[0-9]{{2}})(?![\w%/'\u2019-]|\.[0-9]|\s*(?:x\b|"
+    r"%|mm|cm|mg|hours?|hrs?|days?|d\b|weeks?|wks?|months?|mos?|years?|yrs?|y\b|min|minutes?|times|percent|"
+    r"vessels?|stents?|grafts?|and\s+[0-9]))",
+    re.IGNORECASE,
+)
+_TWO_DIGIT_YEAR_BEFORE_EVENT = re.compile(
+    rf"(?<![\w./+-])(?P<year>[0-9]{{2}})\s+(?:{_EVENT_WORDS_BEFORE})\b(?!\s*[x0-9])",
+    re.IGNORECASE,
+)
 _TIME_BEFORE = re.compile(r"(?:\b(?:at|@|around|approx|approximately|about|~|by|until|till|from|to|between|"
                           r"since|and|-)\.?|[@~])\s*$", re.IGNORECASE)
 _TIME_AFTER = re.compile(r"^\s*(?:h\b|hr|hrs|hours|pm|am|o'?clock|-\s*[0-2][0-9]{3}\b|to\s+[0-2][0-9]{3}\b)",
@@ -214,6 +238,10 @@ def find_dates(text: str) -> list[Span]:
     for match in _YEAR_APOSTROPHE_AFTER.finditer(text):
         if not _FEET_BEFORE.search(text[max(0, match.start() - 30) : match.start()]):
             spans.append(Span(match.start(), match.end(), Kind.DATE, "two-digit year with an apostrophe after it"))
+    spans += _spans(_TWO_DIGIT_YEAR_AFTER_EVENT, text, Kind.DATE, "two-digit year after a past event", "year")
+    for match in _TWO_DIGIT_YEAR_BEFORE_EVENT.finditer(text):
+        if not _MEASURE_BEFORE.search(text[max(0, match.start() - 12) : match.start()]):
+            spans.append(Span(match.start("year"), match.end("year"), Kind.DATE, "two-digit year before a past event"))
     for match in _YEAR_NUMBER.finditer(text):
         if _is_year(text, match):
             spans.append(Span(match.start(), match.end(), Kind.DATE, "year"))
