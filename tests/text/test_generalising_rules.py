@@ -32,3 +32,47 @@ def test_count_or_duration_after_an_event_is_not_a_year() -> None:
 
 def test_vital_sign_before_an_event_word_is_not_a_year() -> None:
     assert "88" not in kinds("HR 88 MI ruled out")
+
+
+# --- days that continue a date ---------------------------------------------------------------
+
+
+def test_second_day_of_a_range_after_a_month_day() -> None:
+    assert kinds("Seen 11/20-21 by the team.").get("21") is Kind.DATE
+
+
+def test_second_day_after_a_month_name_and_and() -> None:
+    assert kinds("Visits on Nov 20 and 21 went well.").get("21") is Kind.DATE
+
+
+def test_a_dose_after_a_date_and_and_is_not_a_day() -> None:
+    assert "2" not in kinds("on 11/20 and 2 mg given")
+
+
+def test_month_day_before_another_date_is_a_date_not_a_fraction() -> None:
+    assert kinds("cxr 3/4 and 3/6 clear").get("3/4") is Kind.DATE
+
+
+# --- places and employers after residence and work cues ----------------------------------------
+
+
+def test_ordinary_capitalised_word_after_lives_in_is_a_place() -> None:
+    assert kinds("Pt lives in Harbourview with her wife.").get("Harbourview") is Kind.LOCATION
+    assert kinds("Pt lives in Marina with her wife.").get("Marina") is Kind.LOCATION
+
+
+def test_employer_after_works_at_is_taken_whole() -> None:
+    assert kinds("Wife works at Copper Kettle Bakery.").get("Copper Kettle Bakery") is Kind.LOCATION
+
+
+def test_employer_after_employed_by() -> None:
+    assert kinds("Son is employed by Northfield Logistics.").get("Northfield Logistics") is Kind.LOCATION
+
+
+def test_place_cue_stops_at_the_end_of_the_sentence() -> None:
+    found = kinds("Husband is CEO of Quorvex. He visits daily.")
+    assert found.get("Quorvex") is Kind.LOCATION and "He" not in " ".join(found)
+
+
+def test_care_unit_after_a_move_cue_is_not_a_place() -> None:
+    assert kinds("Pt moved to CT then back to ICU.") == {}

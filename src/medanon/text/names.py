@@ -95,6 +95,14 @@ MOVE_WORDS = frozenset(
      "presented", "taken", "flighted", "medflighted", "flown", "enroute", "transported", "brought", "arrived",
      "received", "recieved", "works", "worked", "employed", "university", "univ"}
 )  # fmt: skip
+# Where someone lives, comes from or works: what follows names a place or an employer even when it is an
+# ordinary word (lives in Marina, visiting from Harbor View, works at Bright Horizons, CEO of ACME).
+RESIDENCE_WORDS = frozenset({"lives", "living", "resides", "residing", "moved", "born", "raised", "visiting",
+                             "originally", "relocated"})
+EMPLOYER_WORDS = frozenset({"works", "worked", "working", "employed", "employee", "retired", "ceo", "president",
+                            "owner", "founder", "chairman", "manager", "director", "vp", "engineer"})
+_CUE_PREPOSITIONS = {"residence": frozenset({"in", "from", "to", "at", "near"}),
+                     "employer": frozenset({"at", "for", "by", "of", "with", "from"})}
 AWARE_WORDS = frozenset({"aware", "notified", "paged", "informed", "updated"})
 # Hospital units and services (general usage): after "transferred to" they are not a place's name.
 CARE_UNITS = frozenset(
@@ -140,6 +148,7 @@ _INITIAL_AFTER = frozenset(
 )
 CONTEXT_WORDS = (
     TITLES | RELATIVES | ROLES | MOVE_WORDS | AWARE_WORDS | INSTITUTION_WORDS | {c.lower() for c in CREDENTIALS}
+    | RESIDENCE_WORDS | EMPLOYER_WORDS
 )
 """Lower-case words after or before which a name or place is found by context (not by lexicon)."""
 _MOVING = MOVE_WORDS | {"called", "back", "return", "returned"}
@@ -354,6 +363,8 @@ def _by_context(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
             tokens[i + 1].low in {"to", "from", "in", "at", "of"} or tokens[i + 1].low == "for" and low in _WORK
         ):
             _after_move(note, found, i + 2)
+        if i + 2 < len(tokens) and _place_cue(note, i):
+            _proper_after_cue(note, found, i + 2)
         if low in _PLACE_CONTEXT_TRIGGERS or i + 1 < len(tokens) and "@" in note.gap(i, i + 1):
             _places_by_context(note, found, i, low)
 
@@ -596,6 +607,38 @@ def _after_move(note: _Note, found: dict[int, tuple[Kind, str]], j: int) -> None
         if not (token.low in PLACES or note.person(j) or note.caps or token.word[0].isupper() or lower_unknown):
             break
         found.setdefault(j, (Kind.LOCATION, "place after a verb of moving"))
+        taken += 1
+        j += 1
+
+
+def _place_cue(note: _Note, i: int) -> bool:
+    """``lives in``, ``moved to``, ``works for``, ``employed by``, ``CEO of``: token ``i`` and its preposition."""
+    low, nxt = note.tokens[i].low, note.tokens[i + 1].low
+    if not note.adjacent(i, i + 1):
+        return False
+    return low in RESIDENCE_WORDS and nxt in _CUE_PREPOSITIONS["residence"] \
+        or low in EMPLOYER_WORDS and nxt in _CUE_PREPOSITIONS["employer"]
+
+
+def _proper_after_cue(note: _Note, found: dict[int, tuple[Kind, str]], j: int) -> None:
+    """After a residence or employer cue, capitalised words name the place or employer even if ordinary words.
+
+    Only in mixed-case text, where a capital is a signal (in ALL CAPS ``_after_move`` decides by lexicon),
+    and never a care unit, a day, a title or a word like *the* or *home*.
+    """
+    if note.caps:
+        return
+    taken = 0
+    while j < len(note.tokens) and taken < _MAX_NAME_TOKENS and (taken == 0 or note.gap(j - 1, j) == " "):
+        token = note.tokens[j]
+        word = token.word
+        proper = word[0].isupper() and (word[1:].islower() or word.isupper() and len(word) > 1) and word.isalpha()
+        stop = NOT_A_PLACE_NAME | CARE_UNITS | _CALENDAR_WORDS | TITLES | NOT_A_NAME_AFTER_CONTEXT
+        if not proper or token.low in stop or taken == 0 and not _mid_sentence(note, j):
+            break
+        if word.isupper() and token.low in VOCABULARY:
+            break  # an abbreviation of clinical writing (moved to CT), not an employer's initials
+        found.setdefault(j, (Kind.LOCATION, "place or employer after a residence or work cue"))
         taken += 1
         j += 1
 

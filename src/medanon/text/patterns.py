@@ -242,10 +242,40 @@ def find_dates(text: str) -> list[Span]:
     for match in _TWO_DIGIT_YEAR_BEFORE_EVENT.finditer(text):
         if not _MEASURE_BEFORE.search(text[max(0, match.start() - 12) : match.start()]):
             spans.append(Span(match.start("year"), match.end("year"), Kind.DATE, "two-digit year before a past event"))
+    spans += _spans(_MONTH_DAY_BEFORE_DATE, text, Kind.DATE, "month/day before another date")
+    spans += _days_after_dates(text, spans)
     for match in _YEAR_NUMBER.finditer(text):
         if _is_year(text, match):
             spans.append(Span(match.start(), match.end(), Kind.DATE, "year"))
     return spans
+
+
+# The second day of a range or a pair written after a date: 10/15-16, Dec 3 and 4, on 3rd and 4th.
+_DAY_AFTER_DATE = re.compile(
+    rf"(?:\s*[-&]\s*|\s+(?:and|or|to|thru|through|&)\s+)(?P<day>{_DAY}{_ORD})(?![\w/:]|\.[0-9])"
+    r"(?!\s*(?:cc|ml|mls|mg|mcg|g|kg|gm|units?|u\b|l\b|lpm|mmol|meq|x\b|%|hrs?|hours?|min|mins|minutes|days?|weeks?|"
+    r"wks?|months?|years?|yrs?|times|am\b|pm\b|breaths?|beats?|bpm|mm|cm|lbs?|pounds?|liters?|litres?))",
+    re.IGNORECASE,
+)
+_DAY_ENDING = re.compile(rf"(?:{_DAY}{_ORD})$", re.IGNORECASE)
+# A month/day before another date: 3/4 and 3/5 (on its own, 3/4 reads as a fraction).
+_MONTH_DAY_BEFORE_DATE = re.compile(
+    rf"(?<![\w/.+-])({_MON})(/)({_DAY})(?=\s*(?:and|or|&)\s*{_MON}/{_DAY}(?![\w/]|\.[0-9]))",
+    re.IGNORECASE,
+)
+
+
+
+def _days_after_dates(text: str, spans: list[Span]) -> list[Span]:
+    """Days that continue a found date: the 16 of 10/15-16, the 4 of Dec 3 and 4, the 4th of the 3rd and 4th."""
+    more: list[Span] = []
+    for span in spans:
+        if not _DAY_ENDING.search(text[span.start : span.end]):
+            continue
+        match = _DAY_AFTER_DATE.match(text, span.end)
+        if match is not None and not re.match(r"\s*/", text[match.end() :]):
+            more.append(Span(match.start("day"), match.end("day"), Kind.DATE, "day after a date"))
+    return more
 
 
 def _is_fraction(text: str, match: re.Match[str]) -> bool:
