@@ -76,3 +76,17 @@ def test_place_cue_stops_at_the_end_of_the_sentence() -> None:
 
 def test_care_unit_after_a_move_cue_is_not_a_place() -> None:
     assert kinds("Pt moved to CT then back to ICU.") == {}
+
+
+# --- medical words are not lone names ----------------------------------------------------------
+
+
+def test_a_drug_that_is_also_a_rare_name_is_kept_when_alone() -> None:
+    from medanon.text._lexicon import CONTEXT_NAMES, FIRST_NAMES, LAST_NAMES
+
+    assert "senna" in CONTEXT_NAMES and "senna" not in FIRST_NAMES | LAST_NAMES
+    assert "SENNA" not in kinds("PT RECEIVING COLACE AND SENNA AT NIGHT.")
+
+
+def test_a_frequent_name_stays_a_lone_name_though_a_medical_word() -> None:
+    assert kinds("Seen by Brady Okonkwo today.").get("Brady Okonkwo") is Kind.NAME
