@@ -90,3 +90,23 @@ def test_a_drug_that_is_also_a_rare_name_is_kept_when_alone() -> None:
 
 def test_a_frequent_name_stays_a_lone_name_though_a_medical_word() -> None:
     assert kinds("Seen by Brady Okonkwo today.").get("Brady Okonkwo") is Kind.NAME
+
+
+# --- more date forms ---------------------------------------------------------------------------
+
+
+def test_holidays_are_dates() -> None:
+    found = kinds("Home for Thanksgiving, back after New Year's Day.")
+    assert found.get("Thanksgiving") is Kind.DATE and found.get("New Year's Day") is Kind.DATE
+
+
+def test_weekday_and_ordinal_day() -> None:
+    assert kinds("Family visiting Sat 14th.").get("14th") is Kind.DATE
+
+
+def test_day_after_a_date_and_a_comma_without_space() -> None:
+    assert kinds("cultures 11/20,21 negative").get("21") is Kind.DATE
+
+
+def test_count_after_a_date_a_comma_and_a_space_is_not_a_day() -> None:
+    assert "2" not in kinds("on 11/20, 2 units given")

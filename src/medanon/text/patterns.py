@@ -244,6 +244,8 @@ def find_dates(text: str) -> list[Span]:
             spans.append(Span(match.start("year"), match.end("year"), Kind.DATE, "two-digit year before a past event"))
     spans += _spans(_MONTH_DAY_BEFORE_DATE, text, Kind.DATE, "month/day before another date")
     spans += _days_after_dates(text, spans)
+    spans += _spans(_HOLIDAY, text, Kind.DATE, "holiday")
+    spans += _spans(_WEEKDAY_ORDINAL, text, Kind.DATE, "weekday and an ordinal day", "day")
     for match in _YEAR_NUMBER.finditer(text):
         if _is_year(text, match):
             spans.append(Span(match.start(), match.end(), Kind.DATE, "year"))
@@ -252,7 +254,7 @@ def find_dates(text: str) -> list[Span]:
 
 # The second day of a range or a pair written after a date: 10/15-16, Dec 3 and 4, on 3rd and 4th.
 _DAY_AFTER_DATE = re.compile(
-    rf"(?:\s*[-&]\s*|\s+(?:and|or|to|thru|through|&)\s+)(?P<day>{_DAY}{_ORD})(?![\w/:]|\.[0-9])"
+    rf"(?:\s*[-&]\s*|,|\s+(?:and|or|to|thru|through|&)\s+)(?P<day>{_DAY}{_ORD})(?![\w/:]|\.[0-9])"
     r"(?!\s*(?:cc|ml|mls|mg|mcg|g|kg|gm|units?|u\b|l\b|lpm|mmol|meq|x\b|%|hrs?|hours?|min|mins|minutes|days?|weeks?|"
     r"wks?|months?|years?|yrs?|times|am\b|pm\b|breaths?|beats?|bpm|mm|cm|lbs?|pounds?|liters?|litres?))",
     re.IGNORECASE,
@@ -278,6 +280,19 @@ def _days_after_dates(text: str, spans: list[Span]) -> list[Span]:
     return more
 
 
+# Holidays name a day of the year (HIPAA counts them with dates; deid's own list has them).
+# A weekday and a day written as an ordinal: Sat 22nd, Tuesday the 3rd.
+_WEEKDAY_ORDINAL = re.compile(
+    r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|rsday|urday)?\.?,?\s+(?:the\s+)?"
+    rf"(?P<day>{_DAY}(?:st|nd|rd|th))\b",
+    re.IGNORECASE,
+)
+_HOLIDAY = re.compile(
+    r"\b(?:christmas|xmas|thanksgiving|easter|halloween|hanukkah|chanukah|passover|new\s+year'?s(?:\s+(?:day|eve))?|"
+    r"(?:memorial|labor|labour|independence|veterans|columbus|presidents'?|valentine'?s|mother'?s|father'?s|"
+    r"boxing|st\.?\s+patrick'?s)\s+day|fourth\s+of\s+july|4th\s+of\s+july)\b",
+    re.IGNORECASE,
+)
 def _is_fraction(text: str, match: re.Match[str]) -> bool:
     before = text[max(0, match.start() - 24) : match.start()]
     after = text[match.end() : match.end() + 16]
