@@ -110,3 +110,12 @@ def test_day_after_a_date_and_a_comma_without_space() -> None:
 
 def test_count_after_a_date_a_comma_and_a_space_is_not_a_day() -> None:
     assert "2" not in kinds("on 11/20, 2 units given")
+
+
+def test_place_that_is_an_ordinary_word_after_lives_in_in_any_case() -> None:
+    assert kinds("she lives in marina with her son").get("marina") is Kind.LOCATION
+    assert kinds("LIVES IN MARINA WITH SON").get("MARINA") is Kind.LOCATION
+
+
+def test_ordinary_word_after_lives_in_that_is_no_place_is_kept() -> None:
+    assert kinds("lives in house with son") == {}

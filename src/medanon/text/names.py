@@ -626,6 +626,10 @@ def _proper_after_cue(note: _Note, found: dict[int, tuple[Kind, str]], j: int) -
     Only in mixed-case text, where a capital is a signal (in ALL CAPS ``_after_move`` decides by lexicon),
     and never a care unit, a day, a title or a word like *the* or *home*.
     """
+    place = note.tokens[j]
+    if note.tokens[j - 2].low in RESIDENCE_WORDS and place.low in PLACES and len(place.low) > 3 \
+            and place.low not in CARE_UNITS and place.low not in NOT_A_PLACE_NAME and place.low not in VOCABULARY:
+        found.setdefault(j, (Kind.LOCATION, "place of the lexicon after a residence cue"))
     if note.caps:
         return
     taken = 0
