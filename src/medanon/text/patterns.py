@@ -93,16 +93,15 @@ _MEASURE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _EVENT_WORDS_BEFORE = _EVENT_WORDS.split("|stroke")[0]  # a count can come before stents or a diagnosis
-_TWO_DIGIT_YEAR_AFTER_EVENT = re.compile(
-    rf"\b(?:{_EVENT_WORDS})\s*(?:in\s+|-\s*|\(\s*)?(?P<year>[0-9]{{2}})(?![\w%/'\u2019-]|\.[0-9]|\s*(?:x\b|"
-    r"%|mm|cm|mg|hours?|hrs?|days?|d\b|weeks?|wks?|months?|mos?|years?|yrs?|y\b|min|minutes?|times|percent|"
-    r"vessels?|stents?|grafts?|and\s+[0-9]))",
+# Two-digit numbers are found first (a fast scan), then the words around each are read.
+_TWO_DIGITS = re.compile(r"(?<![\w./+-])[0-9]{2}(?![\w%/'\u2019-]|\.[0-9])")
+_EVENT_BEFORE_YEAR = re.compile(rf"\b(?:{_EVENT_WORDS})\s*(?:in\s+|-\s*|\(\s*)?$", re.IGNORECASE)
+_NOT_A_YEAR_AFTER_EVENT = re.compile(
+    r"\s*(?:x\b|%|mm|cm|mg|hours?|hrs?|days?|d\b|weeks?|wks?|months?|mos?|years?|yrs?|y\b|min|minutes?|times|"
+    r"percent|vessels?|stents?|grafts?|and\s+[0-9])",
     re.IGNORECASE,
 )
-_TWO_DIGIT_YEAR_BEFORE_EVENT = re.compile(
-    rf"(?<![\w./+-])(?P<year>[0-9]{{2}})\s+(?:{_EVENT_WORDS_BEFORE})\b(?!\s*[x0-9])",
-    re.IGNORECASE,
-)
+_EVENT_AFTER_YEAR = re.compile(rf"\s+(?:{_EVENT_WORDS_BEFORE})\b(?!\s*[x0-9])", re.IGNORECASE)
 _TIME_BEFORE = re.compile(r"(?:\b(?:at|@|around|approx|approximately|about|~|by|until|till|from|to|between|"
                           r"since|and|-)\.?|[@~])\s*$", re.IGNORECASE)
 _TIME_AFTER = re.compile(r"^\s*(?:h\b|hr|hrs|hours|pm|am|o'?clock|-\s*[0-2][0-9]{3}\b|to\s+[0-2][0-9]{3}\b)",
@@ -238,14 +237,15 @@ def find_dates(text: str) -> list[Span]:
     for match in _YEAR_APOSTROPHE_AFTER.finditer(text):
         if not _FEET_BEFORE.search(text[max(0, match.start() - 30) : match.start()]):
             spans.append(Span(match.start(), match.end(), Kind.DATE, "two-digit year with an apostrophe after it"))
-    spans += _spans(_TWO_DIGIT_YEAR_AFTER_EVENT, text, Kind.DATE, "two-digit year after a past event", "year")
-    for match in _TWO_DIGIT_YEAR_BEFORE_EVENT.finditer(text):
-        if not _MEASURE_BEFORE.search(text[max(0, match.start() - 12) : match.start()]):
-            spans.append(Span(match.start("year"), match.end("year"), Kind.DATE, "two-digit year before a past event"))
+    spans += _two_digit_years_beside_events(text)
     spans += _spans(_MONTH_DAY_BEFORE_DATE, text, Kind.DATE, "month/day before another date")
     spans += _days_after_dates(text, spans)
-    spans += _spans(_HOLIDAY, text, Kind.DATE, "holiday")
-    spans += _spans(_WEEKDAY_ORDINAL, text, Kind.DATE, "weekday and an ordinal day", "day")
+    low = text.lower()
+    if any(hint in low for hint in _HOLIDAY_HINTS):
+        spans += _spans(_HOLIDAY, text, Kind.DATE, "holiday")
+    for match in _ORDINAL.finditer(text):
+        if _WEEKDAY_BEFORE.search(text[max(0, match.start() - 16) : match.start()]):
+            spans.append(Span(match.start(), match.end(), Kind.DATE, "weekday and an ordinal day"))
     for match in _YEAR_NUMBER.finditer(text):
         if _is_year(text, match):
             spans.append(Span(match.start(), match.end(), Kind.DATE, "year"))
@@ -268,6 +268,19 @@ _MONTH_DAY_BEFORE_DATE = re.compile(
 
 
 
+def _two_digit_years_beside_events(text: str) -> list[Span]:
+    """``CABG 97``, ``IMI 03.``, ``s/p 06 PTCA``: a two-digit number right after or before a past event."""
+    spans: list[Span] = []
+    for match in _TWO_DIGITS.finditer(text):
+        start, end = match.start(), match.end()
+        before = text[max(0, start - 24) : start]
+        if _EVENT_BEFORE_YEAR.search(before) and not _NOT_A_YEAR_AFTER_EVENT.match(text, end):
+            spans.append(Span(start, end, Kind.DATE, "two-digit year after a past event"))
+        elif _EVENT_AFTER_YEAR.match(text, end) and not _MEASURE_BEFORE.search(before[-12:]):
+            spans.append(Span(start, end, Kind.DATE, "two-digit year before a past event"))
+    return spans
+
+
 def _days_after_dates(text: str, spans: list[Span]) -> list[Span]:
     """Days that continue a found date: the 16 of 10/15-16, the 4 of Dec 3 and 4, the 4th of the 3rd and 4th."""
     more: list[Span] = []
@@ -282,11 +295,14 @@ def _days_after_dates(text: str, spans: list[Span]) -> list[Span]:
 
 # Holidays name a day of the year (HIPAA counts them with dates; deid's own list has them).
 # A weekday and a day written as an ordinal: Sat 22nd, Tuesday the 3rd.
-_WEEKDAY_ORDINAL = re.compile(
-    r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|rsday|urday)?\.?,?\s+(?:the\s+)?"
-    rf"(?P<day>{_DAY}(?:st|nd|rd|th))\b",
+_ORDINAL = re.compile(rf"(?<![\w/.-]){_DAY}(?:st|nd|rd|th)\b", re.IGNORECASE)
+_WEEKDAY_BEFORE = re.compile(
+    r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|rsday|urday)?\.?,?\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
+_HOLIDAY_HINTS = ("christmas", "xmas", "thanksgiving", "easter", "halloween", "hanukkah", "chanukah", "passover",
+                  "new year", "memorial", "labor", "labour", "independence", "veterans", "columbus", "president",
+                  "valentine", "mother", "father", "boxing", "patrick", "july")
 _HOLIDAY = re.compile(
     r"\b(?:christmas|xmas|thanksgiving|easter|halloween|hanukkah|chanukah|passover|new\s+year'?s(?:\s+(?:day|eve))?|"
     r"(?:memorial|labor|labour|independence|veterans|columbus|presidents'?|valentine'?s|mother'?s|father'?s|"
