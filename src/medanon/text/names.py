@@ -611,6 +611,9 @@ def _after_move(note: _Note, found: dict[int, tuple[Kind, str]], j: int) -> None
         j += 1
 
 
+_NOT_AFTER_CUE = NOT_A_PLACE_NAME | CARE_UNITS | _CALENDAR_WORDS | TITLES | NOT_A_NAME_AFTER_CONTEXT
+
+
 def _place_cue(note: _Note, i: int) -> bool:
     """``lives in``, ``moved to``, ``works for``, ``employed by``, ``CEO of``: token ``i`` and its preposition."""
     low, nxt = note.tokens[i].low, note.tokens[i + 1].low
@@ -637,8 +640,7 @@ def _proper_after_cue(note: _Note, found: dict[int, tuple[Kind, str]], j: int) -
         token = note.tokens[j]
         word = token.word
         proper = word[0].isupper() and (word[1:].islower() or word.isupper() and len(word) > 1) and word.isalpha()
-        stop = NOT_A_PLACE_NAME | CARE_UNITS | _CALENDAR_WORDS | TITLES | NOT_A_NAME_AFTER_CONTEXT
-        if not proper or token.low in stop or taken == 0 and not _mid_sentence(note, j):
+        if not proper or token.low in _NOT_AFTER_CUE or taken == 0 and not _mid_sentence(note, j):
             break
         if word.isupper() and token.low in VOCABULARY:
             break  # an abbreviation of clinical writing (moved to CT), not an employer's initials
