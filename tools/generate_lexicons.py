@@ -274,9 +274,14 @@ def render(lexicons: dict[str, frozenset[str]], counts: dict[str, int], source: 
         "",
     ]
     for name, words in lexicons.items():
-        body = " ".join(sorted(words))
+        # Phrases (new york) are written with _ for their spaces, so splitting the block on white space
+        # gives them back whole; single words have no _.
+        phrases = any(" " in word for word in words)
+        body = " ".join(sorted(word.replace(" ", "_") for word in words))
         wrapped = "\n".join(textwrap.wrap(body, 100, break_long_words=False, break_on_hyphens=False))
-        lines.append(f"{name}: frozenset[str] = frozenset(\n    " + '"""\n' + wrapped + '\n""".split()\n)')
+        block = '"""\n' + wrapped + '\n"""'
+        value = f'(w.replace("_", " ") for w in {block}.split())' if phrases else f"{block}.split()"
+        lines.append(f"{name}: frozenset[str] = frozenset(\n    " + value + "\n)")
         lines.append("")
     return "\n".join(lines)
 

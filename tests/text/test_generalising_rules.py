@@ -119,3 +119,26 @@ def test_place_that_is_an_ordinary_word_after_lives_in_in_any_case() -> None:
 
 def test_ordinary_word_after_lives_in_that_is_no_place_is_kept() -> None:
     assert kinds("lives in house with son") == {}
+
+
+# --- places of several words, institutions written in lower case -------------------------------
+
+
+def test_place_phrases_are_whole_phrases() -> None:
+    from medanon.text._lexicon import PLACE_PHRASES
+
+    assert "new york" in PLACE_PHRASES and "san jose" in PLACE_PHRASES
+    assert all(" " in phrase for phrase in PLACE_PHRASES)
+
+
+def test_capitalised_place_of_two_words_is_found() -> None:
+    assert kinds("Daughter flew in from San Jose today.").get("San Jose") is Kind.LOCATION
+
+
+def test_lower_case_name_before_a_hospital_word_after_from() -> None:
+    assert kinds("pt transferred from fenwick general hospital today.").get("fenwick general") is Kind.LOCATION
+    assert kinds("plan: d/c to oakmont rehab tomorrow").get("oakmont") is Kind.LOCATION
+
+
+def test_clinical_word_before_a_hospital_word_is_kept() -> None:
+    assert kinds("will go to pulmonary rehab, then back to the hospital") == {}

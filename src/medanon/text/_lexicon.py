@@ -5259,2420 +5259,2541 @@ zwischenwasser zwolle zyablikovo zyrardow zytkavicy zyuzino zywiec
 )
 
 PLACE_PHRASES: frozenset[str] = frozenset(
-    """
-aarle rixtel ab pakhsh abadia de goias abano terme abasan al kabirah abazia di sulmona abbadia
-alpina abbadia cerreto abbadia di montepulciano abbadia di naro abbadia lariana abbadia san
-salvatore abbazia di fossanova abbazia pisani abbey wood abbiate guazzone abdu rahiman nagar
-abelardo luz aberdeen city abetina vallesana abiy adi aboisso comoe abomey calavi abong mbang abou
-el hassan abreu lima abtei badia abu al kahsib abu al matamir abu an numrus abu arish abu dhabi abu
-ghurayb abu hammad abu hayl abu hummus abu jibeha abu kabir abu qir abu qurqas abu road abu suweir
-el mahatta abu tij abu tisht abu zabad acapulco de juarez acatlan de osorio accaria rosaria
-acharipallam vaniyakudi achkhoy martan aci bonaccorsi aci castello aci catena aci platani aci san
-filippo aci sant antonio aci trezza acocks green acqua dei corsari acquanegra cremonese acquanegra
-sul chiese acquappesa marina acquarica del capo acquarica di lecce acquasanta terme acquatraversa di
-formia acquaviva collecroce acquaviva delle fonti acquaviva isernia acquaviva marche acquaviva
-picena acquaviva platani acquaviva villa musone acqui terme ad damazin ad damir ad dana ad
-darbasiyah ad darwa ad dasmah ad dawadimi ad dilam ad dilinjat ad dindar ad dir iyah ad douiem ad
-dujayl ad yaman adams morgan adanattutekkumuri kizhakku addis ababa adelaide city centre adelaide
-hills adelfia canneto adelfia montrone adh dhayd adis alem adis idame adis zemen adjuntas municipio
-ado ekiti ado odo adrara san martino adrara san rocco adwick le street aet an up afogados da
-ingazeira afonso claudio afurada de baixo agaggio inferiore agia paraskevi agia varvara agincourt
-north agincourt south malvern west agioi anargyroi agios dimitrios agios ioannis rentis agliano
-terme agnana calabra agnone cilento agoura hills agrate brianza agrate conturbia agropoli stazione
-agua azul do norte agua boa agua branca agua caliente agua clara agua dulce agua preta agua prieta
-agua rasa aguada de pasajeros aguada municipio aguadilla municipio agualva cacem aguas belas aguas
-buenas municipio aguas claras aguas de lindoia aguas formosas aguas lindas de goias aguas santas
-agustin codazzi ah lel ahigbe koffikro ahmadpur east ahmadpur sial ahmed bel hadj ahualulco de
-mercado ahuntsic cartierville ahwatukee foothills ai loc aibonito municipio aica di fie aielli
-stazione aiello calabro aiello del friuli aiello del sabato ain abid ain arnat ain attig ain azel
-ain beida ain beni mathar ain benian ain bessem ain defla ain deheb ain el aouda ain el bell ain el
-berd ain el bya ain el hadjel ain el hammam ain el melh ain el turk ain fakroun ain harrouda ain
-kercha ain lila ain merane ain oulmene ain oussera ain sefra ain smara ain sukhna ain taoujdat ain
-taya ain temouchent ain touta ait melloul ait ourir ait yazza aix en provence aix les bains aizu
-misato machi aizu wakamatsu ajab shir akcap nar aki takata akim oda akora khattak al aaroui al abyar
-al ahmadi al ain city al ajaylat al alam al aluas al amarah al aqiq al asabi ah al ashir min ramadan
-al awwamiyah al ayn as sukhnah al ayyat al ayzariyah al aziziyah al bab al bada al bada al wusta al
-badari al badrashayn al bahah al bajur al balyana al barka al basaliyah bahri al basrah al qadimah
-al battaliyah al bawiti al bayadiyah al bayda al birah al brouj al bukayriyah al burayj al buraymi
-al burayqah al burj al diwaniyah al fahahil al fallujah al farwaniyah al fashaqah al fashn al faw al
-fayyum al fintas al fqih ben calah al fuhays al fulah al furjan al ghanayim al ghanim al ghurayfah
-al hamdaniya al hamidiyah al hammam al hamul al harithah al hasaheisa al hasakah al hawamidiyah al
-hawatah al hayy al hazm al hilal al gharbiyah al hilal ash sharqiyah al hilaliyya al hillah al
-hindiyah al hirak al hoceima al hudaydah al hufuf al hurshah al husayniyah al ibrahimiyah al idwah
-al jadid al jahra al jammaliyah al jawf al jazeera aba al jubayhah al jubayl al jumayl al jumum al
-junaynah al jurf al karama al khabra al khaburah al khafji al khankah al kharijah al kharj al
-kharjah al khawr al khums al khurmah al khusus al kiswah al kut al lith al madinah al mahallah al
-kubra al mahawil al mahbulah al mahmudiyah al majaz al malikiyah al manaqil al manqaf al mansurah al
-manzalah al maraghah al marj al mash iliyah al matar al atiq al matariyah al mawsil al jadidah al
-mayadin al met yevsk al mijlad al minshah al minya al jadidah al miqdadiyah al mishkhab al mithnab
-al mizhar first al mubarraz al muharraq al munayzilah al murar al qadim al musayab al muteena al qa
-im al qadarif al qahirah al jadidah al qamishli al qanatir al khayriyah al qanayat al qantarah al
-qararah al qaryatayn al qasim al qassasin al qatif al qawasim al qitena al qubbah al qunaytirah al
-qurayn al qurnah al qusais al qusayr al qusiyah al qutayfah al qutaynah al safa al sajaah al
-shamkhah city al tabqa al ubur al ula al unayzah al waheda al wajh al wakrah al waqf al warqaa al
-wasitah al wasl al yamun al yarmuk ala buka ala dei sardi ala di stura ala er ala moana kaka ako
-alagna valsesia alagoa grande alagoa nova alam damai alameda de osuna alanno scalo alanno stazione
-alano di piave alba adriatica alba di canazei alba iulia albano di lucania albano laziale albano
-sant alessandro albano vercellese albany creek albany park albare stazione albaredo adige albaredo
-arnaboldi albaredo per san marco albaretto della torre albera ligure alberone di cento alberone di
-guarda alberone di ro albert lea albese con cassano albiano ivrea albiano magra albignano adda
-albisola capo albisola superiore albissola marina alborada jaltenco albu kamal alcacer do sal alcala
-de guadaira alcala de henares alcala la real alcalde diaz alcara li fusi alcazar de san juan alde
-leie aldeias altas aldrich bay aleksandrow odzki alem ena alem ketema alem paraiba alessandria del
-carretto alessandria della rocca aleutians east aleutians west alexandra hills alexandria city alfas
-del pi alfiano natta alhama de murcia alhaurin de la torre alhaurin el grande ali abad katul ali al
-gharbi ali mendjeli ali sabih ali shahr ali terme alice bel colle alice castello alice springs alice
-superiore alicudi porto alipur duar aliso viejo aliwal north allaorol shahri allen park allerona
-stazione allison park alluvioni cambio almenno san bartolomeo almenno san salvatore almere stad
-almirante tamandare alor gajah alor setar alpe di siusi alpes de haute provence alpes maritimes
-alphen aan den rijn alt hohenschonhausen alt nsehir alta floresta oeste alta gracia alta vista
-altagracia de orituco altamonte springs altavilla irpina altavilla milicia altavilla monferrato
-altavilla silentina altavilla vicentina altdorf bei nurnberg alte ceccato alte di montecchio
-maggiore alteveer gem hoogeveen altipiani di arcinazzo alto alegre alto alegre do maranhao alto
-alegre do pindare alto araguaia alto barinas alto de pinheiros alto hama alto hospicio alto lucero
-alto molocue alto paraiso altona altstadt altona meadows altona nord altstadt nord altstadt sud
-altuf yevskiy alum rock alvares machado alvaro obregon alverca do ribatejo alzano lombardo alzano
-scrivia alzate brianza alzenau in unterfranken am timan amantea marina amarante do maranhao amato di
-taurianova amba giorgis ambala sadar ambato boeny ambodimanga ii ambt delden amelia rodrigues
-amendolara marina america dourada american canyon american fork americo brasiliense amersham on the
-hill amherst center amin yevo amir kola amlapura city ammi moussa amnat charoen amola di piano
-amozoc de mota amphoe sikhiu ampliacion san mateo amsterdam duivendrecht amsterdam zuidoost an hai
-an khe an muileann gcearr an nabk an najaylah an najmah an nasiriyah an nhon an nimas an nu maniyah
-an nubariyah an nuhud an nusayrat an phuong an trach anak bukit anasco municipio anat al qadimah
-anbyon up ancarano di sopra anchorage municipality ancien prozi ancienne lorette andalo valtellino
-andelska hora andhra pradesh andorno micca andorra la vella andreotta di castrolibero angeles city
-angeli di mergo angeli di rosora anghebeni di vallarsa angk tasaom angolo terme angra do heroismo
-angra dos reis anguillara sabazia anguillara veneta anklesvar ina anlong veaeng ann arbor anna
-paulowna annaberg buchholz anne arundel annecy le vieux annone di brianza annone veneto ano liosia
-anoia inferiore anoia superiore ans by ansan si anterselva di mezzo antey saint andre antica colle
-piscioso anticoli corrado antiga esquerra de eixample antigua guatemala antiguo cuscatlan antrona
-schieranco anversa degli abruzzi anyang si anzano del parco anzano di puglia anzhero sudzhensk
-anzola dell emilia anzola ossola aoji ri ap binh chau ap ho phong ap long thanh ap mot ap phuoc tinh
-apache junction aparecida de goiania aparecida do taboado apaseo el alto apaseo el grande apice
-nuovo apicum acu apostol santiago appiano gentile appignano del tronto apple valley aq qala aquila
-di arroscia ar ara banegev ar rabiyah ar radisiyah qibli ar rahad ar rahmaniyah ar ramtha ar raqqah
-ar rashidiyah ar rass ar rastan ar rawdah ar rayayinah ar rayna ar rayyan ar rifa ar riqqah ar riyad
-ar rudayyif ar rumaylah ar rumaythah ar rumaythiyah ar rutbah ar ruways ara ali ara ar ara ara
-damansara ara dong ara nova aracoiaba da serra aradolo la bruna aragua de barcelona aramoko ekiti
-aran bidgol aran elovac aranda de duero arba minch arbaa nait irathen arbizzano di valpolicella
-arbutus ridge arcille di campagnatico arcinazzo romano arco felice arcola east arcos de la frontera
-arcos de valdevez arden arcade ardole san marino ardore marina arecibo municipio areia branca arena
-metato arena po arenella vergine maria arenys de mar arfa moussaia argentiera nurra argyll and bute
-aria di lupi ariano ferrarese ariano irpino ariano irpino stazione ariano nel polesine ariano scalo
-arif wala ario de rosales arkhangel sk arlena di castro arlington heights arma di taggia armacao dos
-buzios arqua petrarca arqua polesine arquata del tronto arquata scrivia arraial do cabo arrasate
-mondragon arroio do meio arroio grande arroyo de la miel arroyo grande arroyo municipio arroyo
-naranjo arroyo seco arsago seprio arsen yev arsi negele art khwajah arta terme artur alvim artur
-nogueira arun amarin arunachal pradesh arzago adda arzeno oneglia as sadd as saff as safirah as
-sahil as salahat as salamiyah as salihiyah al jadidah as salimiyah as sallum as salt as samawah as
-samu as sanamayn as santah as sarw as satwah as sawani as siba iyah as sinbillawayn as suki as
-sulayyil as sultah al jadidah as suwayda as suwayq as suwayrah asagaya minami asbe teferi asbury
-park ascencion de guarayos ascoli piceno ascoli satriano ascot vale ash shafa ash shamiyah ash
-sharqat ash shatrah ash shaykh zayid ash shaykh zuwayd ash shuhada ashoknagar kalyangarh ashton in
-makerfield ashton under lyne ashuganj city asigliano veneto asigliano vercellese asinara cala oliva
-asinara lazzaretto asnago di cantu asnieres sur seine aspen hill aspio terme assi bou nif assin foso
-assis chateaubriand assisi santuario asta nell emilia astaneh ye ashrafiyeh astfeld nordheim
-asuncion mita at aye at tafilah at taj at tall at tall al kabir at taraf at tarif atalaia do norte
-atena lucana atena lucana scalo ath thumamah khamsun athi river athis mons atina inferiore
-atlacomulco de fabela atlantic city atotonilco el alto atoyac de alvarez attock city atwater village
-auburn bay auburn gresham auburn hills augusto correa auhammadpur majri aulnay sous bois auna di
-sopra auna inferiore aung san aurangabad cantonment aurelia di civitavecchia auronzo di cadore
-aurora do para aussere neustadt autlan de navarro ave gratia plena aved re avezzano sorbello
-avigliano scalo avigliano umbro avocado heights avon center avon lake awlad saqr aya nagar ayala
-alabang ayanavelikulangara vadakku ayang ni ayer itam ayla patakata ayn al arab ayoun el atrous
-ayutla de los libres az za ayin az zabadani az zahiriyah az zahra az zarqa az zawiyah az zayniyah
-qibli az zubayr az zulayl az zulfi az zuwaydah az zuwaytinah aziska gorne azuqueca de henares azzano
-asti azzano decimo azzano mella azzano san paolo ba dinh ba na ba on ba vi baarle nassau bab ezzouar
-babo pangulo bac giang bac kan bac lieu bac ninh bac quang bac tu liem bacchus marsh bacedasco sotto
-bach mai back bay back mountain backa palanka backa topola bacolod city bacs kiskun bacu abis bad
-aibling bad arolsen bad bentheim bad berleburg bad bruckenau bad driburg bad durkheim bad essen bad
-freienwalde bad harzburg bad hersfeld bad honnef bad kissingen bad kreuznach bad laasphe bad
-langensalza bad liebenwerda bad lippspringe bad mergentheim bad munder am deister bad nauheim bad
-neuenahr ahrweiler bad nieuweschans bad oeynhausen bad oldesloe bad pyrmont bad rappenau bad
-reichenhall bad sackingen bad salzuflen bad salzungen bad saulgau bad schwartau bad segeberg bad
-soden am taunus bad tolz bad vilbel bad waldsee bad wildungen bad zwischenahn bada barabil bada
-malhera baden baden baden wurttemberg badia agnano badia al pino badia calavena badia cantignano
-badia cerreto badia elmi badia pavese badia petroia badia polesine badia pozzeveri badia prataglia
-badia ripoli badia settimo badia tedalda badolato marina badr hunayn bady bassitt bagan serai bagc
-lar bage awati bagh malek bagha purana bagnara calabra bagnara di romagna bagnaria arsa bagni di
-comano bagni di contursi bagni di lucca bagni di lucca ponte bagni di lucca villa bagni di san
-filippo bagni di stigliano bagni di tabiano bagni di tivol bagni di vinadio bagni nuovi bagni nuovi
-di bormio bagni san filippo bagno di gavorrano bagno di romagna bagno ripoli bagno roselle bagno
-vignoni bagnoli del trigno bagnoli della rosandra bagnoli di sopra bagnoli irpino bagnolo cremasco
-bagnolo del salento bagnolo di lonigo bagnolo di po bagnolo in piano bagnolo mella bagnolo piemonte
-bagnolo san vito bagnols sur ceze bago city bagong barrio bagong pagasa bagong silang bagong
-silangan bagsv rd bagua grande baguim do monte bah bah bahe blaon bahia blanca bahia de caraquez
-bahia honda bahir dar bai anba baia argento baia del re baia domizia baia farta baia latina baia
-mare baia sardinia baia sprie baiano di spoleto baie comeau baie du tombeau baie mahault baigong
-jiedao bail hongal baile borsa baileys crossroads bainbridge island baio dora bairro da penha bairro
-militar bairro novo baishi zhen baixa grande baixo guandu baja california baja california sur bajos
-de haina bak xanov bakau new town bakov nad jizerou bal kesir balai pungut balata di baida balch
-springs balcon de la lisa baldichieri asti baldissero alba baldissero canavese baldissero torinese
-baldwin park bale hawassa bale robe balik pulau ballenger creek balma biellese balneario arroio do
-silva balneario camboriu balneario gaivota balneario picarras balneario rincao baloda bazar balossa
-bigli balsorano nuovo baltimore city balwyn north bamor kalan ban ang sila ban aranyik ban bang
-bamru ban bang kadi ban bueng ban chalong ban chang ban chang lo ban dung ban houakhoua ban huai
-thalaeng ban kamala ban kengkok ban khlong bang bon ban khlong bang phran ban khlong bang ramat ban
-khlong prawet ban khoan ban ko sire ban lak song ban lam luk ka ban laongam ban mai ban mo ban na
-ban na hy ban na san ban nong wua so ban phaeo ban phai ban phan don ban phe ban phra ban pong ban
-ratsada ban samae dam ban sang ban selaphum ban tak ban talat bueng ban talat nua ban talat yai ban
-tha kham ban xeno banbury don mills banco filipino homes band rma banda aceh bandar abbas bandar
-anzali bandar baharu bandar baru salak tinggi bandar bukit raja bandar country homes bandar deylam
-bandar deyr bandar emam khomeyni bandar gaz bandar genaveh bandar kangan bandar khamir bandar
-kinrara bandar kong bandar labuan bandar lampung bandar lengeh bandar mahkota cheras bandar mahshahr
-bandar nabawan bandar puncak alam bandar putra kulai bandar saujana utama bandar seri alam bandar
-seri begawan bandar sri damansara bandar sri sendayan bandar sunway bandar tasik puteri bandar
-tenggara bandar torkaman bandar tun hussein onn bandar tun razak bandar utama bandundu province bang
-ban bang bo district bang bon bang bon nuea bang bua thong bang kapi bang khae bang khae nuea bang
-khlo bang kho laem bang kho laem subdistrict bang khun si bang khun thian bang krathum bang kruai
-bang lamung bang len bang mun nak bang na bang pa in bang pakong bang phae bang phai bang phlat bang
-racham bang rak bang rakam bang saphan bang sue bang sue subdistrict bang yi khan bangarda chhota
-bangkok noi bangkok riverside bangkok yai bangolo tahouake bani mazar bani na im bani suhayla bani
-suwayf bani suwayf al jadidah bani ubayd bani walid bani yas city banja luka banmankhi bazar bannio
-anzino banora point banovce nad bebravou banska bystrica banzano di montoro superiore bao an bao an
-centre bao loc baqa el gharbiya bar bigha bar le duc bara uchana baragiano scalo barajas de madrid
-baraki barak barano ischia barao de cocais barao de grajau baratili san pietro barbarano del capo
-barbarano romano barbarano vicentino barbera del valles barberino di mugello barberino val elsa
-barcellona pozzo di gotto barceloneta municipio barchi di asola bardino nuovo bardino vecchio barger
-compascuum bargny guedj bargny ngoude bari sadri bari sardo barka kana barki saria barletta andria
-trani barmbek nord barmbek sud barone canavese barpeta road barra bonita barra da estiva barra da
-tijuca barra de santo antonio barra de sao francisco barra do bugres barra do choca barra do corda
-barra do dande barra do garcas barra do pirai barra dos coqueiros barra funda barra mansa barra
-velha barranquitas municipio barreiro do jaiba barrett town barri de les corts barri de sant andreu
-barri gotic barriera del bosco barriera di lanzo barriera di milano barrio de peral barros blancos
-barrow in furness barstow heights bartley green bartolome maso baruun urt bas rhin basavana bagevadi
-baselga del bondone baselga di pine baselga di vezzano basirhat city basking ridge bassano bresciano
-bassano del grappa bassano in teverina bassano romano basse normandie basse terre bastia di rovolon
-bastia mondovi bastia umbra bastida de dossi bastida pancarana bat khela bat yam batac city batang
-berjuntai batemans bay bath beach bathurst manor baton rouge battaglia terme battaramulla south
-battle creek battle ground batu anam batu arang batu berendam batu caves batu feringgi batu gajah
-batu kurau batu pahat baulkham hills bavel ac bawani khera bay city bay nd bay point bay shore bay
-street corridor bay village bayamon municipio bayan hot bayan lepas bayan nur baykal sk bayonet
-point bayou cane bayshore gardens bayt al faqih bayt hanina bayt hanun bayt jala bayt lahya bayview
-hunters point bayview village bazar korgon bazar yakawlang bazzano inferiore bazzano parmense be
-chatow be er ya aqov bear lake beau bassin rose hill beaufort west beaver dam becedi brignan becov
-nad teplou bedero valcuvia bedford park nortown bedok new town bedsted thy beek en donk beemte
-broekland beers nb bei an bek oji bel air bel air north bel air riviere seche bel air south bela
-bela bela cruz bela nad radbuzou bela pod bezdezem bela vista bela vista de goias belaya glina
-belaya kalitva beled hawo belem de sao francisco belen de umbria belen gualcho belford roxo belforte
-all isauro belforte del chienti belforte monferrato beli manastir belize city bell gardens bell
-ville bella di lamezia terme bella vista bellante stazione bellaria igea marina bellas vistas belle
-glade belle vale bellinzago lombardo bellinzago novarese bellisio solfare bellizzi irpino belluno
-veronese belmont cragin belmonte calabro belmonte calabro marina belmonte castello belmonte del
-sannio belmonte in sabina belmonte mezzagno belmonte piceno belo campo belo horizonte belo jardim
-belo oriente belo sur tsiribihina belt schutsloot beltiglio di ceppaloni belvedere di aquileia
-belvedere di battipaglia belvedere di siracusa belvedere di spinello belvedere fogliense belvedere
-langhe belvedere marittimo belvedere ostrense belvedere park belyy yar bembla et mnara ben ahmed ben
-arous ben cat ben gardane ben guerir ben hill ben jerrar ben mehidi ben taieb ben thuy ben tre
-benatky nad jizerou bene lario bene vagienna beneden leeuwen benesov nad ploucnici beni amrane beni
-douala beni enzar beni khalled beni khiar beni mellal beni mered beni mester beni saf beni tamou
-beni yakhlef benin city benito juarez benjamin constant bentleigh east bento goncalves bentong town
-berbenno di valtellina berchem sainte agathe berck plage beregazzo con figliaro berg en dal berg en
-terblijt bergen aan zee bergen nh bergen op zoom bergisch gladbach beri khas berkel en rodenrijs
-berkel enschot berlin kopenick bernate ticino bernau bei berlin bertolla barca berzano di san pietro
-berzano di tortona berzo demo berzo inferiore berzo san fermo besana in brianza bet she an bet
-shemesh bethel park bethnal green bettola di pozzo adda bettole di buffalora bettole sesia beuningen
-gld beura cardezza bevera di sirtori beverly cove beverly hills bexhill on sea bhairab bazar bhalswa
-jahangir pur bhalswa jahangirpur bharanikavu tekku bhatpara abhaynagar bhawani mandi bhikkiwind
-uttar bhilai charoda bhit shah bi al abd bi goraj bia eka bia ogard bia podlaska bia ystok biacesa
-di ledro bibbiena stazione biberach an der riss bibione pineda bibir hat bicocca di novara biel
-bienne bielsk podlaski bielsko bia bielsko biala bien hoa biest houtakker bietigheim bissingen big
-horn big spring big stone bignay uno bihar sharif bijelo polje bila tserkva bilhorod dnistrovskyi
-bilicenii vechi bim son bin jawwad bin xian bingen am rhein binh minh binh thanh binh thuy biny selo
-binyamina giv at ada biograd na moru bir el ater bir el djir bir jdid birchcliffe cliffside birgi
-aerostazione biritiba mirim birkat as sab birni konni birnin gaoure birnin kebbi birnin kudu
-biryulevo zapadnoye bisaccia nuova bishan new town bishop auckland bishops stortford biskupin
-sepolno dabie bartoszowice bistrita nasaud biswanath chariali bitterfeld wolfen bivio cascinare
-bivio cava manara bivio cumiana bivio di capanelle bivio di ravi bivio mortola bivio palomonte bivio
-san polo bivio santa cecilia bj verskov bjelovarsko bilogorska black creek black hawk blankenfelde
-mahlow blavy nus blaydon on tyne bleggio inferiore bleggio superiore blekinge lan bleskensgraaf ca
-blue earth blue island blue mountains blue springs bnei brak bni bouayach bo ka bo phloi boa
-esperanca boa viagem boa vista boa vista do tupim boadilla del monte boara pisani boara polesine
-boario terme bobbio pellice bobo dioulasso boca chica boca da mata boca del mar boca do acre boca
-raton boca suno bocca di magra boccia al mauro bochum werne bode saadu bodh gaya bodio lomnago boeng
-kak pir boffalora adda boffalora sopra ticino bog by bognanco fonti bognor regis boguszow gorce
-bohusovice nad ohri bois colombes boissy saint leger bol shaya setun bol soj kamen boldesti scaeni
-boles awiec bolintin vale bolzano di belluno bolzano novarese bolzano vicentino bom conselho bom
-despacho bom jardim bom jesus bom jesus da lapa bom jesus das selvas bom jesus de goias bom jesus do
-itabapoana bom jesus do tocantins bom jesus dos perdoes bom retiro bom sucesso boma la ngombe
-bommasandra industrial area bon air bon homme bonate sopra bonate sotto bondeno di gonzaga bondo
-petello bonifica villa literno bonita springs bonn hardtberg bonneuil sur marne bonney lake boon lay
-bora bassa borca di cadore borca di macugnaga borda da mata bordighera alta bordj bou arreridj bordj
-el bahri bordj el kiffan bordj ghdir bordj menaiel bordj zemoura borgaria di narni borgaro torinese
-borgata borghesiana borgata casalotti borgata corviale borgata costiera borgata fidene borgata
-finocchio borgata marina borgata mezzanone borgata ottavia borgata paradiso di collegno borghetto
-all adige borghetto arroscia borghetto di borbera borghetto di tuoro borghetto di vara borghetto
-lodigiano borghetto san nicolo borghetto santo spirito borgio verezzi borgo ale borgo alla collina
-borgo annunziata borgo appio borgo baccarato borgo bainsizza borgo bonsignore borgo buggiano borgo
-callea borgo capanne borgo carige borgo carillia borgo carso borgo cascia borgo cascino borgo
-castelletto borgo celano borgo cerreto borgo cervaro borgo di montoro inferiore borgo di terzo borgo
-di trevi borgo faiti borgo fazio borgo flora borgo fornari borgo gesso borgo giardinetto borgo
-grappa borgo hermada borgo incoronata borgo isonzo borgo la loggia borgo liberta borgo lombardo
-borgo loreto borgo lupo borgo macchia borgo massano borgo meduna borgo montello borgo montenero
-borgo mozzano borgo nuovo borgo pace borgo panigale borgo partenope borgo pasubio borgo perrone
-borgo petilia borgo piave borgo podgora borgo primo borgo priolo borgo quinzio borgo revel borgo
-rivola borgo rizza borgo rurale appio borgo sabotino borgo sacco borgo salario borgo salsasio borgo
-san dalmazzo borgo san donato borgo san giacomo borgo san giovanni borgo san giuseppe borgo san
-lazzaro borgo san lorenzo borgo san martino borgo san michele borgo san paolo borgo san pietro borgo
-san siro borgo sant antonio abate borgo santa maria borgo santa maria immacolata borgo sassoferrato
-borgo stazione borgo ticino borgo tossignano borgo trebbia borgo tressanti borgo tufico borgo val di
-taro borgo valsugana borgo velino borgo vercelli borgo verde borgo virgilio borgo vittoria borgo
-vodice borgo zurini borgofranco ivrea borgofranco sul po borgone susa borgonovo bardonecchia
-borgonovo ligure borgonovo val tidone borgonuovo di neive borgonuovo di piuro borgoratto
-alessandrino borgoratto mormorolo borj cedria bornate sesia borotou koro borough park borrello di
-catania borso del grappa borsod abauj zemplen bosa marina bosanska krupa bosch en duin boschi di
-bardone boschi sant anna bosco caggione bosco chiesanuova bosco di corniglio bosco di galliera bosco
-marengo bosco mesola bosco perrotta bosco sant ippolito bosisio parini bosque saude bossier city
-bothell west botlek rotterdam botta di sedrina botticino mattina botticino sera bou arfa bou hanifia
-el hamamat bou ismail bou izakarn bou saada bou tlelis bouches du rhone boulder city boulogne
-billancourt boulogne sur mer boumahra ahmed boumhel el bassatine bourg en bresse bourg la reine
-bourg les valence bova marina bovalino marina bovalino superiore boven leeuwen boville ernica
-bovisio masciago bowling green box butte box elder boyle heights boynton beach bozi dar br dstrup br
-ndby br ndby strand br ndbyvester br nderslev br nsh br rup bracken ridge braco do norte braemar
-hill braganca paulista brahmana periya agraharam brahmanan di bari braine alleud braine le comte
-brake unterweser brallo di pregola brancaccio ciaculli brancaleone marina brandenburg an der havel
-brandys nad orlici brasil novo brasilandia de minas brasilia de minas breaza de sus breda cisoni
-breda di piave brejo santo brembate di sopra brenno useria brentino belluno brentwood estates
-bressana bottarone bretigny sur orge breu branco breuil cervinia brezova nad svitavou brezzo di
-bedero bricco favole brickworks estate brie comte robert brierley hill briga alta briga marina briga
-novarese brigham city brighouse city centre brighton beach brighton east brighton park brignano
-frascata brignano gera adda brignola sottana brindisi casale brindisi montagna brissago valtravaglia
-bristol bay bristol city briton ferry brive la gaillarde brno stred broad ripple broadview heights
-brodsko posavska broek in waterland broek op langedijk broken arrow broken hill brook park brookes
-point brookhaven amesbury brooklyn center brooklyn heights brooklyn park brovello carpugnino bruay
-la buissiere brumov bylnice brushy creek bruzzano zeffirio bry sur marne bryn mawr skyway bu aale
-bua yai buccino stazione buchen in odenwald bucheon si buchholz in der nordheide buco zau budapest
-ii kerulet budapest iii kerulet budapest iv kerulet budapest kerulet budapest vi kerulet budapest
-viii kerulet budapest xi kerulet budapest xii kerulet budapest xiii kerulet budapest xix kerulet
-budapest xv kerulet budapest xvi kerulet budapest xvii kerulet budapest xviii kerulet budapest xx
-kerulet budapest xxi kerulet budapest xxii kerulet budapest xxiii kerulet budel dorplein budel
-schoot budge budge budisov nad budisovkou budyne nad ohri buena park buena vista buena vista city
-buenaventura lakes bueng kum buenos aires buffalo grove buglio in monte bukit batok new town bukit
-beruntung bukit bintang bukit gambir bukit gemuroh bukit indah bukit jalil bukit kerinchi bukit
-merah estate bukit mertajam bukit panjang new town bukit rahman putra bukit rambai bukit tambun
-bukit tengah bukit timah bula atumba bulaq abu al ila bullhead city bulung ur shahri bumbesti jiu
-bungo takada shi bunschoten spakenburg bununka kunda buon ho buon ma thuot buon trap bur dubai
-burago di molgora burg bei magdeburg burgess hill burgh haamstede buri ram buriti bravo buriti dos
-lopes burj al arab burj islam burnham on sea burton upon trent bury st edmunds buseto palizzolo
-business bay busingen am hochrhein busko zdroj buso sarzano bussi officine bussi sul tirino busto
-arsizio busto garolfo butha buthe buthidaung town buttigliera alta buttigliera asti bylderup bov
-bystrice nad pernstejnem bystrice pod hostynem ca andrea ca baglioni ca ballarin ca bianca ca
-corniani ca de caroli ca de fabbri ca de mari ca de stefani ca degli oppi ca della terra ca di ianzo
-ca di sola ca dolfin ca emiliani ca emo ca gallo ca mau ca morosini ca pasquali ca raffaello ca
-rainati ca savio ca tiepolo ca vecchia ca vendramin ca venier ca zuliani cabaceiras do paraguacu
-cabanatuan city cabeceiras de basto cabella ligure cabo de santo agostinho cabo frio cabo rojo
-municipio cabo san lucas cacapava do sul cachoeira do arari cachoeira do piria cachoeira do sul
-cachoeira paulista cachoeiras de macacu cachoeiro de itapemirim cacimba de dentro cadegliano
-viconago cadelbosco di sopra cadelbosco di sotto cadereyta jimenez cadier en keer caerano di san
-marco cagayan de oro cage mazumbo cagnano amiterno cagnano varano cagnes sur mer caguas municipio
-cai lay cai oi vam cai rang caicara del orinoco cairo montenotte caja seca cala di volpe cala
-ginepro cala gonone cala liberotto cala mosca cala reale calalzo di cadore calasca castiglione
-calatafimi segesta calbayog city calcata nuova calceranica al lago calcinate del pesce caldas da
-rainha caldas novas calderara di reno caldes de montbui caleta olivia caletta di castiglioncello
-calice al cornoviglio calice ligure calimera calabra calle blancos callosa de segura caluire et
-cuire calumet city calusco adda calvagese della riviera calvi dell umbria calvi risorta cam le cam
-lo cam pha cam pha mines cam ranh camagna monferrato camara de lobos camarda di aprigliano camaro
-inferiore cambria heights cambundi catembo camden town camerano casasco camerata cornello camerata
-nuova camerata picena cameri aeronautica cameron park camigliano santa gemma camigliatello silano
-camino al tagliamento camisano vicentino camnago faloppio camnago volta camocim de sao felix camp
-springs campagna lupia campagnano di roma campagnola cremasca campagnola emilia campbell river
-campello sul clitunno campi bisenzio campi salentina campia turzii campiglia cervo campiglia dei
-berici campiglia marittima campiglia marittima stazione campiglia orcia campiglione fenile campina
-da lagoa campina grande campina grande do sul campina verde campione del garda campione italia
-campitello di fassa campo alegre campo alegre de lourdes campo belo campo bom campo calabro campo
-canavese campo de criptana campo de la cruz campo de ourique campo di carne campo di fano campo di
-giove campo di marte campo di pietra campo di trens campo do brito campo formoso campo grande campo
-imperatore campo largo campo ligure campo limpo campo limpo paulista campo magro campo maior campo
-mourao campo nell elba campo novo do parecis campo san martino campo tartano campo tizzoro campo
-tures campo verde campobello di licata campobello di mazara campobello ravanusa stazione campofelice
-di fitalia campofelice di roccella campoli appennino campoli del monte taburno campoli di caulonia
-campolongo al torre campolongo di cadore campolongo maggiore campolongo sul brenta campomaggiore san
-luca campora san giovanni camporosso in valcanale camporosso mare camporotondo di fiastrone
-camporotondo etneo campos belos campos do jordao campos dos goytacazes campos gerais campos novos
-campos sales campremoldo sopra campremoldo sopra sotto campremoldo sotto campulung moldovenesc camuy
-municipio can gio can giuoc can tho can uoc canaa dos carajas canada de gomez canal san bovo canale
-agordo canale fontanigorda canale monterano canale nuovo canale vecchio canary wharf cancello di
-ferrovia cancello ed arnone candeias do jamari candi prambanan candia canavese candia lomellina
-candido de abreu candido mendes candido mota candido sales candler mcafee canelli recapito gancia
-caneva di tolmezzo cangas do morrazo cangkat jong canicattini bagni caninde de sao francisco
-canistro inferiore canistro superiore cannero riviera canneto di caronia canneto di monteverdi
-canneto lipari canneto pavese canneto sabino canneto sull oglio canning town canning vale canoga
-park canolo nuova canon city canonica adda canosa di puglia canosa sannita canovanas municipio
-canove di roana cantalupo in sabina cantalupo ligure cantalupo nel sannio canto do buriti cantoniera
-della presolana cantu asnago canvey island canyon country canyon lake cao bang cao lanh cap haitien
-capaccio scalo capacho nuevo capalbio stazione capanne vecchie capao bonito capao da canoa capao do
-leao capao redondo cape coast cape coral cape girardeau cape may cape town capece bax capela do alto
-capelle aan den ijssel capesterre belle eau capezzano inferiore capezzano monte capezzano pianore
-capezzano superiore capiago intimiano capim grosso capitan bermudez capitan loreto capitao poco
-capitol hill capitol riverfront capivari de baixo capo coda cavallo capo comino capo di giano capo
-di ponte capo di sorrento capo ferro capo miseno capo orlando capo spartivento cappella cangiani
-cappella cantone cappella de picenardi cappella maggiore cappella morrone cappelle dei marsi
-cappelle sul tavo capraia isola capraia limite capranica prenestina caprara abruzzo caprarica del
-capo caprarica di lecce caprese michelangelo capri leone capriano del colle capriata orba capriate
-san gervasio capriati volturno capriglia irpina caprino bergamasco caprino veronese capriva del
-friuli capulhuac de mirafuentes caraffa del bianco caraffa di catanzaro caramagna ligure caramagna
-piemonte caramanico terme carano di sessa aurunca carapelle calvisio caras severin carate brianza
-carate urio carbonara al ticino carbonara di bari carbonara di nola carbonara di po carbonara
-scrivia carbonare di folgaria carbonia iglesias cardano al campo cardito di vallerotonda careiro da
-varzea carezza al lago cariati marina carlos barbosa carlos carrillo carlos casares carlos chagas
-carmen de areco carmen de patagones carmen de viboral carmignano di brenta carmo do cajuru carmo do
-paranaiba carmo do rio claro carmopolis de minas carobbio degli angeli carol city carol stream
-carolina municipio caroline springs caronno pertusella caronno varesino carpaneto piacentino carpi
-di villa bartolomea carpignano salentino carpignano sesia carpineto della nora carpineto romano
-carpineto sinello carrara san giorgio carrara santo stefano carrega ligure carrieres sous poissy
-carrollwood village carrum downs carson city carzago della riviera carzago riviera casa blanca casa
-branca casa calistri casa castalda casa del conte casa forlai casa grande casa nova casa santa casa
-verde casal bertone casal borsetti casal cermelli casal de pazzi casal di basso casal di principe
-casal palocco casal velino casal velino marina casalbordino stazione casalbuttano ed uniti casale
-corte cerro casale cremasco casale cremasco vidolasco casale della madonna casale di carinola casale
-di pari casale di scodosia casale di teano casale di tornolo casale litta casale marittimo casale
-monferrato casale sul sile casalecchio di reno casaleggio boiro casaleggio novara casaletto ceredano
-casaletto di sopra casaletto lodigiano casaletto spartano casaletto vaprio casali aschi casali
-belforte casali di roccapiemonte casali san potito casalino di mombello casalnuovo di napoli
-casalnuovo monterotaro casalvecchio di puglia casalvecchio siculo casamaina di lucoli casamicciola
-terme casanova del morbasco casanova di destra casanova elvo casanova lanza casanova lerrone
-casanova lonati casarsa della delizia casarza ligure casas adobes casasco intelvi casciana alta
-casciana terme casciana terme lari cascina amata cascina buon gesu cascina costa cascina elisa
-cascina nuova cascina nuova di misinto cascina restelli cascine gandini cascine maggio cascine san
-pietro cascine vica cascinette ivrea casco historico de vallecas casco historico de vicalvaro case
-badioli case bernardi case bruciate case campoli case del conte case di nava case nuove case nuove
-russo case perrone case san martino case scuola vecchia casei gerola casella asolo caselle di
-altivole caselle di selvazzano dentro caselle di sommacampagna caselle in pittari caselle landi
-caselle lurani caselle torinese casette ete casette verdini casigua el cubo casimiro de abreu casino
-di terra casino levizzano casino pica casirate adda caslino al piano caslino erba casnate con
-bernate casola di caserta casola di napoli casola in lunigiana casola valsenio casole bruzio casole
-elsa casoli di atri casone carpinelli casorate primo casorate sempione casore del monte cassago
-brianza cassano adda cassano allo ionio cassano caudino cassano delle murge cassano irpino cassano
-magnago cassano spinola cassano valcuvia cassina de pecchi cassina fra martino cassina nuova cassina
-rizzardi cassina savina cassina valsassina cassinetta di lugagnano cassino alberi castagneto
-carducci castagneto po castagnola di fraconalto castagnole delle lanze castagnole monferrato
-castagnole piemonte castanea delle furie castano primo castel aiano castel ario castel azzano castel
-baronia castel boglione castel bolognese castel campagnano castel castagna castel cellesi castel
-cerreto castel colonna castel condino castel de conti castel dei britti castel del bosco castel del
-giudice castel del monte castel del piano castel del rio castel dell alpi castel dell aquila castel
-di casio castel di croce castel di decima castel di ieri castel di iudica castel di lama castel di
-lama piattoni castel di lama stazione castel di leva castel di lucio castel di pietra castel di
-sangro castel di sasso castel di tora castel di tusa castel emilio castel focognano castel frentano
-castel fusano castel gabbiano castel gandolfo castel giorgio castel giubileo castel giuliano castel
-goffredo castel guelfo di bologna castel lagopesole castel madama castel madruzzo castel maggiore
-castel mella castel morrone castel porziano castel raniero castel rigone castel ritaldi castel
-rocchero castel romano castel rozzone castel ruggero castel san gimignano castel san giminiano
-castel san giorgio castel san giovanni castel san lorenzo castel san niccolo castel san pietro
-castel san pietro monferrato castel san pietro romano castel san pietro terme castel san vincenzo
-castel sant angelo castel sant elia castel trosino castel viscardo castel vittorio castel volturno
-castelbello ciardes castelfranco di sopra castelfranco di sotto castelfranco emilia castelfranco in
-miscano castelfranco piandisco castelfranco veneto castell alfero castell alfero stazione castell
-anselmo castell arquato castell azzara castell ottieri castell umberto castellammare del golfo
-castellammare di stabia castellana grotte castellana sicula castellar del valles castellar guidobono
-castellar ponzano castellare di pescia castellaro de giorgi castellaro nel frignano castellazzo
-bormida castellazzo de barzi castellazzo novarese castelleone di suasa castelletto busca castelletto
-cervo castelletto di branduzzo castelletto di brenzone castelletto di leno castelletto erro
-castelletto merli castelletto molina castelletto monferrato castelletto orba castelletto po
-castelletto sopra ticino castelletto stura castelletto uzzone castelli calepio castellina in chianti
-castellina in chianti stazione castellina marittima castellina scalo castellino brocco castellino
-del biferno castellino delle formiche castellino tanaro castello agogna castello alvito castello
-argile castello cabiaglio castello de la plana castello del lago castello del matese castello dell
-acqua castello di annone castello di brianza castello di cavallino castello di cisterna castello di
-fiemme castello di godego castello di querceto castello di serravalle castello inici castello
-lavazzo castello molina di fiemme castello roganzuolo castello tesino castellone di boiano
-castelluccio cosentino castelluccio dei sauri castelluccio di moscheda castelluccio inferiore
-castelluccio superiore castelluccio valmaggiore castelnau le lez castelnovo bariano castelnovo del
-friuli castelnovo di sotto castelnovo ne monti castelnovo val tidone castelnuovo al volturno
-castelnuovo asolano castelnuovo assisi castelnuovo belbo castelnuovo berardenga castelnuovo bocca
-adda castelnuovo bormida castelnuovo bozzente castelnuovo calcea castelnuovo cilento castelnuovo dei
-sabbioni castelnuovo del garda castelnuovo dell abate castelnuovo della daunia castelnuovo di ceva
-castelnuovo di conza castelnuovo di farfa castelnuovo di garfagnana castelnuovo di porto castelnuovo
-don bosco castelnuovo elsa castelnuovo fogliani castelnuovo magra castelnuovo misericordia
-castelnuovo ne monti castelnuovo nigra castelnuovo parano castelnuovo rangone castelnuovo scrivia
-castelnuovo vallo stazione castelnuovo vomano castelo branco castelo do piaui castelplanio stazione
-castelsantangelo sul nera casteltermini zolfare castelvecchio calvisio castelvecchio di rocca
-barbena castelvecchio di vellano castelvecchio pascoli castelvecchio subequo castelvecchio sulla
-secchia castelvetere in val fortore castelvetere sul calore castelvetro di modena castelvetro
-piacentino castiglion fibocchi castiglion fiorentino castiglion fosco castiglioncello bandini
-castiglione adda castiglione asti castiglione casauria castiglione chiavarese castiglione cosentino
-castiglione cosentino stazione castiglione dei pepoli castiglione del genovesi castiglione del lago
-castiglione della pescaia castiglione della valle castiglione delle stiviere castiglione di
-garfagnana castiglione di ravenna castiglione di sicilia castiglione falletto castiglione in
-teverina castiglione intelvi castiglione mantovano castiglione marittimo castiglione messer marino
-castiglione messer raimondo castiglione olona castiglione orcia castiglione ossola castiglione
-tinella castiglione torinese castiglioni arcevia castilla la mancha castilla leon castilleja de la
-cuesta castion veronese castione andevenno castione de baratti castione dei marchesi castione della
-presolana castione marchesi castions delle mura castions di strada castiraga vidardo castle hill
-castle rock castri di lecce castrignano de greci castrignano del capo castro alves castro dei volsci
-castro marina castro urdiales castro valley castronuovo di sant andrea castronuovo di sicilia
-castrop rauxel castroreale terme cat ba catalina foothills catano municipio catanzaro lido catanzaro
-sala cathedral city catia la mar catole do rocha catona di ascea cattolica eraclea cau dien cau giay
-caulfield north caulonia marina cauto cristo cava aliga cava de tirreni cava di catanzaro cava
-ispica cava manara cava tigozzi cavaglio agogna cavaglio spoccia cavaion veronese cavallino treporti
-cavallo pastorio cavanella adige cavanella po cavanella vara cavaria con premezzo cavasagra di
-vedelago cavaso del tomba cavasso nuovo cavazzo carnico cave del predil cave di san felice cave
-spring cavenago adda cavenago di brianza cavite city cavora di gimigliano caxias do sul cayey
-municipio cazzago brabbia cazzago di pianiga cazzago san martino cazzano di tramigna cazzano sant
-andrea ceadir lunga ceara mirim cebu city cecchina stazione cecina marina cedar city cedar falls
-cedar hill cedar park cedar rapids cefala diana ceglie del campo ceglie messapica ceiba municipio
-celenza sul trigno celenza valfortore cella dati cella di costamezzana cella monte celle di
-bulgheria celle di macra celle di san vito celle enomondo celle ligure celle sul rigo cellino
-attanasio cellino san marco cenate di sotto cenate sopra cenate sotto cencenighe agordino centa san
-nicolo centar zupa centenaro castello center city center point central city central coast central
-coquitlam central falls central islip central lonsdale central point central saanich centre de flacq
-centro familiar la soledad centro habana centro novo do maranhao centro urbano cepina valdisotto
-ceppo morelli cerano intelvi cerchiara di calabria cerdanyola del valles ceresole alba ceresole
-reale cerete basso ceretto di carignano ceretto lomellina cergy pontoise ceriano laghetto cernusco
-lombardone cernusco sul naviglio cerny most cerqueira cesar cerqueto del tronto cerquotti madonna
-del piano cerreto alpi cerreto asti cerreto castello cerreto di spoleto cerreto di vallerotonda
-cerreto esi cerreto grue cerreto guidi cerreto langhe cerreto laziale cerreto sannita cerrina
-monferrato cerro al lambro cerro al volturno cerro azul cerro de pasco cerro gordo cerro maggiore
-cerro tanaro cerro veronese certosa di pavia certosa di rivarolo ligure certosa di trisulti cervara
-di roma cervarese santa croce cervena recice cerveny kostelec cervia milano marittima cervignano
-adda cervignano del friuli cesana brianza cesana torinese cesano boscone cesano di senigallia cesano
-maderno cesario lange cesi di macerata cesi di terni ceska kamenice ceska lipa ceska skalice ceska
-trebova ceske budejovice ceske velenice cesky brod cesky dub cesky tesin cesson sevigne cetraro
-marina ceylanp nar ch ench ch iko ch ongdan up ch osal li cha am cha grande chabet el ameur
-chaeryong ni chaeryong up chahar dangeh chai badan chai nat chak azam sahu chak jhumra chake chake
-chalfont saint peter chalk farm challand saint anselme challand saint victor chalon sur saone
-chalons en champagne champagne ardenne champigny sur marne champs sur marne chan kasem chandur bazar
-chang hua changam ch on chapada dos guimaraes chapadao do sul chapel allerton chapel hill char
-bhadrasan charente maritime charenton le pont charkhi dadri charles city charles mix charleville
-mezieres charlotte amalie charlottenburg nord charlottesville city charneca de caparica chateau
-thierry chatenay malabry chatuchak subdistrict chau oc chau phong che mno che mza cheadle hulme chef
-lieu chek chue chelghoum el aid chellalat el adhaouara chengguan qu chengxian chengguanzhen chenini
-nahal chennevieres sur marne cheongju si cheongsong gun chernaya rechka cherry hill chertanovo
-yuzhnoye chesallet sarre chesapeake city chester le street chestnut hill cheung chau chevilly larue
-chez croiset chhipa barod chhota gobindpur chhota udepur chhoti sadri chi linh chiaiano ed uniti
-chianciano terme chiang mai chiang rai chiapa de corzo chiaramonte gulfi chiaravalle centrale
-chiaravalle milanese chiassa superiore chiavenna rocchetta chiayi city chicago heights chicago lawn
-chicago loop chichen itza chiclana de la frontera chies alpago chiesa di rossano chiesa in
-valmalenco chiesa nuova chiesa nuova di marzaglia chiesanuova uzzanese chiesina uzzanese chieti
-scalo chieti stazione chieuti scalo chignolo isola chignolo po chik ballapur chikushino shi chilanga
-township chilapa de alvarez chilla soroda bangar chillan viejo chilliwack downtown chilly mazarin
-chinch on chincha alta chinna andankovil chinna salem chino hills chiopris viscone chisineu cris
-chitrakoot dham chiusa di pesio chiusa di san michele chiusa ferranda chiusa sclafani chiusano asti
-chiusano di san domenico chiusi della verna chiusi scalo chiusi stazione chlumec nad cidlinou cho
-dua cho lon choa saidan shah choi hung estate choi wan choi wan estate ii choisy le roi chok chai
-chom bueng chom thong chon buri chon daen chon thanh chong nonsi chorakhe bua chrang chamreh muoy
-christopher champlain chuhar jamali chuhar kana chuk yuen chuk yuen north estate chula vista chum
-phae church yonge corridor ciales municipio ciampino aeroporto ciano del montello ciano enza ciano
-nel frignano ciardelli inferiore cibiana di cadore cicero dantas cidade ademar cidade dutra cidade
-lider cidade ocidental cidade tiradentes cidade universitaria cidra municipio ciego de avila cienaga
-de oro cienega de flores cima paganella cimarron hills cinco ranch cinco saltos cineto romano cingia
-de botti cinisello balsamo cintalapa de figueroa cinte tesino cinto caomaggiore cinto euganeo ciola
-corniale ciranjang hilir circoiscrizione ii circoiscrizione iii circoiscrizione iv circoiscrizione
-vi circoiscrizione vii circoiscrizione viii ciro marina ciro redondo cisano bergamasco cisano sul
-neva cismon del grappa cison di valmarino cisterna asti cisterna del friuli cisterna di latina
-citrus heights citrus park citta del mare citta della pieve citta di castello citta sant angelo
-cittadella del capo city garden city of edinburgh city of isabela city of milford balance city of
-port phillip city of sammamish city of westminster city one ciudad acuna ciudad altamirano ciudad
-apodaca ciudad autonoma de ceuta ciudad autonoma de melilla ciudad benito juarez ciudad bolivar
-ciudad bolivia ciudad camilo cienfuegos ciudad choluteca ciudad constitucion ciudad de allende
-ciudad de armeria ciudad de huitzuco ciudad de la paz ciudad del carmen ciudad del este ciudad
-delicias ciudad fernandez ciudad general escobedo ciudad guadalupe victoria ciudad guayana ciudad
-guzman ciudad hidalgo ciudad jardin ciudad juarez ciudad lazaro cardenas ciudad lineal ciudad lopez
-mateos ciudad madero ciudad mante ciudad melchor muzquiz ciudad mendoza ciudad miguel aleman ciudad
-nezahualcoyotl ciudad nueva ciudad obregon ciudad ojeda ciudad piar ciudad real ciudad rio bravo
-ciudad sabinas hidalgo ciudad sahagun ciudad sandino ciudad satelite ciudad serdan ciudad
-universitaria ciudad valles ciudad victoria ciudad vieja ciutat vella cividale del friuli cividale
-mantovano cividate al piano cividate camuno civita antino civita castellana civita castellana
-stazione civitanova alta civitanova del sannio civitanova marche civitanova marche alta civitella
-agliano civitella alfedena civitella casanova civitella cesi civitella del lago civitella del tronto
-civitella di romagna civitella licinio civitella marittima civitella messer raimondo civitella
-paganico civitella roveto civitella san paolo clacton on sea claino con osteno clairlea birchmount
-clanton park clarence rockland clark fulton clausthal zellerfeld clayton park west clear creek
-clement town clementi housing estate clermont ferrand cleveland heights clichy sous bois cliffside
-park clifton park clinton township cluain meala cluj napoca co loa co to coahuila de zaragoza
-coalcoman de vazquez pallares coamo municipio coassolo torinese cobbs creek cocal do sul cocalzinho
-de goias cocconito vignaretto cockburn town coconut creek coconut grove cocquio trevisago coelho
-neto coeur alene coffs harbour cogollo del cengio col di cugnan col san giovanni col san martino
-cola di lazise cole harbour colico piano colinas do tocantins colla maffone collado villalba
-collalto sabino colle anchise colle brianza colle brincioni colle campano colle della maddalena
-colle della valentina colle di compito colle di fuori colle di roio colle di tora colle di val elsa
-colle isarco colle san magno colle sannita colle sant antonio colle santa lucia colle santa maria
-colle sestriere colle umberto colle verde colleatterrato alto colleferro scalo colleferro stazione
-college park college point college station collelungo sabino colleponi di genga colleretto
-castelnuovo colleretto giacosa collestatte piano collevecchio di montorio colli del tronto colli di
-fontanelle colli di montebove colli di suso colli sul velino colli volturno collina santa maria
-nuova collinello polenta colloredo di monte albano colloredo di prato colmata fiorentina di piombino
-colmenar viejo cologna di sotto cologna paese cologna spiaggia cologna veneta cologno al serio
-cologno monzese colognola ai colli colognola al piano colombare di sirmione colombaro di formigine
-colonia arnaldi colonia caroya colonia del sacramento colonia del sol colonia del valle colonia di
-anzio colonia leopoldina colonia lindavista colonia nativitas colonia wanda colonial heights
-colonial heights city colonna stazione colorado do oeste colorado springs columbia city columbia
-heights colwyn bay comano terme combs la ville comelico superiore comerio municipio comezzano
-cizzago comina la commerce city comodoro rivadavia compiano enza comun nuovo comunidad de madrid
-comunidad foral de navarra comunitat valenciana conca casale conca dei marini conca della campania
-conca oro conceicao da barra conceicao da feira conceicao das alagoas conceicao de macabu conceicao
-do almeida conceicao do araguaia conceicao do coite conceicao do jacuipe conceicao do mato dentro
-concepcion del uruguay concepcion ibaba conception bay south conche di codevigo concordia do para
-concordia sagittaria concordia sulla secchia condeixa nova condofuri marina coney island conflans
-sainte honorine conflenti inferiore conil de la frontera connor parkview cono norte conselheiro
-lafaiete conselheiro pena consiglio di rumo consolacion del sur contessa entellina contra costa
-contrada tenna contrada val ega contursi terme conza della campania coon rapids cooper city coos bay
-copersito cilento copper river copperas cove copsa mica coquitlam town centre coquitlam west coracao
-de jesus coracao de maria coral gables coral springs coral terrace corbeil essonnes core
-neighbourhoods coreglia antelminelli coreglia ligure coreno ausonio corese terra coria del rio
-coriano veronese corigliano calabro corigliano calabro stazione corigliano otranto corigliano scalo
-corleto monforte corleto perticara corlo di formigine cormeilles en parisis corna imagna cornale
-bastida cornate adda cornedo all isarco cornedo vicentino cornegliano laudense corneliano alba
-cornelio procopio cornella de llobregat corner brook cornigliano ligure corno di rosazzo corno
-giovine corno oro coronel brandsen coronel fabriciano coronel joao sa coronel oviedo coronel
-pringles coronel suarez coronel vivida corozal municipio corpo di cava corpo di reno corpo reno
-corpus christi correia pinto corridonia stazione corse du sud corte brugnatella corte de cortesi
-corte de frati corte franca corte palasio corteno golgi corticelle pieve cortile san martino cortina
-ampezzo cortlandt manor corvara in badia corvera de asturias corvino san quirico coscomatepec de
-bravo cosio di arroscia cosio stazione cosio valtellino cosola di cabella cossano belbo cossano
-canavese costa arcevia costa calcinara costa da caparica costa de nobili costa di mezzate costa di
-rovigo costa masnaga costa mesa costa rica costa sant abramo costa serina costa smeralda costa valle
-imagna costa vescovato costa volpino costiera di mazara costigliole asti costigliole saluzzo cote or
-cote saint luc cotes armor cottage grove cottage lake cottonwood heights coudekerque branche council
-bluffs country club country club hills country walk cournon auvergne coventry hills covington city
-cox bazar cran gevrier cranberry township cranbourne east cranbourne north cranbourne west crandola
-valsassina credera rubbiano crepy en valois crespano del grappa crespi adda crespina lorenzana
-crespino del lamone crest hill creve coeur cristo rey cristuru secuiesc croce di casale croce di
-magara croce ferrata croce ne monti croce valanidi crocetta del montello croci di calenzano crocino
-san giusto croix des bouquets cropani marina crosio della valle crotta adda crow wing crown point
-crucoli torretta cruz alta cruz das almas cruz del eje cruz do espirito santo cruz machado cruzeiro
-do oeste cruzeiro do sul crystal lake csepel csillagtelep csepel kiralyerdo cu chi cua nam cuango
-luzamba cuasso al monte cuasso al piano cuatro caminos cuautepec de hinojosa cuautitlan izcalli
-cubal do lumbo cuccaro monferrato cuccaro vetere cugliate fabiasco culebra municipio culver city
-cumignano sul naviglio cung kiem cupa fasani cupra marittima cura carpignano curiglia con
-monteviasco curon venosta currais novos cursolo orasso curtea de arges curuzu cuatia cusano milanino
-cusano mutri cutler bay cutler ridge cutral co cuyahoga falls cypress hills czechowice dziedzice
-czerwionka leszczyny da an da il da nang da nyin kone dabrowa gornicza dachang shandao dagala del re
-dagestanskiye ogni dai mo dainava kaunas dakota ridge dal pozzo dalain hob dalap uliga dorrit
-dalarnas lan dale city dali old town daliyat al karmel dalli rajhara dalsingh sarai daly city
-dalyoni bolo dam dam damansara damai dammarie les lys damnoen saduak dan khun thot dana point
-dandenong north danforth east york dania beach danta di cadore danville city dar as salam dar
-bouazza dar chabanne dar chioukh dar el beida dar el haj taieb dar es salaam dar kulayb dar naim
-darfo boario terme darnytskyi masyv darreh shahr darya khan daska kalan dassa zoume daud khel daxing
-anling dayal pur dayr al balah dayr hafir dayr mawas daytona beach dchira el jihadia de aar de baca
-de bilt de blesse de bult de cocksdorp de falom de glind de goorn de groeve de heen de heurne de
-hoef de hoeve de kiel de klomp de knipe de koog de krim de kwakel de lier de lutte de matteis de
-meern de moer de mortel de pere de pol de punt de rijp de rips de schiphorst de soto de steeg de
-tike de veenhoop de waal de weere de westereen de wijk de wilgen de wilp de witt de woude de zilk
-deaf smith dean funes dearborn heights debre birhan debre mark os debre tabor deception bay decines
-charpieu dededo village dee why deer lodge deer park deer valley deerfield beach degeh bur degema
-hulk dehiwala mount lavinia dehu road deir ez zor deiva marina del city del norte del pilar del
-remedio del rio delegacion cuajimalpa de morelos delhi cantonment deli tua delmiro gouveia delray
-beach delta del tigre dembi dolo demerval lobao den andel den bommel den burg den chai den den den
-dolder den dungen den enchofu den ham den helder den hoorn den horn den hout den ilp den oever den
-velde denai alam deori khas deposito di luzzi dera bugti dera colliery township dera ghazi khan dera
-ismail khan dera mandi dera murad jamali derry and londonderry derry village des moines des plaines
-desa parkcity desa petaling desenzano al serio desenzano del garda desert hot springs desmarchais
-crawford det udom detroit shoreway deuil la barre deulgaon raja deursen dennenburg deux montagnes
-deux sevres devgadh bariya devinska nova ves dewdney east dhi as sufal dhoro naro di an diamond bar
-diamond harbour diano alba diano arentino diano castello diano marina diano san pietro diareme
-limamoulaye dias avila dibaya lubwe dibba al fujairah dibba al hisn dich vong didouche mourad diego
-martin dien bien phu dien thanh diez de octubre digih habar es digne les bains dillingen an der
-donau din daeng dinapur cantonment dinapur nizamat dionisio cerqueira dippa kunda dire dawa
-discovery bay discovery park district of columbia district of taher distrito federal divino amore
-dix hills diyarb najm dk rsbro dlhe diely do stlik shahri doberdo del lago dodge city dodici morelli
-dogana di villa chiavenna dogana nuova doganella di ninfa dois corregos dois irmaos dois vizinhos
-dok kham tai dolegna del collio dollard des ormeaux dolni benesov dolni bousov dolni kounice dolni
-poustevna dolny kubin dolores hidalgo dom eliseu dom pedrito dom pedro domaa ahenkro dombe grande
-domegge di cadore domingos martins domus de maria domusnovas canales don antonio don benito don
-carlos don torcuato don valley village dona ana doncaster east donghae city donghol sigon donigala
-fenughedu donja stubica donji miholjac donnici inferiore donnici superiore donostia san sebastian
-dont di zoldo dooru verinag dorado municipio dorcheh piaz dorset park dos hermanas dosso del liro
-douar hicher douar tindja douar toulal dovercourt wallace emerson junction downers grove downsview
-roding cfb downtown dc downtown eastside downtown halifax downtown vancouver dozza di zoldo draa ben
-khedda draa el mizan drachten azeven draganesti olt dragu brad dreta de eixample drexel heights
-drexel hill driebergen rijsenburg driehuis nh drobeta turnu severin droichead nua dronningm lle
-drzetowo grabowo duayaw nkwanta dubai festival city dubai international financial centre dubai
-internet city dubai investments park dubai marina dubai silicon oasis dubnica nad vahom dubrovacko
-neretvanska due carrare due cossani duga resa dugo selo duino aurisina dulce nombre de culmi
-duliajan oil town dum duma dumfries and galloway dumyat al jadidah dun laoghaire dunajska streda
-dunbar southlands dundee city dunga bunga duong minh chau dupax del norte dupax del sur dupont
-circle duque de caxias durian tunggal dursh khela dusino san michele dusseldorf pempelfort dutsen
-wai duyen hai dvig stevns dvur kralove nad labem dyat kovo dyker heights dzia dowo ea drang ea ling
-eagle mountain eagle pass eagle river ealing common earl shilton east amherst east ayrshire east
-barnet east baton rouge east boston east brainerd east brunswick east carroll east chattanooga east
-chicago east cleveland east concord east dereham east dunbartonshire east elmhurst east end danforth
-east feliciana east flatbush east florence east garfield park east grinstead east gwillimbury east
-hampton east harlem east hartford east hastings east haven east helsinki east hemet east hill
-meridian east honolulu east independence east jerusalem east kilbride east lake east lake orient
-park east lansing east london east longmeadow east los angeles east lothian east massapequa east
-meadow east millcreek east molesey east moline east mount airy east naples east new york east
-northport east norwalk east orange east palo alto east patchogue east pensacola heights east peoria
-east point east providence east rancho dominguez east renfrewshire east ridge east riverdale east
-saint louis east setauket east sussex east tremont east village eastern district eau claire ebbw
-vale ebersbach an der fils ebute ikorodu ecatepec de morelos ech chettia echemmaia est echo park eck
-en wiel eden prairie edenbridge humber valley een west efon alaaye eforie nord eggenstein
-leopoldshafen eglinton east egmond aan den hoef egmond aan zee egmond binnen egypt lake leto eha
-amufu ehen hudag eight mile plains eilean siar eisleben lutherstadt ejea de los caballeros ekondo
-titi el abadia el abiodh sidi cheikh el achir el ad el affroun el ain el aioun el alia el amria el
-aouinet el arahal el arrouch el asintal el astillero el attaf el ayoun el bagre el bahay el baix
-guinardo el banco el bauga el bayadh el besos el maresme el bolson el cafetal el cajon el calafate
-el camino real el campello el carmel el carmen de bolivar el carmen de chucuri el centro el cerrito
-el charco el chorrillo el clot el copey el crucero el dabaa el daein el dibir el dividive el
-doncello el dorado el dorado hills el ejido el empalme el escorial el estor el eulma el fahs el
-fasher el gara el geneina fort el goloso el grao el grullo el guinardo el hadjar el hadjira el hajeb
-el hamma el harhoura el hatillo el hed el hermel el idrissia el jadida el jem el kala el kef el
-kelaa des srarhna el khroub el ksar el kseur el ksiba el limon el malah el mansouria el marsa el
-masnou el meghaier el menia el mgarsa el milia el mirage el monte el mourouj el negrito el nido el
-obeid el oued el palmar el palomar el pao el paraiso el paso el pedregal el poblenou el prat de
-llobregat el progreso el pueblito el putxet el farro el quisco el raval el reno el reten el rosario
-el salto el segundo el shorouk el soberbio el sombrero el tejar el tigre el tocuyo el tor el torno
-el triunfo el vendrell el viejo el vigia el viso el viso del alcor el wak el zulia eldama ravine
-eldorado do sul eldorado dos carajas electronic city phase eleftherio kordelio elias fausto
-elizabeth city elk grove elk grove village elk river ellera umbra ellesmere port town ellicott city
-elmwood park eloi mendes eloy alfaro elst ut embu das artes embu guacu emerson hill emiliano zapata
-emmer compascuum emporia city emure ekiti en naqoura en nedjma ena sa chitta encarnacion de diaz
-enchanted hills encruzilhada do sul endeavour hills endine gaiano enfield lock enfield town
-engenheiro coelho englemount lawrence enneberg mareo enrique magalona entre rios enugu ezike enugu
-ukwu epinay sur seine equeurdreville hainneville equi terme er roseires era samolaco eraclea mare
-eravur town eremo sant anna eringate centennial west deane ermelino matarazzo erto casso es senia
-esch sur alzette escuinapa de hidalgo esino lario eslam qaleh eslamabad gharb espera feliz esperg
-rde esperia inferiore espigao doeste espirito santo do pinhal esplugues de llobregat estancia velha
-estrela de alagoas esuk oron et taiyiba et tira etela karjala etela pohjanmaa etela savo etten leur
-euclides da cunha eure et loir europoort rotterdam evergreen park evka uc ewa beach ewa beach
-iroquois point ewa gentry ewa gentry west loch eyn do ez zahra ezza ohu fabbreria di cadriana
-fabbrica curone fabbrica di peccioli fabbrica durini fabbriche di vallico fabbriche di vergemoli
-fabrica di roma fabro scalo faches thumesnil fada gourma faedo valtellino fagare della battaglia
-fagetel remetea faggeto lario fagnano alto fagnano castello fagnano olona fago del soldato fai della
-paganella faida di pine fair lawn fair oaks fairbanks north star fairfax city fairfield heights
-fairview heights fairview park fajardo municipio faji kunda fakse ladeplads falciano del massico
-falconara albanese falconara alta falconara marittima falerna scalo falkenhagener feld fall river
-falls church city falze di piave fano adriano fano corno far rockaway fara department fara filiorum
-petri fara gera adda fara in sabina fara novarese fara olivana fara olivana con sola fara san
-martino fara vicentino faraone nuovo farfa sabina farias brito farij al amir farij kulayb farmers
-branch farmington hills farmsen berne farneto di lizzano faro superiore farra alpago farra di soligo
-farra isonzo farrokh shahr fasana polesine fasano del garda fascia di carlo fatehganj west fatehgarh
-churian fatehpur sikri fatima do sul favale di malvaro faya largeau fazenda rio grande federal way
-fedj zala feidh el botma feira de santana feira grande feira nova felda chini felege neway feletto
-umberto felipe carrillo puerto fellette di romano ezzellino fenoarivo atsinanana fenoarivo be fenway
-kenmore ferentino stazione fereydun kenar feriolo baveno fern creek fernando de la mora ferntree
-gully feroleto antico feroleto della chiesa ferrara di monte baldo ferrari di cervinara ferrari
-stazione serino ferraz de vasconcelos ferrera di varese ferrera erbognone ferritslev fyn ferro di
-cavallo ferry pass fes al bali fetesti gara fiano romano fie allo sciliar fier cifci fiera di
-primiero fiesso artico fiesso umbertiano figino serenza figline di prato figline incisa valdarno
-figline valdarno figline vegliaturo figueira da foz filicudi porto final di rero finale emilia
-finale ligure financial district fino del monte fino mornasco finote selam fiorano al serio fiorano
-canavese fiorano modenese fiorenzuola arda fiorenzuola di focara firozpur jhirka fiuggi fonte
-fiumara di piraino fiumaretta di ameglia fiume veneto fiumefreddo bruzio fiumefreddo di sicilia
-fiumicello santa venere fiumicino aeroporto fiumicino di savignano five corners flemalle haute
-fleming island flemingdon park fleury les aubrais floral park florence graham flores da cunha
-floresta do araguaia florida municipio florida ridge flower mound flowing wells flying fish cove fo
-tan foce varano foce verde foggy bottom fogliano redipuglia fognano di montale foiano della chiana
-foiano di val fortore folie mericourt fond du lac fond parisien fondachelli fantina fondachello di
-raccuja fonderia di lovere fontana di montella fontana fredda fontana liri fontana liri superiore
-fontana pradosa fontanarossa aereoporto fontanella grazioli fontanella ozino fontanelle casasanta
-fontaneto agogna fontanetto po fonte alto fonte boa fonte di brescia fonte nuova fontenay aux roses
-fontenay le comte fontenay sous bois foothill farms forca di valle forchia di cervino forest grove
-forest heights forest hills forest lake forest park foresta burgos foresta di burgos foresto sparso
-forgaria nel friuli forli cesena forli del sannio forme di suio formosa da serra negra formosa do
-rio preto formoso do araguaia fornace crocicchio fornace zarattini fornaci di barga forni avoltri
-forni di sopra forni di sotto forno allione forno alpi graie forno canavese forno di fiemme forno di
-omegna forno di zoldo forno ono fornovo di taro fornovo san giovanni foro appio fort abbas fort
-beaufort fort bend fort bragg fort cavazos fort collins fort de france fort dodge fort erie fort
-garry south fort gloster fort hamilton fort hunt fort lauderdale fort lee fort leonard wood fort
-mcmurray fort myers fort pienc fort pierce fort portal fort smith fort st john fort thomas fort
-walton beach fort washington fort wayne fort william fort worth forte dei marmi forte village fortin
-de las flores fortress hill fortuna foothills forza agro fos sur mer fossa di concordia fossacesia
-marina fossalta di piave fossalta di portogruaro fossalta di trebaseleghe fossalta maggiore fossato
-di vico fossato di vico stazione fossato ionico fossato serralta fosso ghiaia foster city fountain
-hills fountain valley four corners fox chase foya kamara foz do iguacu fr rup fr strup frabosa
-soprana frabosa sottana fraccionamiento ciudad olmeca fraccionamiento real palmas fragneto abate
-fragneto monforte framingham center francavilla al mare francavilla angitola francavilla bisio
-francavilla di sicilia francavilla ete francavilla fontana francavilla in sinni francavilla
-marittima franche comte francisco beltrao francisco madero francisco morato francisco sa franco da
-rocha frankfurt am main frankfurt oder franklin city franklin park franklin square frankston east
-frankston south frantiskovy lazne franzosisch buchholz fraser heights frassinelle polesine
-frassinello monferrato frassineto po frassino mantovano frasso sabino frasso telesino fratta
-polesine fratta terme fratta todina fratte di sassofeltrio fratte rosa frattura di scanno fray
-bentos fredericksburg city frederico westphalen fredericton northside frederiksv rk freguesia do
-freiberg am neckar freiberg vinschga french rocks fresh meadows friern barnet frinton on sea front
-royal frosinone stazione fruit cove frydek mistek frydlant nad ostravici fu an fu cheong estate
-fucine di ossana fuencarral el pardo fuente del berro fuentes del valle fuipiano valle imagna
-fukiage fujimi fukui shi fulad shahr funehikimachi funehiki funyan bira fuquay varina furbara
-cerenova furci siculo fushe kruje fusine in valromana ga malakhe ga rankuwa gabbio con monte
-ossolano gabbioneta binanuova gabelletta di cesi gabicce mare gabriel leyva solano gadag betageri
-gaddi annaram gadesco pieve delmona gadow popowice po udniowe gafanha da nazare gagarin shahri gage
-park gaggio di piano gaggio montano gagliano aterno gagliano castelferrato gagliano del capo
-gagliano di mugello gaiole in chianti gairo sant elena galaat el andeless galati mamertino galati
-marina galax city galdo cilento galdo degli alburni galdo di lauria galliate lombardo gallicano nel
-lazio galliera frazione galliera veneta gallo bolognese gallo di grinzane gallo di petriano gallo di
-tagliacozzo gallo matese galzignano terme gambassi terme gambiran satu gamla uppsala gamping lor gan
-yavne gand martell ganei tikva ganghwa gun gangu chengguanzhen ganh hao ganj dundwara gao an garba
-tula garbagna novarese garbagnate milanese garbagnate monastero garden city garden grove gardolo di
-mezzo gardone riviera gardone val trompia garessio borgo piave garessio borgo ponte garfield heights
-garges les gonesse garh maharaja garhi khairo garmisch partenkirchen garniga terme garoua boulai
-garrafao do norte garrufo di campli gassino torinese gasteiz vitoria gates north gates gatteo mare
-gavarno rinnovata gavazzo nuova gaverina terme gavignano sabino gavleborgs lan gavrilov yam gaz
-borkhar gazoldo degli ippoliti gazzada schianno gazzo veronese gebre guracha geislingen an der
-steige gelang patah gemona del friuli gemona piovega general acha general alvear general belgrano
-general emilio aguinaldo general guemes general juan madariaga general mamerto natividad general
-mosconi general pacheco general pico general pinedo general roca general salipada pendatun general
-santos general tinio general trias general villegas genga stazione genzano di lucania genzano di
-roma george town gera lario geraci siculo gerbido di mortizza gernika lumo gerola alta gerrards
-cross gerre de caprioli getulio vargas gfrill unterland ggerl se gharonda neemka bangar ghayl ba
-wazir ghiare di berceto ghiare di corniglio ghizzano di peccioli ghoti budrukh gia lam gia nghia gia
-rai giacciano con baruchella giampilieri marina giano dell umbria giano vetusto giardina gallotti
-giardinetti tor vergata giardini naxos giavera del montello giengen an der brenz gier oz gif sur
-yvette giffoni sei casali giffoni valle piana giglio campese giglio castello giglio porto gimigliano
-inferiore gimja bet maryam gimpo si ginestra degli schiavoni ginestra fiorentina ginestra sabina
-ginja bet ginostra di lipari ginsheim gustavsburg gioia dei marsi gioia del colle gioia sannitica
-gioia tauro gioiosa ionica gioiosa marea giovi arezzo giovo ligure girardot city girau do ponciano
-gironico al piano giudecca di burano giugliano in campania giuliano di lecce giuliano di roma
-giuliano teatino giulianova spiaggia giuncano scalo giv at hananya giv at shmuel gizzeria lido gj
-vik gjorce petro glace bay glasgow city glen avon glen burnie glen cove glen ellyn glen iris glen
-parva glen waverley glendale heights glenfield jane heights glenmore park glenvar heights gloria do
-goita go cong go vap gobernador galvez gobernador virasora godega di sant urbano gogri jamalpur
-goianesia do para gol yanovo gola gokarannath golcuv jenikov gold coast golden gate golden glades
-golden triangle golden valley golders green golfo aranci golungo alto gomez palacio gonbad kavus
-gonda city gongdanglegi kulon goniana mandi goodings grove goose creek gordon head gorgo al
-monticano goriano sicoli goriano valli goricizza pozzo gorino di goro gorji ye sofla gorla maggiore
-gorla minore gorna oryahovitsa gornate olona gornate superiore gornji milanovac gorno altaysk gorod
-shebekino gorod solnetchnogorsk goryachiy klyuch gorzow wielkopolski gosi pianvignale gossas village
-goth radhan gotlands lan gotse delchev gounou gaya governador celso ramos governador edison lobao
-governador mangabeira governador nunes freire governador valadares goyang si goz beida gr sted
-graaff reinet grad zagreb gradisca di sedegliano gradisca isonzo grado citta giardino grado pineta
-graglia bagni graglia santuario gragnano trebbiense gramercy park granadero baigorria granadilla de
-abona granarolo dell emilia grand bassam grand boulevard grand forks grand gosier grand island grand
-isle grand junction grand lahou grand prairie grand rapids grand traverse grand vert grand villa
-grand villa cravon grand zattry grande prairie grande synthe grandola ed uniti grandview woodlands
-granite bay granite city granitola torretta granozzo con monticello grants pass grao de murviedro
-grassina ponte ema graun unterl graun vinschg gravellona lomellina gravellona toce gravina di
-catania gravina in puglia grays harbor grazzano badoglio grazzano visconti great bend great falls
-great kills great malvern great sankey great wyrley great yarmouth greater grand crossing greater
-london greater manchester greater napanee greater noida greater northdale greater sudbury greater
-upper marlboro green bay green haven green lake green valley greenacres city greenfield park
-greenwood village gressoney la trinite gressoney saint jean greve in chianti greve strand gricignano
-di aversa griesbach rottal grignano polesine grimaldi di ventimiglia grinzane cavour grisignano di
-zocco grizzana morandi grodzisk mazowiecki groot ammers groot brakrivier groot ijsselmonde gropello
-cairoli groppello adda gros islet gross gerau gross umstadt grosse pointe woods grotta giusti grotte
-di castro grotte santo stefano grotti di borgorose grotti di cittaducale grove city grubisno polje
-grumello cremonese grumello cremonese ed uniti grumello del monte grumello del piano grumento nova
-grumo appula grumo nevano grumolo delle abbadesse grumolo pedemonte gua musang guadalajara de buga
-guadalupe victoria guajara mirim gualdo cattaneo gualdo di massarosa gualdo di narni gualdo tadino
-gualtieri sicamino guang an guanica municipio guaraciaba do norte guaranta do norte guarda ferrarese
-guarda veneta guardamar del segura guardavalle marina guardia lombardi guardia perticara guardia
-piemontese guardia piemontese marina guardia piemontese terme guardia sanframondi guardia vomano
-guatemala city guayama municipio guayanilla municipio guaynabo municipio gucheng chengguanzhen gudo
-visconti guia de isora guidan roumdji guidomandri marina guidomandri superiore guidonia montecelio
-guira de melena guiset east gujan mestras gujar khan gul kevichi gungoren merter gur yevsk gura
-humorului gurabo municipio guri si gurp nar guru har sahai gus khrustal nyy gustavo adolfo madero
-gwynn oak gyeongsan si gyor moson sopron ha giang ha il ha long ha ong ha tien ha tinh ha tsuen hac
-lar hac qabul hacienda heights hacienda la calera hacienda santa fe had soualem hada iq al qubbah
-hadapu zhen hadley wood hafar al batin hafnarfjor ur hagere hiywet hagere maryam hai ba trung hai
-chau hai duong haibara akanedai haidong zhen haines city hajdu bihar haji zeynalabdin hala ib half
-way tree halifax south end halifax west end hallandale beach hallands lan halle neustadt halle saale
-haltern am see haltom city halton hills ham lake ham ninh hamburg mitte hamburg nord hamilton east
-hamma bouziane hammam bou hadjar hammam lif hammam sousse hampton city hampton park han airike hanau
-am main hang dong hang hau hannoversch munden hanover park hansestadt salzwedel hansestadt stade
-hanwella ihala hanyin chengguanzhen happy valley harare western suburbs harbo re hardinxveld
-giessendam haren gn harker heights harrisonburg city hasselby villastad hassi bahbah hassi messaoud
-hastings sunrise hat piplia hat yai hatillo municipio hato mayor del rey hatogaya honcho haut rhin
-haute corse haute garonne haute loire haute marne haute normandie haute saone haute savoie haute
-vienne hautes alpes hautes pyrenees hauts de seine haveli lakha havlickuv brod hawai kai hawr al anz
-hawsh isa hawtah bani tamim hawthorn south hay les roses hayling island haywards heath hayy al
-quwaysimah hayy khilda hazel dell hazel grove hazel park hazerswoude dorp hazerswoude rijndijk hazro
-city hedge end heer abtskerke heer arendskerke heer hendrikskinderen heeswijk dinther hei en boeicop
-heidenheim an der brenz heilbad heiligenstadt heilig landstichting heist op den berg helao nafidi
-heli mandi hell kitchen hell ville hemel hempstead hendrik ido ambacht heng fa chuen hengelo gld
-henin beaumont hennef sieg henry farm heppenheim an der bergstrasse herblay sur seine herceg novi
-herf lge hermanuv mestec hermosa beach herne bay heroica caborca heroica ciudad de tlaxiaco heroica
-guaymas heroica matamoros heroica zitacuaro herouville saint clair herval doeste hervey bay hessisch
-oldendorf hialeah gardens hidalgo del parral higashi matsuyama high blantyre high park north high
-park swansea high peak high point high wycombe highland park highland springs highland village
-highlands ranch hillcrest heights hillcrest village hilton head hilton head island himachal pradesh
-hisai motomachi hitachi naka hitachi ota hj rring hlavni mesto praha hluboka nad vltavou hm db yli
-hmaw bi ho chi minh city ho man tin hoa binh hoa cuong hoa thanh hoan kiem hoan lao hoang mai
-hochheim am main hod hasharon hodkovice nad mohelkou hoek van holland hoffman estates hofheim am
-taunus hoge hexel hoge vucht hoheluft ost hohen neuendorf hohenstein ernstthal hoi an hoi lai estate
-hoji ya henda hok yuen hollandsche rading holly springs holme olstrup homa bay homer glen hondomachi
-hondo hong an hong kah hong kong hong kong island hong linh hong lok yuen hong ngu hongch on
-hongguang qidui hood river hoog keppel hoog soeren hooge mierde hooge zwaluwe hoogvliet rotterdam
-hoonah angoon hopatcong hills hope mills hopewell city hopital saint louis hoppers crossing hora
-svate kateriny horad zhodzina horb am neckar horishni plavni horizon city horizon hills hormigueros
-municipio horn lake horni benesov horni blatna horni briza horni cerekev horni jeleni horni jiretin
-horni mecholupy horni plana horni slavkov horodnic de sus horsovsky tyn horta guinardo hosa ina
-hospitalet de llobregat hot spring hot springs hougang new town houghton le spring houmt souk howard
-beach hoyland nether hpa an hradec kralove hradec nad moravici hradek nad nisou hranice okres cheb
-hrochuv tynec hrusovany nad jevisovkou hrvatska kostajnica hua hin huai an huai khwang huai yot
-huaiyuan chengguanzhen hualien city huber heights hubli dharwad hudkeshwar buzurg huejutla de reyes
-huercal overa huetamo de nunez huis ter heide huixian chengguanzhen hujra shah muqim hukkyo ri hulan
-ergi hulu langat hulu yam lama humacao municipio humanes de madrid humberto de campos hung my hung
-yen hunt valley hunting park huntington beach huntington park huntington station hunts cross hunts
-point huong thuy huong tra huoqiu chengguanzhen hurup thy hutan melintang huyen lam ha hvide sande
-hwangju up hwaseong si hybla valley hyde park hyesan dong iavre vigo rendena ibo town icheon si icod
-de los vinos idaga hamus idaho falls idar oberstein ido dong ien ban igaracu do tiete igarape acu
-igarape miri igbara odo igbo ora igbo ukwu igea marina igede ekiti igreja nova iguaba grande iguala
-de la independencia ihnasya al madinah ijduvon shahri ijebu igbo ijebu jesa ijebu ode ijero ekiti
-ikere ekiti ikot ekpene il casone il castagno il castagno val elsa il fabbro il romito il rosi il
-skiy ila orangun ile bizard sainte genevieve ile de france ile des soeurs ile ife ilha de itamaraca
-ilha solteira iligan city ille et vilaine illes balears illkirch graffenstaden imara daima estate
-imaricho ko imi tanout imouzzer kandar imperial beach in ija in salah in via aloi in via ammiraglio
-cristodulo in via brancaccio in via chiavelli in via dalmazia in via gioiamia in via messina marine
-in via san nicola inam maniyachi incisa in val arno incisa scapaccino incoronata di vasto inda
-silase indian river indian trail indre by indre et loire induno olona ingelheim am rhein ingeniero
-pablo nogues inglewood finn hill inh van inner huai khwang innere stadt inowroc aw international
-city interporto bentivoglio intorsura buzaului inver grove heights inverno monteleone inverso
-pinasca iola di montese iowa city ipixuna do para iriga city irving park is isat is murdegus is
-urigus isabela municipio isanlu itedoijowa isca marina isca sullo ionio ischia di castro ischia
-ponte ischia porto ischia san michele ischia trentina ise ekiti isernhagen farster bauerschaft
-isidro casanova isil kul iskandar puteri isla cristina isla vista isle of lewis isle of wight isle
-sur la sorgue islington city centre west isola arbia isola asti isola bella isola del cantone isola
-del giglio isola del liri isola del piano isola della scala isola delle femmine isola di bene
-vagienna isola di capo rizzuto isola di caprera isola di fano isola di fondra isola di ortonovo
-isola di palanzano isola dovarese isola farnese isola fossara isola maggiore isola morosini isola
-palmaria isola rizza isola sacra isola san giulio isola sant antonio isola vicentina isole tremiti
-ispra centro euratom issy les moulineaux istgah rah ahan garmsar istia ombrone it heidenskip it ong
-itaim bibi itaim paulista itala marina itapecerica da serra itapecuru mirim itaporanga ajuda itay al
-barud itezhi tezhi itinga do maranhao ivanic grad ivano fracena ivano frankivsk ivanovice na hane
-ives estates ivory park ivry sur seine iwon up ixtapa zihuatanejo ixtapan de la sal ixtlan del rio
-izbat al burj izbat ali as sayyid izobil nyy izucar de matamoros ja ela jabal os saraj jablonec nad
-jizerou jablonec nad nisou jablonne nad orlici jablonne podjestedi jaboatao dos guararapes jackson
-heights jacksonville beach jacobo hunter jacona de plancarte jaguey grande jahanian shah jalai nur
-jalalpur jattan jalalpur pirwala jalandhar cantonment jalgaon jamod jalpa de mendez jaltipan de
-morelos jamaica plain jambi city james city jammu cantonment jamtlands lan jandaia do sul jandiala
-guru janovice nad uhlavou janske lazne janub as surrah jaragua do sul jaral del progreso jardim
-angela jardim botanico jardim helena jardim paulista jardim sao luis jardin america jardines de la
-silla jaromerice nad rokytnou jaros aw jashpur nagar jasmine estates jastrzebie zdroj jasz nagykun
-szolnok jatoi shimali jaxaay parcelle niakoul rap jaynagar majilpur jayuya municipio jebel ali jeff
-davis jefferson city jefferson davis jeffreys bay jeju city jelcz laskowice jelenia gora jenipapo
-dos vieiras jerago con orago jerez de garcia salinas jerez de la frontera jersey city jesenice okres
-rakovnik jesus del monte jesus maria jesus menendez jhang sadr jharoda kalan jharoda mazra burari
-jhumri telaiya ji an ji parana jian ou jiang an jiawang zhen jidd hafs jihocesky kraj jihomoravsky
-kraj jijoca de jericoacoara jilove prahy jim hogg jim wells jinan gun jindrichuv hradec jing an
-jiquilpan de juarez jisr ash shughur jo daviess joao alfredo joao camara joao dourado joao lisboa
-joao monlevade joao pessoa joao pinheiro joaquim gomes joaquin gonzalez jodiya bandar johns creek
-johnson city johor bahru johor jaya joinville le pont jolanda di savoia jonkopings lan joppolo
-giancaxio jora khurd jose bonifacio jose cardel jose de freitas jose mariano jimenez jose panganiban
-jose paz jose rizal joue les tours jouy le moutier joypur hat juan aldama juan de acosta juan diaz
-juan griego juan jose castelli juan jose rios juan les pins juana diaz municipio juazeiro do norte
-judeida makr judith basin juiz de fora julio de castilhos juma shahri juncos municipio junction city
-juneau city and juniata park jurong east jurong town jurong west jurupa valley juventino rosas ka
-ersai kabeya kamwanga kabin buri kad nhan kadima zoran kaech on kaeng khoi kaeng khro kafia kingi
-kafr ad dawwar kafr al battikh kafr al kurdi kafr ash shaykh kafr az zayyat kafr kanna kafr laha
-kafr manda kafr qari kafr qasim kafr sa kafr saqr kafr shukr kafr takharim kafr zayta kag zman kaga
-bandoro kahna nau kahror pakka kai tak kaki bukit estate kakogawacho honmachi kalaa srira kalaban
-koro kalach na donu kaleke mandi kalibo poblacion kalihi palama kalihi valley kallar kahar kallur
-tekkumuri kallur vadakummuri kalmar lan kalur kot kalyan dombivli kam tin kam ying kamal pur majra
-burari kamar mushani kameda honcho kamen na obi kamenice nad lipou kamenicky senov kamensk
-shakhtinsky kamensk ural skiy kamienna gora kamigyo ku kamogatacho kamogata kamojimacho jogejima
-kamp lintfort kamphaeng phet kampong cham kampong chhnang kampong dungun kampong kadok kampong
-loyang kampong masjid tanah kampong pangkal kalong kampong pasir ris kampong sidam kampong speu
-kampong thom kampung alor mengkudu kampung ayer keroh kampung ayer molek kampung baharu nilai
-kampung baru balakong kampung baru subang kampung baru ulu melaka kampung batu empat kampung bertam
-ulu kampung bukit baharu kampung cheng kampung hutan arau kampung jeli kampung jelutong tengah
-kampung kangkar teberau kampung kerubong kampung kupang kampung larkin lama kampung machap baru
-kampung manjoi kampung minyak beku kampung pasir gudang baru kampung perak kampung sedenak kampung
-selang kampung setia kampung simpang renggam kampung sungai ara kampung sungai glugur kampung sungai
-kajang kampung tanjung karang kampung tanjung minyak kampung teluk air tawar kampung teluk kemang
-kampung teluk kumbar kamuhanda ruyenzi kamyanets podilskyi kan nar middle kan onjicho kanaker zeytun
-kand ra kangdong up kannabecho yahiro kanpur cantonment kansas city kanta hame kanzakimachi kanzaki
-kapas herd kapel avezaath kapiri mposhi kapolei villages kapsan up kapurthala town kar owice rozanka
-kara balta kara kul kara kulja kara suu karak city karap nar karasu mahallesi karavayevi dachi
-karawal nagar kardasova recice kardaun bozen karia ba mohamed karlova ves karlovarsky kraj karlovy
-vary karmi el karol bagh karreb ksminde kars yaka karumandi chellipalaiyam kasba tadla kaseda
-shirakame kaset sombun kaset wisai kashihara shi kashima shi kasongo lunda kasperske hory katalem va
-sadat shahr katav ivanovsk katima mulilo kato lakatameia kato polemidia katori shi katsina ala
-katsuren haebaru kattaqo rg on shahri katwijk aan zee katwijk nb kaura namoda kawachi nagano kawasan
-perindustrian cheng kawm hamadah ke macina keat hong village kebri dahar kedzierzyn kozle keilor
-east keirao bitra kelaa kebira kelaat mgouna kelishad va sudarjan kelpen oler kematen pfitsch
-kempston hardwick kempten allgau ken caryl kenai peninsula kendale lakes kendall west keng hau keng
-tung kennedy park kennedy street kennedy town kensington cedar cottage kensington chinatown kepala
-batas kerk avezaath keshorai patan keski pohjanmaa keski suomi kessel lo ketchikan gateway keur
-medoune kew gardens kew gardens hills key west keya paha kfar saba kfar yona khai gala khairpur mir
-khairpur nathan shah khairpur tamewah khajoori khas khajuraho group of monuments khali kachigam
-khalifah city khamis mushait khan na yao khan neshin khan shaykhun khan yunis khanapuram haveli
-khangah dogran khanh hai khanh hoa khanpur mahar khanty mansiysk khanu woralaksaburi khao saming
-khao wong khao yoi khariar road kharkivskyi masyv khartoum north khashm al qirbah khawr fakkan
-khemis el khechna khemis miliana kheri nangal khlong chan khlong kum khlong luang khlong sam wa
-khlong san khlong toei khlong yai khomeyni shahr khon buri khon kaen khoroshevo mnevniki khot kovo
-khuraybat as suq khwaeng bang khae khwaeng bang plat kibre mengist kiel windeweer kien an kien hai
-kil bhuvanagiri killingly center kilwa masoko kim lien kima kieza kinel cherkassy king and queen
-king faisal military city king george king khalid military city king lynn king of prussia king
-william kings bridge kings park kingston upon hull kingsview village the westway kirari suleman
-nagar kirari sulemannagar kirchheim unter teck kirkby in ashfield kirke eskilstrup kirke hyllinge
-kirke saby kirovo chepetsk kiryandongo refugee camp kiryas joel kiryat gat kiryat ono kisela voda
-kit carson kita akita kizhake chalakudi kizhuvalam koonthalloor klagenfurt am worthersee klamath
-falls klazienaveen noord klebang besar klein zundert klinteby frihed klobouky brna klooster lidlum
-knokke heist ko obrzeg ko samui koby ka koch ang koch bihar kochkor ata kodamacho kodamaminami
-kodiak island kogon shahri kogota ekimae koh kong kohtla jarve kokotamangalam south kokubu matsuki
-kol chugino kom ombo komarom esztergom komendantsky aerodrom komsomolsk on amur kon tum kone ta la
-paung kongens lyngby konigs wusterhausen konigslutter am elm konigstein im taunus konstancin
-jeziorna konstantynow odzki koog aan de zaan kop ung koppana agrahara koprivnicko krizevacka kord
-kuy korsun shevchenkivskyi kosaya gora koski tl kosovo polje kostelec na hane kostelec nad cernymi
-lesy kostelec nad labem kostelec nad orlici kostrzyn nad odra kot addu kot diji kot ghulam muhammad
-kot kapura kot malik barkhurdar kot mumin kot radha kishan kot samaba kota bharu kota damansara kota
-kinabalu kota kuala muda kota sambas kota tinggi kotel nich kotel niki kotel nikovo kotli loharan
-koudekerk aan den rijn koungneul sosse kovanc lar kowloon city kowloon city centre kowloon tong
-kowloon west end kowon up koz modem yansk kozakai cho kozel sk kozepso ferencvaros kraj vysocina
-kralovehradecky kraj kralovo pole kralovske vinohrady kralupy nad vltavou kraluv dvur krapinsko
-zagorska krasna hora nad vltavou krasna lipa krasnaya glinka krasne udoli krasnoural sk krasnoye
-selo krasnyy sulin krathum baen krestovskiy ostrov krimpen aan de lek krimpen aan den ijssel kring
-van dorth kriva palanka kronberg tal kronobergs lan kropeliner tor vorstadt kryvyy rih krzyki
-partynice ksar chellala ksar el boukhari ksar el kebir ksar hellal ksour essaf kuala belait kuala
-kangsar kuala kedah kuala ketil kuala krai kuala kubu baharu kuala kurau kuala lipis kuala lumpur
-kuala nerus kuala penyu kuala pilah kuala selangor kuala terengganu kuala tungkal kubang semang
-kuchai lama kui buri kuils river kujang up kujawsko pomorskie kuliouou kalani iki kunda dya baze
-kuoshi airike kur yanovo kuri dulal kurobe shi kusong si kusum pur kut abdollah kut chap kutna hora
-kuwait city kuz minki kv rndrup kwai chung kwail up kwun tong ky anh kyaka ii refugee camp kyangwali
-refugee camp kynsperk nad ohri kyo kone east kyzyl kyya kyzyl suu la algaba la asuncion la azulita
-la banda la barca la barceloneta la baule escoublac la bianca la blancarde la bonanova la bordeta la
-borra la botte la breita la briglia la cabima la calera la caletta la california la canada
-flintridge la carlota la carnia la carolina la cassa la castellana la ceiba la ceja la celle saint
-cloud la chapelle sur erdre la chaux de fonds la chorrera la ciotat la cite limoilou la comina la
-concepcion la corte la coruna la costa la costa di laives la courneuve la crau la crescenta montrose
-la cretaz la croce la crosse la cruz la defense la dolorita la dorada la ermita la esperanza la
-estrella la falda la felguera la fiora la fiorana la fleche la foce la forma la fria la gala la
-garde la garenne colombes la gazelle la gi la giustiniana la gomera la goulette la grande la grange
-la grita la guaira la guardia la guineueta la habana vieja la habra la haute saint charles la iguala
-la isla la jagua de ibirico la jolla la joya la laguna la landrigga la libertad la ligua la lima la
-loggia la louviere la luce la maddalena la madeleine la magdalena tlaltelulco la magdeleine la mana
-la manna la marina de port la marque la marsa la martella la maternitat sant ramon la mesa la mirada
-la mohammedia la mornaghia la morra la moschella la muddizza la murgetta la nucia la oliva la orilla
-la orotava la oroya la palma la paragua la paz la paz centro la peca la petrizia la piedad de
-cabadas la pila la pineda la pintana la place la plata la pobla de vallbona la pomme la porte la
-possession la prairie la presa la prosperitat la providencia siglo xxi la puente la querce la
-quercia la quinta la reunion la rinconada la rioja la roche sur yon la rochelle la roda la romana la
-rotta la runcina la rustica la sagrera la salle la salud la salute di livenza la santona la saxe la
-scala la sebala du mornag la secca la serena la serra la seyne sur mer la sierpe la solana la spezia
-la storta la tebaida la teste de buch la thuile la torre la traversa la trinidad la trinite la
-troncal la union la valette du var la valle la valle agordina la valletta brianza la vecchia la vega
-la vela de coro la vergne la verna la verne la verneda la pau la victoria la vila de gracia la villa
-la villa del rosario la virginia la vista laag keppel laag soeren laag zuthem labuan bajo labuhan
-deli lac qui parle lacco ameno ladang seri kundang ladera ranch ladhewala waraich lady frere laem
-ngop laem sing lage mierde lage vuursche lage zwaluwe laggio di cadore laghetto di castel gandolfo
-laghetto di montecompatri lagny sur marne lago averno lago boracifero lago da pedra lago di vico
-lago norte lago patria lago sul lagoa da canoa lagoa da confusao lagoa da prata lagoa do carro lagoa
-do itaenga lagoa formosa lagoa grande lagoa nova lagoa santa lagoa seca lagoa vermelha lagos de
-moreno laguna beach laguna city laguna de duero laguna hills laguna niguel laguna verde laguna woods
-lahad datu lai chau lai chi van lai vung laino borgo laino castello lajas municipio lak si lake and
-peninsula lake butler lake charles lake country lake elsinore lake forest lake havasu city lake in
-the hills lake jackson lake magdalene lake mary lake of the woods lake oswego lake ridge lake
-ronkonkoma lake sebu lake shore lake stevens lake wales lake worth beach lake worth corridor lake
-zurich lal bahadur nagar lala musa lalla mimouna lam tin lama dei peligni lama di reno lama di setta
-lama mocogno lama pezzoli lama polesine lambari oeste lamezia terme lamie di olimpie lampedusa
-linosa lancenigo villorba land lakes landau in der pfalz landsberg am lech lang ata lang son lang
-suan lang thuong langao chengguanzhen langley park languedoc roussillon lanham seabrook lansing
-westgate lanzo di martina franca lanzo intelvi lanzo torinese lao cai lapu lapu city laranjal do
-jari laranjal paulista laranjeiras do sul lares municipio las aguilas las animas las brenas las
-choapas las cruces las cumbres las delicias las flores las gabias las guacamayas las heras las
-margaritas las marias municipio las matas de farfan las palmas las piedras las piedras municipio las
-pinas las pintas de arriba las pintitas las plassas las rosas las rozas de madrid las tejerias las
-torres de cotillas las tres torres las tunas las varillas las vegas lascari scalo lashkar gah laste
-di rocca pietore lastra signa lat krabang lat phrao lat yao laterina stazione latina aeroporto
-latina di baia latina scalo latri kunda latri sabiji lattrop breklenkamp lauda konigshofen
-lauderdale lakes laudio llodio lauf an der pegnitz laureana cilento laureana di borrello lauria
-inferiore lauria superiore lauro de freitas lauro di sessa aurunca laval des rapides lavarone
-cappella lavena ponte tresa laveno mombello lavinio lido di enea lavino di mezzo lavone di pezzaze
-lavras da mangabeira lawar khas lawrence park south lazaro cardenas lazne belohrad lazne bohdanec
-lazne kynzvart le badie le bagnese san giusto le bardo le blanc mesnil le botteghe le bouscat le
-camas le cannet le casette le casine le castella le chesnay le cozze le crete le creusot le croci le
-ferriere le flore le forna le francois le gosier le grand quevilly le grazie le grazie varignano le
-havre le hochet le kram le kremlin bicetre le lamentin le mans le mee sur seine le moline le mosse
-le moule le pecq le perreux sur marne le petit quevilly le plateau le plateau mont royal le plessis
-robinson le plessis trevise le pontet le port le pre saint gervais le prese le puy en velay le
-regine le robert le roux le rughe le stiacciole le sud ouest le sueur le tampon le vesinet le vieux
-longueuil le ville league city leandro alem leaside bennington leca da palmeira leca do bailio lecce
-nei marsi ledec nad sazavou lee on lee summit lehigh acres lei tung lei tung estate leidsche rijn
-leighton buzzard leighton hill leinfelden echterdingen leipziger land leisure city lemon grove
-lencois paulista lengstein am ritte leninsk kuznetsky leninskiye gory lentate sul seveso leon de los
-aldama leone santa elisabetta leonessa di melfi leporano marina lequio berria lequio tanaro lercara
-friddi lerdo de tejada lerma de villada les abymes les cayes les clayes sous bois les corts les
-coteaux les escaldes les herbiers les lilas les moulins les mureaux les olives les pavillons sous
-bois les pennes mirabeau les rivieres les roquetes les sables olonne les ulis lesignano de bagni
-lesignano palmia letchworth garden city leva di montecchio precalcino levallois perret levico terme
-levizzano rangone lewis and clark lewiston orchards lexington city lexington fayette li celli li
-mori li punti li teggi libcice nad vltavou liberecky kraj libertador general san martin licciana
-nardi licenciado benito juarez lichuan zhen licignano di napoli licko senjska licodia eubea lido
-adriano lido conchiglie lido degli estensi lido dei pini lido di camaiore lido di campomarino lido
-di classe lido di fermo lido di iesolo lido di licola lido di mortelle lido di ostia lido di ostia
-levante lido di ostia ponente lido di savio lido di spina lido di squillace lido di tarquinia lido
-di venezia lido silvana lidzbark warminski lieu giai lignano pineta lignano sabbiadoro likino dulevo
-liliha kapalama lille skensved lima duarte limbach oberfrohna limburg an der lahn limeil brevannes
-limestre pistoiese limido comasco limite sull arno limiti di greccio limoeiro de anadia limoeiro do
-ajuru limoeiro do norte limone piemonte limone sul garda linate aeroporto linate paese lincoln park
-lincoln square linda velha linden nord linh am lino lakes lintan chengguanzhen linton hall linxia
-chengguanzhen lipa city lipnik nad becvou liptovsky mikulas lisciano di colloto lisciano niccone
-lisovyi masyv lithia springs litta parodi little elm little havana little portugal little river
-little rock liuzzo orto live oak livoberezhnyi masyv livorno ferraris livramento de nossa senhora
-livramento do brumado livry gargan lizzano in belvedere lizzano pistoiese ll se lloret de mar lo
-prado lo stradone loa janan locate di triulzi locate varesino lodeynoye pole lodi vecchio loenen aan
-de vecht loewenviertel elisabethsiedlun logan city logan square lohas park lohr am main loir et cher
-loire atlantique loiri porto san paolo loiza municipio lom sak loma bonita loma de gato loma linda
-loma plata lomas de zamora lomas del sur lomnice nad luznici lomnice nad popelkou lona lases lonate
-ceppino lonate pozzolo londonderry county borough long beach long bien long branch long dien long
-eaton long island city long khanh long my long thanh long xuyen longfellow community longling county
-longobardi marina longone al segrino longone sabino lons le saunier loo gld loo oldebroek loon op
-zand lop buri lora del rio lordelo do ouro lorenzago di cadore loreto aprutino loreto stazione loro
-ciuffenna loro piceno los alamos los alcazares los altos los andes los angeles los banos los barrios
-los dos caminos los gatos los llanos de aridane los lunas los mochis los palacios los palacios
-villafranca los patios los polvorines los puertos de altagracia los rastrojos los realejos los reyes
-acaquilpan los reyes de juarez los reyes de salgado los rosales los teques los toldos los vilos
-losino petrovskiy losson della battaglia lot et garonne loucna pod klinovcem louis trichardt louvain
-la neuve loves park lower earley lower hutt lower lonsdale lower moyamensing lower sackville lower
-west side lozzo atestino lozzo di cadore lu an lu bagnu lu colbu lu cuponeddi lu fraili lu impostu
-lu lioni lu muvruneddu lu ricciu lu sitagliacciu lu tintimbaru lu titimbaru luang prabang lucany nad
-nisou lucas do rio verde lucca sicula lucignano arbia luco dei marsi luco mugello ludwigshafen am
-rhein lueyang chengguanzhen lugagnano val arda lugnano citta di castello lugnano in teverina lugo di
-grezzana lugo di vicenza luis correia luis eduardo magalhaes lumding railway colony lumezzane pieve
-lumezzane sant apollonio lunca cetatuii luni mare luohu district luong bang luquillo municipio
-lurago erba lurago marinone lurate caccivio lusaka west luserna san giovanni lutes mountain
-lutherville timonium ly son lynchburg city lynn haven lys va lysa nad labem lytham st annes ma ale
-adummim ma an ma anshan ma arratmisrin ma on shan ma opolskie ma rib ma tau wai maai mahiu maalot
-tarshiha maastricht airport maasvlakte rotterdam mabalacat city maccagno con pino veddasca macchia
-albanese macchia di giarre macchia isernia macchia valfortore macchia vomano macedo de cavaleiros
-macerata campania macerata feltria machadinho oeste machesney park madhurampur dehri madhya pradesh
-madhyapur thimi madinat an nasr madinat as sadat madinat hamad madinat isa madinat khalifah madinat
-wadi an natrun madison heights madonna boschi madonna degli angeli madonna dei fornelli madonna del
-carmine madonna del monte madonna del pantano madonna del piano madonna del pilone madonna del sasso
-madonna dell albero madonna dell arco madonna dell olmo madonna dell ulivo madonna della neve
-madonna della pace madonna della scala madonna della stella madonna delle bozzole madonna delle
-grazie madonna di baiano madonna di buja madonna di buonviaggio madonna di campagna madonna di
-campiglio madonna di pietravolta madonna di pugliano madonna di tirano madonna pozzo guacito madre
-de deus madrid centro mae chan mae do rio mae ramat mae sai mae sot maebaru chuo magdalena atlicpac
-magdalena contreras magdalena de kino magliana trullo magliano alfieri magliano alpi magliano alpi
-soprano magliano alpi sottano magliano de marsi magliano di tenna magliano in toscana magliano nuovo
-magliano romano magliano sabina magliano vetere maglio di sopra magnano in riviera magre di schio
-magta lahjar magugpo poblacion maha sarakham mahallat damanah mahd adh dhahab mahmudabad nemuneh
-mahnar bazar mai dich main hochst maine et loire maine soroa maiolati spontini maiorano di monte
-mairena del alcor mairena del aljarafe mairo inya maison blanche maisons alfort maisons laffitte
-majd el kurum majhiaon kalan major isidoro makakilo city makakilo kapolei honokai hale makakilo
-makaiwa hills kunia makati city makiki lower punchbowl tantalus makueni boma malabanban norte
-malakpur kohi rangpur malakwal city malatia sebastia malborghetto valbruna malemba nkulu maler kotla
-malgrat de mar mali losinj malir cantonment malles venosta malpensa aeroporto maltignano di cascia
-malvern east mamu kanjan man gyongdae ri manassas city manassas park manassas park city manati
-municipio manchester city centre mancio lima mandaluyong city mandaue city mandelieu la napoule
-mandello del lario mandello vitta mandi bahauddin mandi dabwali mandia di ascea mandolossa di
-brescia manerba del garda mangere east mangilao village mangnai zhen mangrul pir manhattan beach
-manhattan valley mani majra manibaug pasig manjai kunda manolo fortich manoppello scalo manoppello
-stazione manor park mansfield city mansfield woodhouse manshiyat al qanatir mantes la jolie mantes
-la ville mantta vilppula manu district manuel ojinaga manukau city maple grove maple heights maple
-ridge maple shade maple valley maqin county maquela do zombo mar de ajo mar del plata mar del tuyu
-mar ina gorka mar ino marana di montereale marano dei marsi marano di napoli marano di valpolicella
-marano equo marano lagunare marano marchesato marano principato marano sul panaro marano ticino
-marano veneziano marano vicentino maratea porto marausa loco grande maravatio de ocampo marawi city
-marbach am neckar marburg an der lahn marcallo con casone marche en famenne marchienne au pont
-marciana marina marciano della chiana marciano freddo marco de canaveses marco island marcos juarez
-marcq en bar ul marechal candido rondon marechal deodoro marechal floriano marechal thaumaturgo
-maren kessel mareno di piave marg ilon margaret drive margherita di savoia margine coperta maria
-hoop maria la baja mariana mantovana mariano comense mariano del friuli mariano roque alonso maricao
-municipio marikina city marina ardore marina di altidona marina di andora marina di ardea marina di
-ascea marina di belvedere marittimo marina di camerota marina di campo marina di caronia marina di
-carrara marina di casal velino marina di castagneto marina di castagneto carducci marina di
-castellaneta marina di caulonia marina di cerveteri marina di davoli marina di fiumefreddo bruzio
-marina di fuscaldo marina di ginosa marina di gioia tauro marina di gioiosa ionica marina di
-grosseto marina di guardavalle marina di leuca marina di massa marina di melilli marina di minturno
-marina di modica marina di montemarciano marina di nicotera marina di nocera terinese marina di
-palizzi marina di patti marina di pietrasanta marina di pisciotta marina di ragusa marina di ravenna
-marina di san lorenzo marina di san vito marina di savelletri marina di schiavonea marina di
-strongoli marina di tortora marina di vasto marina di vietri marina grande di capri marina julia
-marina palmense marina romea marina san nicola marina velca marine parade marinella di sarzana
-marinella di selinunte mariners harbor marinha grande marino del tronto mario campos marion oaks
-maristella porto conte marj al hamam markaz woluswali ye achin market harborough markisches viertel
-marly le roi marne la vallee marsa matruh marsico nuovo martha lake martignana di po martigny ville
-martina franca martinetto del rame martinez de la torre martiniana po martinsville city martirano
-lombardo martiri di pizzocalvo maryland city maryland heights marzano appio marzano di nola marzocca
-di senigallia masaki cho masanti di sotto masaurhi buzurg masciago primo masera di padova maserada
-sul piave mashtul as suq masi di cavalese masi manimba masi san giacomo masi torello masjed soleyman
-mason city mason vicentino massa albe massa carrara massa cozzile massa della lucania massa di somma
-massa fermana massa finalese massa fiscaglia massa lombarda massa lubrense massa macinaia massa
-marittima massa martana massa pisana massa san giorgio massa san giovanni massa santa lucia
-massapequa park massey east massino visconti mata de sao joao mata grande mata roma mata utu
-matanuska susitna materdomini di nocera mateus leme matias romero avendano matilda estate matoes do
-norte matriz de camaragibe mau aimma maulavi bazar maunabo municipio mawlai mawiong may cadera may
-pen mayaguez municipio mayang imphal maych ew mayfield heights mazar sharif mazara del vallo mazzano
-romano mazzarra sant andrea mazzo di valtellina mazzo milanese mazzorno destro mbanza kongo mbanza
-ngungu mboursou lere mbuji mayi mccully moiliili mckenzie towne mckinley park me imurska mead valley
-meadow woods meana di susa meana sardo mechelen aan de maas mechouar kasba mechraa bel ksiri
-mecklenburg vorpommern medeiros neto media legua media luna medicine hat medina del campo medina
-estates medina gounas medio campidano medjez el bab meduna di livenza medvezh yegorsk megliadino san
-fidenzio megliadino san vitale mehal meda mehdia daira de meghila mehtar lam mei foo mei foo sun
-chuen meikle earnock mejorada del campo mek ele melano bastia melbourne city centre melchor ocampo
-melicucca di dinami melito di napoli melito di porto salvo melito irpino melrose park melton mowbray
-memuro minami mena vallestrema mendez nunez mene de mauroa mene grande mengcheng chengguanzhen menlo
-park mennzel bou zelfa menomonee falls menzel abderhaman menzel bourguiba menzel jemil menzel temime
-mer awi meran sinic mercatale di cortona mercatale val di pesa mercatale valdarno mercatale vernio
-mercatello di salerno mercatello sul metauro mercatino conca mercato cilento mercato san severino
-mercato saraceno mercedes norte mercer island mercerville hamilton square mercier hochelaga
-maisonneuve mereto di capitolo mereto di tomba mergnano san savino merritt island mers el kebir mers
-el kheir merta road merter keresteciler merthyr tydfil mertule maryam meshgin shahr meshkin dasht
-mestec kralove mesto albrechtice mesto touskov metairie terrace metaponto lido metlili chaamba
-meurthe et moselle mevasseret tsiyyon mexico city mezzana bigli mezzana corti mezzana mortigliengo
-mezzana rabattone mezzana salice mezzane di sotto mezzano chitantolo mezzano inferiore mezzano
-rondani mezzano scotti mezzano superiore mezzaselva di roana mezzomonreale boccadifalco mezzomonte
-di sopra mezzomonte di sotto mharal bk mi eso miahuatlan de porfirio diaz miami beach miami dade
-miami gardens miami lakes mian channun mian sahib mianzhu deyang sichuan michigan city michoacan de
-ocampo mid city mid levels middle river middle village middleburg heights midi pyrenees midway
-islands midwest city miedzyrzec podlaski miercurea ciuc migdal ha emeq mignano monte lungo miguel
-aleman la doce miguel alves miguel calmon miguel hidalgo miguel pereira mihail kogalniceanu miko ow
-mile end milford mill mili marina mili san marco mili superiore mililani mauka mililani mauka
-launani valley mililani town militello rosmarino mill creek mill creek east mill park mille lacs
-millingen aan de rijn milpa alta milton keynes mimoso do sul minakuchicho matoba minami alps minami
-aoyama minami oi minami soma minas de marcona minas de matahambre minas novas minato city mineralnye
-vody minervino di lecce minervino murge mingala tangnyunt minnetonka mills minsk mazowiecki minskyi
-masyv mint hill minya al qamh minyat an nasr mir pur turk mira bhayandar mira mesa mira porte mira
-taglio mirabella eclano mirabella imbaccari mirabello di cantu mirabello di pavia mirabello
-monferrato mirabello sannitico miracema do tocantins miradolo terme mirafiori nord mirafiori sud
-miramare di rimini miranda de ebro miranda do douro miranda do norte miranpur katra mirante do
-paranapanema mirassol oeste mirpur khas mirpur mathelo mirpur model thana misano adriatico misano di
-gera adda misano monte misato saitama misburg nord misitano inferiore misitano superiore missao
-velha mission bend mission district mission hill mission viejo missouri city mit abu ghalib mit
-ghamr mit salsil mitha tiwana mitras poniente mitry mory mixquiahuala de juarez mizan teferi mlada
-boleslav mlada vozice mnichovo hradiste mnisek pod brdy mo ili ili mo rana moca municipio mocaiana
-stazione mocimboa da praia model town modica alta modiin ilit moehlen in taufer moggio di sopra
-moggio di sotto moggio udinese moggiona di poppi mogi das cruzes mogi guacu mogi mirim moglia di
-sermide mogliano veneto mohale hoek mohammad shahr mohammed bin zayed city mohyliv podilskyy moi
-bridge moio alcantara moio de calvi moio della civitella moissy cramayel mojtame maskuni ye namju
-mojui dos campos mola di bari moldova veche molenbeek saint jean molin nuovo molina aterno molina de
-segura molina di fiemme molina di ledro molina di quosa moline di banale molini di tenna molini di
-triora molini di tures molini isola molino dei torti molino del pallone molino del piano molino dell
-anzola molino di altissimo molino di bascio molins de rei mollet del valles moloto south mombello di
-torino mombello monferrato mon repos monasterace marina monastero bormida monastero di lanzo
-monastero di vasco monasterolo casotto monasterolo del castello monasterolo di savigliano
-monasterolo torinese monastier di treviso monchio delle corti monchio nel frignano moncloa aravaca
-moncucco torinese mondonio san domenico savio monforte alba monforte de lemos monforte marina
-monforte san giorgio mong cai mong kok mong la mong yang mong yawng mongiardino ligure mongiuffi
-melia mongrassano stazione monheim am rhein moniego di noale moniga del garda monkey bay mons en bar
-ul monsampietro morico monsampolo del tronto monsenhor tabosa monsummano terme mont de marsan mont
-dore mont kiara mont royal mont saint aignan mont saint hilaire montagna in valtellina montagnana
-pistoiese montagnana val di pesa montagnano alberoro montalbano di fasano montalbano elicona
-montalbano jonico montaldo bormida montaldo di mondovi montaldo roero montaldo scarampi montaldo
-torinese montale rangone montalto delle marche montalto di castro montalto dora montalto ligure
-montalto pavese montalto uffugo montalto uffugo scalo montanare di cortona montanaso lombardo
-montano antilia montano lucino montauro stazione montcada reixac montceau les mines monte alegre
-monte alegre de minas monte alto monte amiata monte antico monte antico scalo monte aprazivel monte
-argentario monte azul monte azul paulista monte caminetto monte carlo monte carmelo monte caseros
-monte castello monte castello di vibio monte cavallo monte cerignone monte chingolo monte cicerale
-monte colombo monte cremasco monte di malo monte di mezzo monte di procida monte donato monte
-estoril monte faito monte giberto monte guidi monte isola monte llano monte longu monte magre monte
-marcone monte marenzo monte mor monte olimpino monte oliveto monte oliveto maggiore monte oriolo
-monte ortobene monte petrosu monte plata monte porzio monte porzio catone monte rinaldo monte
-roberto monte romano monte rosello monte san biagio monte san giacomo monte san giovanni monte san
-giovanni campano monte san giusto monte san marino monte san martino monte san pietrangeli monte san
-pietro monte san quirico monte san savino monte san vigilio monte san vito monte sant angelo monte
-santa maria monte santa maria tiberina monte sante marie monte santo monte santo de minas monte siao
-monte terminillo monte urano monte vidon combatte monte vidon corrado monteacuto delle alpi
-montebello della battaglia montebello di bertona montebello ionico montebello sul sangro montebello
-vicentino montecalvo in foglia montecalvo irpino montecalvo versiggia montecastelli pisano
-montecastelli umbro montecatini alto montecatini terme montecatini val di cecina montecatini val di
-nievole montecchia di crosara montecchio emilia montecchio maggiore montecchio maggiore alte ceccato
-montecchio precalcino montechiaro acqui montechiaro asti montechiaro denice montecorvino pugliano
-montecorvino rovella montecosaro stazione montefalcone appennino montefalcone di val fortore
-montefalcone nel sannio montefiore conca montefiore dell aso monteforte alpone monteforte cilento
-monteforte irpino montefranco in venosta montegiordano marina montego bay montegrino valtravaglia
-montegrosso asti montegrosso asti stazione montegrosso di cinaglio montegrosso pian latte
-montegrotto terme monteleone di fermo monteleone di puglia monteleone di spoleto monteleone orvieto
-monteleone rocca doria monteleone sabino montelupo albese montelupo fiorentino montemaggiore al
-metauro montemaggiore belsito montemagno di quarrata montemale di cuneo montemarzo asti montemor
-novo montenero di bisaccia montenero di todi montenero sabino montenero val cocchiara montepaone
-lido montepescali stazione montepulciano stazione montereale valcellina montereau fault yonne
-montereggio di mulazzo monterey park monteroni arbia monteroni di lecce monterosso al mare
-monterosso almo monterosso calabro monterosso etneo monterosso grana monterosso stazione
-monterotondo marittimo monterotondo stazione montes claros montesano salentino montesano scalo
-montesano sulla marcellana montesilvano colle montesilvano marina montesilvano spiaggia monteu da po
-monteu roero monteverde di boiano monteverdi marittimo montgomery village monti arena monti di
-licciana monticchio bagni monticchio di massa lubrense monticelli brusati monticelli ongina
-monticelli pavese monticelli terme monticelli terme di montechiarugolo monticello alba monticello
-amiata monticello brianza monticello conte otto monticello dell amiata monticello di fara montiglio
-monferrato montignies sur sambre montigny le bretonneux montigny les cormeilles montigny les metz
-montopoli di sabina montopoli in val arno montorio al vomano montorio nei frentani montorio romano
-montornes del valles montoro inferiore montoro superiore montorso vicentino montreal nord montu
-beccaria montville center monza della brianza mooi river moonee ponds moose jaw morada nova
-moraduccio di valsalva morano calabro morano madonnuccia morano sul po moravske budejovice
-moravskoslezsky kraj moravsky beroun moravsky krumlov morciano di leuca morciano di romagna moreno
-valley morfelden walldorf morgan hill morgan park mori ferrovia moriago della battaglia moriondo
-torinese morkovice slizany morlanwelz mariemont mornico al serio mornico losana morningside heights
-moron de la frontera morovis municipio morphett vale morra de sanctis morrano nuovo morrano vecchio
-morris heights morro agudo morro alba morro da fumaca morro do chapeu morro oro morro reatino
-morrone del sannio morrovalle stazione morsang sur orge morsano al tagliamento morteza gerd morton
-grove moscavide portela moschetta di locri mosciano sant angelo moses lake moso in passiria moss
-park mossel bay mostytskyi masyv mott haven motta affermo motta baluffi motta camastra motta de
-conti motta di costigliole motta di livenza motta filocastro motta montecorvino motta san damiano
-motta san giovanni motta sant anastasia motta santa lucia motta sulla secchia motta vigana motta
-visconti moulay ali cherif mount barker mount clemens mount davis mount druitt mount eden mount
-eliza mount gambier mount greenwood mount hagen mount hampden mount isa mount juliet mount laurel
-mount lebanon mount martha mount olive silverstone jamestown mount pearl mount pleasant mount
-pleasant east mount pleasant west mount prospect mount vernon mount vernon triangle mount waverley
-mountain brook mountain view mountlake terrace mozzano torretta mt pleasant mto wa mbu mu aydhir
-rawdat rashid mu er mu se muang phonsavan muang sing muang xay muara bungo muara teweh mueang
-nonthaburi mugnano del cardinale mugnano di napoli muhlbach gais muhldorf am inn muhlen pfalzen
-muhlen taufers muhlen truden muhlheim am main mui ne mukai awagasaki mukim pulai mulazzano ponte
-munder buiten mundo novo muniz freire munke bjergby munsha at abu umar muong lay muradabad pahari
-muris di ragogna muro leccese muro lucano muroto misakicho mursko sredisce musan up musano di
-trevignano musiara inferiore musile di piave muswell hill muzza sant angelo muzzana del turgnano
-mwene ditu my drarga my hao my khe my lai my tho mykilska borshchahivka myo thit ka myongch on
-myonggan dong myrtle beach myrtle grove mys owice na di na in na klang nabatiye et tahta
-naberezhnyye chelny nadim tiruvuru nag hammadi nagar karnul nagar naluakot nago torbole naguabo
-municipio nahiyat al fuhud nahiyat al iskandariyah nahiyat ash shinafiyah nahiyat ghammas naini tal
-nak nad notecia naka niida nakhl taqi nakhon luang nakhon nayok nakhon pathom nakhon phanom nakhon
-ratchasima nakhon sawan nakhon si thammarat nakivale refugee camp nal khera nall han nalzovske hory
-nam can nam cheong nam inh nam som namapa erati namest nad oslavou namyang nodongjagu namys ow nang
-rong nanga eboko nangli sakrawat nangloi jat nani daman nankana sahib nanto shi nanzhang
-chengguanzhen nao me toque nar yan mar nara shi narang mandi naranjito municipio narian mar narl ca
-narni scalo narni stazione naro fominsk narre warren narre warren south narutocho mitsuishi nasim
-shahr natile nuovo natile vecchio national city natori shi naucalpan de juarez naujoji vilnia
-naushahra virkan naushahro firoz navalmoral de la mata nave san felice nave san rocco navi mumbai
-naxc van nay pyi taw naya gaon naz sciaves nazare da mata nazare paulista nazerat illit nder felding
-nder omme nder stenderup ndibene dahra nea erythraia nea filadelfeia nea ionia nea makri nea smyrni
-near north side near south side neb sarai nederhorst den berg nederweert eind neem ka thana nefas
-mewch negresti oas nek emte nema kunku nemcice nad hanou nera montoro nervesa della battaglia nesima
-inferiore nesima superiore ness ziona nether edge neu anspach neu hohenschonhausen neu isenburg neu
-ulm neu wulmstorf neuburg an der donau neue neustadt neufahrn bei freising neufchatel est
-lebourgneuf neugraben fischbek neuilly plaisance neuilly sur marne neuilly sur seine neukirchen
-vluyn neumarkt in der oberpfalz neunburg vorm wald neustadt am rubenberge neustadt an der
-weinstrasse neustadt in holstein neustadt nord neustadt sud neustadtner waldnaab nev yansk nevel sk
-neviano de rossi neviano degli arduini new achimota new albany new amsterdam new badah new bani
-sewif city new bedford new berlin new bern new braunfels new brighton new britain new brunswick new
-cairo new canaan new caney new castle new city new corella new cross new delhi new fes new glasgow
-new halfa new hampshire new hanover new haven new hope new iberia new jersey new jeshwang new kent
-new kingston new lenox new london new lynn new madrid new malden new mexico new milford new mills
-new milton new mirpur city new orleans new philadelphia new plymouth new port richey new rochelle
-new smyrna beach new south memphis new springville new tafo new taipei city new territories new
-territory new westminster new yekepa new york new york city newala kisimani newark on trent
-newcastle under lyme newcastle upon tyne newport beach newport news newport news city newport
-pagnell newton abbot newton aycliffe newton le willows newton mearns newtonbrook east newtonbrook
-west nez perce nga bay nga nam nga son nghi son nghi xuan nghia lo nha be nha trang nia valencia
-niagara falls niagara on the lake niakoul rab nibong tebal nicetown tioga nicolas romero nieder
-ingelheim niella belbo niella tanaro nieuw amsterdam nieuw annerveen nieuw balinge nieuw beerta
-nieuw beijerland nieuw buinen nieuw dordrecht nieuw en sint joosland nieuw heeten nieuw lekkerland
-nieuw namen nieuw roden nieuw scheemda nieuw schoonebeek nieuw vennep nieuw vossemeer nieuw
-weerdinge nieuwe niedorp nieuwe pekela nieuwe tonge nieuwe wetering nieuwer ter aa nieuwerbrug aan
-den rijn nieuwerkerk aan den ijssel nieuwlande coevorden niitsu honcho nij altoenae nij beets nikol
-sk nikol skoye nikolayevsk on amure ning er ninh binh ninh hoa nino jesus nioro du rip nishi tokyo
-shi nisia floresta niu valley niviano castello niz hajo nizahon ii nizhniy lomov nizhniy novgorod
-nizhny tagil nizhnyaya salda nizhnyaya tura nizza di sicilia nizza millefonti nizza monferrato
-nkhata bay noble park nocera inferiore nocera superiore nocera terinese nocera umbra nochistlan de
-mejia nociazzi inferiore noe valley nogaredo di prato nogarole rocca nogarole vicentino nogent sur
-marne nogent sur oise noisy le grand noisy le sec nok kundi non sung nong bua lamphu nong chok nong
-khae nong khaem nong khai nong kung si nong phai noord brabant noord holland noord scharwoude noord
-sleen noordeinde gld noordwijk binnen nor nork nord pas de calais nordrhein westfalen norfolk city
-norfolk county norrbottens lan norris green north amityville north andover north arlington north
-attleborough center north augusta north aurora north ayrshire north babylon north battleford north
-bay north bay shore north bel air north bellmore north bergen north bethesda north brunswick north
-canton north carolina north center north charleston north chicago north chicopee north cowichan
-north creek north dakota north decatur north delta north druid hills north dumdum north fort myers
-north guwahati north haven north highlands north hills north hollywood north kingstown north la
-crosse north lakes north lakhimpur north lanarkshire north las vegas north lauderdale north lawndale
-north liberty north little rock north massapequa north melbourne north miami north miami beach north
-myrtle beach north ogden north olmsted north peoria north plainfield north platte north port north
-potomac north providence north richland hills north ridgeville north royalton north salt lake north
-shields north shore north slope north st james town north stamford north tonawanda north tustin
-north valley stream north vancouver north watford north yorkshire northern islands municipality
-northwest arctic northwest one norton city norton shores nossa senhora da gloria nossa senhora das
-dores nossa senhora de fatima nossa senhora do socorro nosy varika notaresco stazione notre dame de
-grace notting hill nou barris nouvelle caledonie nova alvorada do sul nova andradina nova bystrice
-nova cruz nova darnytsya nova era nova esperanca nova esperanca do piria nova friburgo nova gradiska
-nova granada nova hartz nova iguacu nova kakhovka nova levante nova lima nova mamore nova milanese
-nova mutum nova odessa nova olimpia nova olinda nova olinda do norte nova paka nova pazova nova
-petropolis nova ponente nova prata nova resende nova role nova russas nova santa rita nova serrana
-nova siri nova siri scalo nova siri stazione nova soure nova vcelnice nova venecia nova vicosa nova
-vida nova xavantina nova zabudova nova zagora novaliches proper novara di sicilia novate mezzola
-novate milanese novaya balakhna novaya derevnya novaya usman nove hrady nove mesto nove mesto nad
-metuji nove mesto nad vahom nove mesto pod smrkem nove sedlo nove straseci nove zamky noventa di
-piave noventa padovana noventa vicentina novhorod siverskyi novi di modena novi ligure novi marof
-novi pazar novi sad novi velia novi vinodolski novo airao novo aripuana novo cruzeiro novo gama novo
-hamburgo novo horizonte novo mesto novo oriente novo peredelkino novo progresso novo repartimento
-novokuz minki novoul yanovsk novoural sk novy bydzov novy jicin novy knin novy oskol novyi lviv
-novyi rozdil novyy turtkul novyy urengoy novyye cheremushki novyye kuz minki nowa ruda nowa sol
-nowshera cantonment nowshera kalan nowy dwor mazowiecki nowy sacz nowy targ nowy tomysl nu ayjah
-nucleo bandeirante nueva bolivia nueva espana nueva gerona nueva granada nueva guinea nueva imperial
-nueva italia de ruiz nueva loja nueva rosita nueve de julio nuevo belen nuevo casas grandes nuevo
-imperial nuevo laredo nuevo leon nuevo mexico nuevo san carlos nughedu san nicolo nughedu santa
-vittoria nugola nuova nui sap nui thanh nuku alofa numana lido nuova cliternia nuova olonio nuraxi
-figus nutana sector nuuanu punchbowl nuwara eliya nyk bing nyk bing falster nyk bing sj nyzhnya
-telychka oadar temsia oak bay oak creek oak forest oak grove oak harbor oak hill oak lawn oak park
-oak ridge oakland park oakleaf plantation oakwood village ober ramstadt oberau bozen oberwinterthur
-kreis oc awek oc eo occhieppo inferiore occhieppo superiore ocean acres ocean springs ochakovo
-matveyevskoye ocho rios ocna mures ocotlan de morelos ocozocoautla de espinosa ocumare del tuy
-odacho oda odalengo grande odalengo piccolo odolena voda odorheiu secuiesc oeiras do para oer
-erkenschwick oggiona con santo stefano oglala lakota ogliastro cilento ogliastro marina ogori
-shimogo ogwashi uku ohafia ifigh ohe en laak oi man estate oizumi gakuencho ojo de agua okanagan
-mission oke ila oke kan oke mesi oklahoma city oktyabr sk okubo naka okuchi shinohara ol kalou ola
-diba olbia tempio old bridge old city old harbour old jamestown old shinyanga old swan old trafford
-oleggio castello oleksandrivska slobidka olesa de montserrat olevano di lomellina olevano romano
-olevano sul tusciano olgiate comasco olgiate molgora olgiate olona olho agua das cunhas olho agua
-das flores oliva gessi olive branch oliveira de azemeis oliveira do bairro oliveira do douro
-oliveira do hospital oliveira dos brejinhos oliver valdefierro oliveto citra oliveto lario oliveto
-lucano olivetta san michele olmi di treviso olmo al brembo olmo di castagnole lanze olmo di
-martellago olmo gentile olomoucky kraj oltre brenta oltre il colle oltressenda alta oltrona al lago
-oltrona di san mamette omamacho omama omignano scalo omignano stazione ong ha ong hoi ong phu ong
-xoai ongallur ii ongata rongai ongch on up ono hara ono san pietro oost graftdijk oost souburg oost
-west en middelbeers oosterwolde gld opa locka oppido lucano oppido mamertina or akiva or yehuda ora
-dong orange walk orbetello scalo orbetello stazione orcenico inferiore orciano di pesaro orciano
-pisano orco feglino orebro lan oregon city orekhovo borisovo orekhovo borisovo severnoye orekhovo
-zuyevo orero di serra ricco orient heights orio al serio orio canavese orio litta oriolo romano
-orita eruwa orkney islands orland park ormond beach ornano grande oro valley orocovis municipio
-oroqen zizhiqi orsano cammoro orsara bormida orsara di puglia orta di atella orta nova orta novarese
-orta san giulio orte scalo orte stazione orti inferiore orti superiore ortignano raggiolo ortona dei
-marsi ortona foro ortona porto orvieto scalo orvieto stazione osiedle kosmonautow osiedle powstancow
-slaskich osimo stazione osio sopra osio sotto osjecko baranjska ospedaletto alpinolo ospedaletto di
-gemona ospedaletto di rimini ospedaletto euganeo ospedaletto lodigiano ospedalicchio di bastia umbra
-ospital monacale ospitale di cadore ospitale nel frignano ospitaletto mantovano ossago lodigiano
-ossimo inferiore ossimo superiore ostergotlands lan osterholz scharmbeck osteria bianca osteria del
-gatto osteria della fontana osteria grande osteria nuova osterode am harz ostia antica ostia
-parmense ostra vetere ostro eka ostrow mazowiecka ostrow wielkopolski ostrowiec swietokrzyski
-osvaldo cruz otacilio costa otan ayegbaju otegen batyra otelu rosu ottawa south otter tail ottobrunn
-bei munchen ou bei choan oud ade oud alblas oud annerveen oud beijerland oud gastel oud ootmarsum
-oud vossemeer oud zuilen ouda yamaguchi oude meer oude niedorp oude pekela oude tonge oude wetering
-oude willem ouderkerk aan de amstel ouderkerk aan den ijssel oued el abtal oued el alleug oued fodda
-oued lill oued rhiou oued sly oued zem oued zenati oulad ayad oulad barhil oulad tayeb oulad teima
-ouled djellal ouled haddaj ouled mimoun ouled moussa ouled slama fouaga oum el bouaghi ourilandia do
-norte ouro branco ouro fino ouro preto ouro preto do oeste ouro sogui outat oulad al haj outram park
-ouwster nijega overland park owen sound owings mills oxford circle oxon hill oxon hill glassmanor
-oyanomachi noboritate ozamiz city ozoir la ferriere ozone park ozumba de alzate ozzano dell emilia
-ozzano monferrato ozzano taro pa sang pabellon de arteaga pace del mela pachuca de soto pacific
-grove pacific palisades pacific pines paco de arcos paco do lumiar pacos de ferreira pad idan padang
-besar padang rengas padang serai padegan manjil padenghe sul garda paderno adda paderno del grappa
-paderno dugnano paderno franciacorta paderno ponchielli padre bernardo padre hurtado padre las casas
-padre paraiso padula scalo paech on up paek ak paganico sabino pagar alam pagliara dei marsi pago
-pago pago veiano paijat hame pais vasco paisco loveno pak chong pak kret pak phanang pak tin estate
-palaio faliro palata pepoli palayan city palazzo adriano palazzo arcevia palazzo assisi palazzo
-canavese palazzo del pero palazzo pignano palazzo san gervasio palazzolo acreide palazzolo dello
-stella palazzolo milanese palazzolo sull oglio palazzolo vercellese palazzuolo sul senio palia kalan
-palisades park palizzi marina pallanza intra suna palm bay palm beach palm beach gardens palm city
-palm coast palm desert palm harbor palm river clair mel palm springs palm valley palma campania
-palma del rio palma di montechiaro palma soriano palmar de varela palmarito tochapan palmaro di pra
-palmas arborea palmas de monte alto palmeira das missoes palmeiras de goias palmers green palmerston
-north palmetto bay palo alto palo del colle palo negro palo pinto palombara sabina palomeras bajas
-palomeras sureste palos de moguer palos hills palu del fersina palwal rural pan an panama city
-panayattur vadakkumbhagam pangkalan brandan pango aluquem panipat taraf ansar panipat taraf makhdum
-zadgan panipat taraf rajputan panlongcheng jingji kaifaqu pano aqil panorama hills pantai remis
-pantano di grano pantano di teggiano pantelleria aeroporto panth piplia pao de acucar paola marina
-paola santuario paolo vi paonta sahib paotana hat paoy paet papantla de olarte par naogaon para de
-minas paracho de verduzco paradip garh parafield gardens paraguacu paulista paraiba do sul paraiso
-do tocantins paramathi velur paranaque city paravur tekkumbhagam parc extension parco delle acacie
-parco scizzo pardes hanna karkur pardu nou pardubicky kraj parets del valles pariquera acu paris
-arrondissement paris batignolles monceau paris bourse paris buttes chaumont paris buttes montmartre
-paris elysee paris entrepot paris gobelins paris hotel de ville paris louvre paris luxembourg paris
-menilmontant paris observatoire paris opera paris palais bourbon paris pantheon paris passy paris
-popincourt paris reuilly paris temple paris vaugirard parit buntar parit raja parit sulung park
-forest park ridge park slope park view park way parkwood manor parkwoods donalda parli vaijnath
-parma heights parmezzana calzana parodi ligure parque das nacoes parque do carmo parque industrial
-ciudad mitras parque lefevre parrana san giusto parrana san martino parras de la fuente parre ponte
-selva partanna mondello pas de calais pascoe vale pasian di prato pasiano di pordenone pasig city
-pasir gudang pasir mas pasir puteh pasir ris new town paso de carrasco paso de los libres paso
-robles passa quatro passagem franca passaggio di bettona passerano marmorito passignano sul
-trasimeno passo corese passo costalunga passo dei pecorai passo del bidollo passo del bocco passo
-del tonale passo di mirabella passo di ripe passo di treia passo fundo passo oscuro passo penice
-passo rolle passo san ginesio passo stelvio pastena di salerno pastine di pontecorvo pastos bons pat
-heung paterno calabro pathum thani pathum wan patillas municipio pato branco patos de minas patos
-fshat paty do alferes pau dos ferros pauk kone pauli arbarei paulino neves paullo di casina paulo
-afonso paulo ramos pavana pistoiese pavia di udine pavlovskiy posad pavona stazione pavone
-alessandria pavone canavese pavone del mella pavullo nel frignano paxtakor shahri paya lebar paya
-terubong pays de loire payshamba shahri paz de ariporo peachtree city peachtree corners pearl city
-pearl river pec pod snezkou pecan grove pecetto di valenza pecetto torinese pecorini mare pedali di
-viggianello pedersoren kunta pedra azul pedra branca pedra cupa pedra preta pedras de fogo pedro
-betancourt pedro canario pedro carbo pedro do rosario pedro ii pedro juan caballero pedro leopoldo
-pedro meoqui pehladpur bangar peixoto de azevedo pekan bahapal pekan nenas pelabuhan klang
-pellegrino parmense pellio intelvi pelos di cadore pembroke pines pena grande pend oreille peng
-siang penha de franca penn hills penna in teverina penna san giovanni penna sant andrea penuelas
-municipio pera di fassa perarolo di cadore pereira barreto pereslavl zalesskiy pergine valdarno
-pergine valsugana periban de ramos periya semur permatang kuching pernis rotterdam pero dei santi
-perosa argentina perosa canavese perry hall perry vale persico dosimo perth amboy perth and kinross
-pertica alta pertica bassa perugia stazione pesaro urbino pescara colli pescara del tronto pescarolo
-ed uniti peschiera borromeo peschiera del garda peschiera maraglio pescia romana pesco sannita
-pescocanale di capistrello peso da regua pessano con bornago pessina cremonese petah tiqva petaling
-jaya petersburg city petershausen west petilia policastro petit bourg petit grabo petralia soprana
-petralia sottana petrella liri petrella salto petrella tifernina petrignano assisi petrignano del
-lago petropavlovsk kamchatsky petrovsk zabaykal skiy petruro irpino pettoranello del molise
-pettorano sul gizio pettorazza grimani pezze di greco pezzolo valle uzzone pfaffenhofen an der ilm
-phak hai phan rang thap cham phan thiet phan thong phanat nikhom phanom sarakham phasi charoen phaya
-thai phenix city phibun mangsahan phnom penh pho yen phon charoen phong ien phong thanh phool nagar
-phra khanong phra nakhon phra nakhon si ayutthaya phra phutthabat phra pradaeng phu khiao phu khuong
-phu kradueng phu loc phu ly phu my phu quoc phu quy phu tho phuc yen phulwari sharif phum anlung vil
-phumi ampil leu phumi tnaot phumi veal sre phumi veal tonsay phumi youl toung phuoc an phuoc hoa
-piacenza adige piagge di ascoli piceno pian camuno pian degli ontani pian dei ratti pian del lago
-pian di borno pian di casale pian di mugnone pian di pieca pian di san martino pian di sco pian di
-venola piana battolla piana crixia piana degli albanesi piana di capo orlando piana di cerchiara
-piana di monte verna piana la fara piana san raffaele pianceri alto piane archi piane crati piane di
-falerone piane di montegiorgio piane di morro pianello del lario pianello di ostra pianello di
-petralia sottana pianello val tidone pianello vallesina pianezze del lago piani di borghetto piano
-accio piano api piano arta piano dei peri piano del conte piano del voglio piano delle fonti piano
-di coreglia piano di follo piano di frassineta piano di mommio piano di setta piano di sorrento
-piano di valeriano piano maglio piano orta piano porlezza piano regolatore piano san nicola piano
-tavola piano vetrale pianoro vecchio pianosa isola pianura vomano piatra neamt piazza al serchio
-piazza armerina piazza brembana piazza caduti piazza del galdo piazza di pandola piazza roma
-piazzano di atessa piazzola sul brenta piazzolla di saviano picnic point north lynnwood pico rivera
-pico truncado pie casavecchia pie di moggio pie di via pie falcade piecki migowo piedimonte alife
-piedimonte del calvario piedimonte di sessa aurunca piedimonte etneo piedimonte ischia piedimonte
-matese piedimonte san germano piedimonte san germano alta piedipaterno sul nera piedras negras
-piegaio basso piekary slaskie pierrefitte sur seine pierrefonds roxboro piet retief pietra de giorgi
-pietra ligure pietra marazzi pietrapaola stazione pieve al bagnoro pieve al toppo pieve albignola
-pieve alpago pieve caina pieve del cairo pieve di bono pieve di cadore pieve di cagna pieve di cento
-pieve di compito pieve di compresseto pieve di controne pieve di coriano pieve di curtarolo pieve di
-cusignano pieve di ledro pieve di rivoschio pieve di santa luce pieve di sinalunga pieve di soligo
-pieve di teco pieve di trebbio pieve di zignago pieve elici pieve emanuele pieve fanonica pieve
-fissiraga pieve fosciana pieve ligure pieve modolena pieve nievole pieve olmi pieve porto morone
-pieve presciano pieve ripoli pieve saliceto pieve salutare pieve san giacomo pieve san lorenzo pieve
-san paolo pieve san vincenzo pieve santo stefano pieve socana pieve terzagni pieve tesino pieve
-torina pieve trebbio pieve vergonte pigna bassa pignataro interamna pignataro maggiore pila ai piani
-pila sul gromolo pilao arcado pilar de la horadada pilar do sul pimenta bueno pimpri chinchwad pinar
-de chamartin pinar del rey pinar del rio pinarolo po pind dadan khan pindare mirim pindi bhattian
-pindi gheb pine bluff pine hills pineda de mar pinellas park pineta di arenzano pineta di pescara
-pineta di sortenna pineta di sortenna vallesana ping shan pingwu county pinhal novo pino asti pino
-torinese pinotepa nacional pinzano al tagliamento pio ix pio xii piobesi alba piobesi torinese
-piombino dese pioppe di salvaro piotrkow trybunalski piova massaia piove di sacco piovene rocchette
-pipera voluntari piquet carneiro pir jo goth pir mahal pira maseda pirai do sul pirapora do bom
-jesus pires do rio pisano etneo pisticci scalo pita kotte piton saint leu pitt meadows pivdenna
-borshchahivka pivnichna saltivka pivnichni osokorky pivnichno brovarskyi masyv pizzo marina placido
-de castro plaine du var plaisance du touch plan felinaz plan in passiria plan introd plana nad
-luznici planeta rica plano piloto plant city playa del carmen playa del ingles playas del rosario
-plaza de la revolucion pleasant grove pleasant hill pleasant plains pleasant prairie pleasant view
-pleasure ridge park pleebo city plettenberg bay plzensky kraj po bandino poble sec pocao de pedras
-poco fundo poco redondo poco verde pocos de caldas poderi di montemerano podporozh ye podu iloaiei
-podunajske biskupice pogerola di amalfi poggetello di tagliacozzo poggio alla malva poggio aquilone
-poggio asti poggio berni poggio bustone poggio caiano poggio cancelli poggio capanne poggio catino
-poggio cinolfo poggio dei pini poggio delle rose poggio di bretta poggio di otricoli poggio di roio
-poggio favaro poggio fidoni poggio filippo poggio franco poggio garfagnana poggio imperiale poggio
-mirteto poggio mirteto scalo poggio mirteto stazione poggio moiano poggio morello poggio murella
-poggio nativo poggio perugino poggio picenze poggio renatico poggio rusco poggio san francesco
-poggio san lorenzo poggio san marcello poggio san vicino poggio san vittorino poggio sannita poggio
-terzarmata poggio torriana poggio tulliano poggio umbricchio poggiovalle di borgorose pogliano
-milanese pognana lario pohja tallinn pohjois hervanta pohjois karjala pohjois pohjanmaa pohjois savo
-poiana di granfion poiana maggiore poiana mare poienile de sub munte point breeze point cook point
-fortin point pedro point pleasant pointe claire pointe coupee pointe noire pointe pitre poitou
-charentes pok fu lam pok hong pokok sena pokrovskoye streshnevo polesine parmense policastro
-bussentino police nad metuji polignano mare polizzi generosa pollena trocchia polo nord polpenazze
-del garda polyarnyye zori polynesie francaise pom prap sattru phai pomaro monferrato pomigliano arco
-pompano beach pompei scavi ponca city ponce municipio ponders end pongch on up pont canavese pont
-celles pont mousson pont saint martin pont suaz ponta de pedras ponta delgada ponta grossa ponta
-pora pontal do parana pontault combault ponte al bozzone ponte all abate ponte all ania ponte alla
-chiassa ponte arbia ponte arche ponte arli ponte assi ponte barizzo ponte bozzone ponte buggianese
-ponte caffaro ponte cappiano ponte chiasso ponte cingoli ponte crepaldo ponte de lima ponte de sor
-ponte del colombarone ponte del giglio ponte dell olio ponte della persica ponte della pietra ponte
-della priula ponte della venturina ponte di barbarano ponte di brenta ponte di castegnero ponte di
-falmenta ponte di ferro ponte di legno ponte di masino ponte di nanto ponte di nava ponte di piave
-ponte di savignone ponte di serravalle ponte di verzuno ponte egola ponte elsa ponte ema ponte ete
-ponte gardena ponte giogoli ponte giurino ponte gombola ponte gorzone ponte guelpa ponte in foglia
-ponte in valtellina ponte lambro ponte messa ponte molino baffoni ponte moriano ponte nelle alpi
-ponte nizza ponte nossa ponte nova ponte nuovo ponte organasco ponte poppi ponte rasa ponte rio
-ponte rio di monterado ponte ronca ponte san lorenzo ponte san marco ponte san nicolo ponte san
-pellegrino ponte san pietro ponte selva ponte serraglio ponte signa ponte storto ponte sulla moletta
-ponte taro ponte trebbia ponte tresa ponte tressa ponte vedra beach ponte zanano pontecagnano faiano
-pontecchio marconi pontecchio polesine pontes lacerda ponti sul mincio pontian besar ponticelli
-citta della pieve pontirolo nuovo ponto novo ponzano di fermo ponzano magra ponzano monferrato
-ponzano romano ponzano superiore ponzano veneto ponzo bovecchio popesti leordeni poplar bluff
-poquoson city por do sol porchiano del monte porelli di bagnara porretta terme port alberni port
-alfred port angeles port area port arthur port au prince port aux francais port blair port charlotte
-port chester port colborne port coquitlam port de bouc port de paix port dickson port gentil port
-harcourt port hedland port hueneme port huron port loko port louis port macquarie port melbourne
-port moody port moresby port of spain port orange port richmond port said port saint lucie port
-shepstone port sudan port vila port washington porta palazzo porta westfalica portacomaro stazione
-portage park porte saint denis porte saint martin portella di mare portico di caserta portico di
-romagna portico san benedetto porticos de san antonio porto acre porto adda porto alegre porto
-amboim porto ascoli porto azzurro porto belo porto calvo porto ceresio porto cervo porto cesareo
-porto corsini porto da folha porto de mos porto de moz porto di mezzo porto empedocle porto ercole
-porto feliz porto ferreira porto frailis porto franco porto fuori porto garibaldi porto grande porto
-mantovano porto maurizio porto nacional porto novo porto potenza picena porto real porto real do
-colegio porto recanati porto rotondo porto salvo porto san giorgio porto san paolo porto sant
-elpidio porto santa margherita porto santo porto santo stefano porto seguro porto tolle porto torres
-porto uniao porto valtravaglia porto velho porto viro portopalo di capo passero portsmouth city
-portsmouth heights porz am rhein post falls posta fibreno posto da mata potenza picena pottaneri
-nallakavundanpatti potters bar poukham un poulton le fylde pouso alegre pouso redondo povazska
-bystrica pove del grappa povegliano veronese povoa de santa iria povoa de varzim powder river poza
-rica de hidalgo pozesko slavonska pozo almonte pozuelo de alarcon pozza di acquasanta pozza di fassa
-pozzaglia sabina pozzaglio ed uniti pozzi san michele tagliamento pozzo adda pozzo alto pozzo
-camacici pozzo della chiana pozzo di gotto pozzo di gualdo cattaneo pozzo guacito pozzo sant evasio
-pozzo strada pozzol groppo pozzolo formigaro pozzuolo del friuli pozzuolo martesana pr st pra
-catinat pra di roburent prachin buri prachin buri town prachuap khiri khan praga po noc praga po
-udnie praia da vitoria praia grande praia mare prairie village prakhon chai pramaggiore blessaglia
-pran buri prata ansidonia prata camportaccio prata di pordenone prata di principato ultra prata
-sannita pratica di mare prato all isarco prato allo stelvio prato capanne prato carnico prato comune
-prato perillo prato ranieri prato sesia prato sopralacroce pratola peligna pratola serra pratora
-sarrottino pratovecchio stia pravyi bereh pre saint didier prea di roccaforte preaek prasab
-predappio alta pregnana milanese premia de mar premosello chiovenda prenzlauer berg prescott valley
-preselle sergardi presidencia roque saenz pena presidente dutra presidente epitacio presidente
-figueiredo presidente franco presidente getulio presidente medici presidente olegario presidente
-prudente presidente sarney presidente tancredo neves presidente venceslau presque isle prey veng
-priego de cordoba prignano cilento prignano sulla secchia prima porta prime case primer ensanche
-primero de enero primorsko akhtarsk primorsko goranska primrose place prince albert prince edward
-prince george prince of wales hyder prince william princesa isabel principado de asturias priolo
-gargallo prior lake profesor salvador mazza progreso de alvaro obregon prokop yevsk prospect heights
-provaglio iseo provaglio val sabbia provenals del poblenou province alpes cote azur pruno di stilves
-pruszcz gdanski przedmiescie awskie przymorze wielkie psie pole psie pole zawidawie pu an pu awy pu
-er pu tusk pudussery west pueblo nuevo pueblo nuevo el chivo pueblo west puegnago sul garda puente
-alto puente de ixtla puente de vallecas puente genil puerta bonita puerta del angel puerto asis
-puerto ayacucho puerto aysen puerto barrios puerto berrio puerto boyaca puerto cabello puerto
-cabezas puerto carreno puerto colombia puerto cortez puerto cumarebo puerto de la cruz puerto del
-carmen puerto del rosario puerto deseado puerto el triunfo puerto escondido puerto esperanza puerto
-francisco de orellana puerto iguazu puerto la cruz puerto leguizamo puerto lopez puerto madryn
-puerto maldonado puerto montt puerto natales puerto padre puerto penasco puerto piritu puerto plata
-puerto princesa puerto real puerto rico puerto salgar puerto san jose puerto santander puerto tejada
-puerto triunfo puerto vallarta puerto varas puerto wilches pukekohe east pul khumri pul pehlad
-pulong santa cruz punjai puliyampatti punta ala punta alta punta arenas punta cana punta cardon
-punta de mata punta de piedras punta gorda punta gorda isles punta le castella punta marina punta
-raisi aeroporto punto fijo puos alpago purepero de echaiz purisima de bustos puryong up puth kalan
-putra heights putzu idu puy de dome puyang chengguanzhen pyin oo lwin pyrenees atlantiques pyrenees
-orientales pyt yakh qa em shahr qa emiyeh qa en qacha nek qadirpur ran qal at bishah qal at salih
-qal at sukkar qarah zia od din qaryat suluq qasr al qarabulli qasr bin ghashir qasr khiyar qasr qand
-qasr shirin qe adize qing an qir moav qiryat ata qiryat bialik qiryat hayovel qiryat mal akhi qiryat
-motsqin qiryat shmona qiryat tiv on qiryat yam qo qon qo rg ontepa qo shko pir quadrelli di fellino
-quadrivio di campagna quakers hill quan ba quan bon quan hau quan muoi quan muoi mot quan nam quan
-sau quan uc thinh quang minh quang ngai quang phu quarna sopra quarna sotto quart de poblet
-quartiere otto quarto altino quarto asti quarto dei mille quarto di sarsina quarto inferiore quarto
-oggiaro quartu sant elena quatre bornes quatro barras quattro castella quattro strade qubo saeed
-khan quebradillas municipio quedas do iguacu queen anne queen creek queens village queenstown estate
-quero vas quezon city qui nhon quinta do conde quintana roo quinte west quinto al mare quinto de
-stampi quinto di treviso quinto vercellese quinto vicentino quinzano oglio quinze vingts ra anana ra
-bayrut ra ngae rabkavi banhatti rach gia radda in chianti radford city radio kootwijk radzyn
-podlaski rafael jambeiro ragusa ibla rahad al bardi rahim yar khan raipur domana rais hamidou raj
-nandgaon raja jang raja pur khurd rajec jestrebi rajpur sonarpur ramat gan ramat hasharon ramganj
-mandi ramna maidan ramnicu sarat ramnicu valcea ramodipalo rasa ramon campagna ramos arizpe ramponio
-verna rampur hat rampura phul rancho cordova rancho cucamonga rancho mirage rancho palos verdes
-rancho penasquitos rancho san diego rancho santa margarita rancio valcuvia rani khera raossi di
-vallarsa rapid city rapolano terme raposo tavares ras al khaimah ras el aioun ras el ma ras el oued
-ras gharib ras tanura rasa di velate rask lle rasnov romacril rass el djebel rasun anterselva rasun
-di sopra rasun di sotto rat burana raul soares raurkela industrial township rawa mazowiecka
-rayduzhnyi masyv rayon ktz realejo alto reana del roiale recanto das emas recoaro terme red deer red
-lake red river red willow red wing redbank plains redipuglia sacrario redondo beach redwood city
-reef al fujairah city regente feijo reggio calabria reggio emilia reggio nell emilia reghin sat
-regina margherita region de murcia rego park reguengos de monsaraz reichenbach vogtland reino de
-antula reino de bandim rejon placu grunwaldzkiego rejon placu swietego macieja rejon ulicy traugutta
-remedello di sopra remedello di sotto remire montjoly remseck am neckar renala khurd renfrew
-collingwood renfrew heights reno centese reno finalese ressano garcia resuttana san lorenzo
-revigliasco asti revigliasco torinese revine lago reyes acozac rheda wiedenbruck rheinland pfalz
-rhemes notre dame rhemes saint georges rhode island rhone alpes riace marina riachao das neves
-riachao do dantas riachao do jacuipe riacho das almas riacho de santana riacho fundo riacho fundo ii
-riana di monchio ribarroja del turia ribas do rio pardo ribat al khayr ribeira de frades ribeira do
-pombal ribeira grande ribeirao branco ribeirao da ilha ribeirao das neves ribeirao pires ribeirao
-preto ribnitz damgarten ricco nel frignano richard toll richards bay richmond city richmond hill
-richmond west ridotti di balsorano riese pio rifreddo di saluzzo rifreddo mondovi rignano bolognese
-rignano flaminio rignano garganico rignano garganico scalo rignano sull arno rijkevoort de walsert
-rijswijk gld rijswijk nb rikuzen takata riley park rillieux la pape rima san giuseppe rimavska
-sobota rincon de la victoria rincon de romos rincon municipio ringk bing rio abajo rio arriba rio
-bananal rio blanco rio bonito rio branco rio branco do sul rio brilhante rio bueno rio cauto rio
-ceballos rio chico rio claro rio colorado rio cuarto rio das ostras rio das pedras rio de janeiro
-rio de mouro rio de teapa rio di pusteria rio do sul rio formoso rio gallegos rio grande rio grande
-da serra rio grande municipio rio guayabal de yateras rio largo rio linda rio maior rio marano rio
-maria rio marina rio negrinho rio negro rio nell elba rio pardo rio pardo de minas rio pequeno rio
-pomba rio preto da eva rio rancho rio real rio rico rio saliceto rio salso rio san martino rio
-segundo rio tercero rio tinto rio verde riola sardo riolo terme rionero in vulture rionero sannitico
-rios rosas ripa teatina ripabianca tressanti ripabottoni stazione ripalta arpina ripalta cremasca
-ripalta guerina ripalta nuova ripe civitella del tronto ripe san ginesio ris orangis risalpur
-cantonment rishon letsiyyon riva del garda riva del sole riva di pinerolo riva di solto riva di
-tures riva di vallarsa riva faraldi riva ligure riva presso chieri riva trigoso riva valdobbia
-rivalta bormida rivalta di torino rivalta scrivia rivalta sul mincio rivamonte agordino rivarolo
-canavese rivarolo del re rivarolo ligure rivarolo mantovano rivas vaciamadrid rive arcano river
-atuwara river falls riviera beach riviere du loup rivignano teor rivoli veronese rivolta adda riyad
-al khabra rl se road town roanoke city roanoke rapids roata chiusani roata rossi robat karim
-robbiano di giussano robecchetto con induno robecco oglio robecco pavese robecco sul naviglio rocca
-arazzo rocca arce rocca arsie rocca canavese rocca canterano rocca ciglie rocca corneta rocca de
-baldi rocca de giorgi rocca delle caminate rocca di botte rocca di cambio rocca di capri leone rocca
-di cave rocca di mezzo rocca di neto rocca di papa rocca di roffeno rocca evandro rocca grimalda
-rocca imperiale rocca imperiale marina rocca malatina rocca massima rocca monreale rocca pia rocca
-pietore rocca priora rocca san casciano rocca san felice rocca san giovanni rocca san zenone rocca
-santa maria rocca santo stefano rocca sinibalda rocca susella rocca tunda rocca vecchia roccaforte
-del greco roccaforte ligure roccaforte mondovi roccaravindola stazione roccasecca dei volsci
-roccasecca stazione roccella guarnaschelli roccella ionica roccella valdemone rocche di civitella
-rocchetta belbo rocchetta cairo rocchetta croce rocchetta di fabriano rocchetta di vara rocchetta
-ligure rocchetta nervina rocchetta nuova rocchetta palafea rocchetta sandri rocchetta sant antonio
-rocchetta sant antonio stazione rocchetta tanaro rocchetta volturno rocciola sorda rochedale south
-rochester hills rock forest rock hill rock island rock springs rockcliffe smythe rockville centre
-rocky mount rocky river rodeano basso rodengo saiano rodeo del medio rodi garganico rodi milici
-rodolfo sanchez taboada roe alte roe volciano roger mills rogers park roggiano gravina roghudi nuovo
-rohnert park roi et roio del sangro roio piano roissy en brie rokytnice nad jizerou rokytnice
-orlickych horach rolim de moura rolling meadows romagnano al monte romagnano sesia romano banco
-romano brianza romano canavese romano di lombardia romano ezzelino romans di varmo romans isonzo
-romans sur isere romea vecchia rometta apuana rometta marea romito magra romorantin lanthenay ron
-phibun ronchi dei legionari ronchi di campanile ronchi valsugana ronco all adige ronco biellese
-ronco briantino ronco campo canneto ronco canavese ronco scrivia roncole verdi rondon do para ronov
-nad doubravou ronzo chienis roquetas de mar roreto chisone rosa zarate rosario de la frontera
-rosario de lerma rosario do sul rosario oeste rosario valanidi rosciolo dei marsi rose hill rose
-island rosedale moore park roselle terme rosemont la petite patrie roseto capo spulico roseto capo
-spulico stazione roseto degli abruzzi roseto valfortore rosh ha ayin rosignano marittimo rosignano
-monferrato rosignano solvay rosignano solvay castiglioncello rosiori de vede rosiorii de vede rosny
-sous bois rosolina mare rossano stazione rossano veneto rostov on don rostov veliky rota greca rota
-imagna rota municipality rothenburg ob der tauber rotta primero rottanova di cavarzere rotterdam
-albrandswaard round lake round lake beach round rock rouyn noranda roveleto landi rovello porro
-rovensko pod troskami rovere della luna rovere veronese roveredo di gua roveredo in piano rovereto
-ferrarese rovereto sulla secchia rowland heights roxas city roxburgh park roxbury crossing royal
-leamington spa royal oak royal palm beach royal tunbridge wells rozanka polanka rozmberk nad vltavou
-rozmital pod tremsinem roznov pod radhostem rre aaby rre alslev rre asmindrup rre nebel rre snede
-rtyne podkrkonosi ruda slaska rudk bing ruds vedby rueil malmaison rufisque est rui an rum djurs
-rungsted kyst russelsheim am main ruvo del monte ruvo di puglia ruy barbosa rwamwanja refugee camp
-rychnov jablonce nad nisou rydu towy ryl sk ryotsu minato sa adat shahr sa dah sa dec sa idabad sa
-ir sa kaeo sa lumenera sa pala ruia sa perta ruia sa pischera sa rocca tunda saalfelden am
-steinernen meer sabaa aiyoun sabah as salim sabana de mendoza sabana de parra sabana de torres
-sabana grande de boya sabana grande municipio sabbio bergamasco sabbio chiese sabbioncello san
-pietro sabbioncello san vittore sabt alalayah sacca fisola sachsen anhalt sadatpur gujran saddat al
-hindiyah saddle ridge sadr city safety harbor saffron walden saginaw township north sagliano micca
-sagrada familia sagron mis sagua de tanamo sagua la grande sahibabad daulotpur sahuayo de morelos
-sai kung sai mai sai wan ho saint albans saint amand les eaux saint ambroise saint andre saint
-andrews saint augustin de desmaures saint avertin saint avold saint barthelemy saint basile le grand
-saint benoit saint brieuc saint bruno de montarville saint chamond saint charles saint charles
-borromee saint christophe saint clair shores saint cloud saint constant saint croix saint cyr ecole
-saint cyr sur loire saint denis saint die des vosges saint dizier saint egreve saint etienne saint
-etienne du rouvray saint eustache saint fons saint genis laval saint george saint georges saint
-germain en laye saint ghislain saint gilles saint gratien saint helier saint henri saint herblain
-saint hubert saint hyacinthe saint ives saint jean de braye saint jean sur richelieu saint jerome
-saint john saint john west saint joseph saint josse ten noode saint kilda saint laurent saint
-laurent du maroni saint laurent du var saint lazare saint leonard saint leu saint leu la foret saint
-lin laurentides saint lo saint louis saint louis de terrebonne saint louis park saint loup saint
-malo saint mande saint marc saint marcel saint martin saint martin heres saint matthews saint maur
-des fosses saint maurice saint medard en jalles saint michael saint michel saint michel de atalaye
-saint michel sur orge saint nazaire saint neots saint nicolas saint omer saint ouen saint ouen
-aumone saint oyen saint paul saint peter port saint peters saint petersburg saint pierre saint
-pierre des corps saint pierre et miquelon saint pol sur mer saint priest saint quentin saint quentin
-en yvelines saint raphael saint rhemy en bosses saint roch saint sebastien sur loire saint thomas
-mount saint vincent saint vincent de paul sainte anne sainte catherine sainte foy sainte foy les
-lyon sainte genevieve des bois sainte julie sainte marguerite sainte marie sainte rose sainte
-suzanne sainte therese saipan municipality saiyad ul ajaib sakai nakajima sakchu up sakiet ed daier
-sakiet ez zit sakon nakhon saksk bing sal sk sala al barro sala baganza sala biellese sala bolognese
-sala comacina sala consilina sala di caserta sala monferrato salaberry de valleyfield salah bey sale
-al jadida sale delle langhe sale marasino sale san giovanni salem city salerano canavese salerano
-sul lambro saletto di vigodarzere sali vercellese salice calabro salice salentino salice terme
-salice ulzio saliceto buzzalino saliceto panaro saliceto san giuliano salina cruz salinas de hidalgo
-salinas municipio saline di volterra saline ioniche saline joniche salmon arm salmon creek salon de
-provence salsomaggiore terme salt lake salt lake city saltino sulla secchia salto canavese salto de
-pirapora salto di fondi salto do lontra salvaleon de higuey salza di pinerolo salza irpina sam phran
-sam roi yot sam sen nai sam shing sam son sama il sambiase di lamezia terme sambuca di sicilia
-sambuca pistoiese sambuca val di pesa samch on samho rodongjagu samjiyon up sammichele di bari samut
-prakan samut sakhon samut songkhram san agustin san andres san andres cholula san andres
-cuexcontitlan san andres del rabanedo san andres itzapa san andres tuxtla san andres xecul san
-angelo san antero san antonio san antonio acahualco san antonio de areco san antonio de cortes san
-antonio de padua san antonio del tachira san antonio oeste san antonio tecomitl san augustine san
-barbato san baronto san bartolo san bartolome san bartolome de tirajana san bartolomeo san
-bartolomeo al mare san bartolomeo in galdo san bartolomeo lanze san bartolomeo val cavargna san
-basile san basilio san basilio mottola san bassano san bellino san benedetto san benedetto belbo san
-benedetto dei marsi san benedetto del querceto san benedetto del tronto san benedetto di lugana san
-benedetto in alpe san benedetto in guarano san benedetto in perillis san benedetto po san benedetto
-settimo san benedetto ullano san benedetto vecchio san benigno san benigno canavese san benito san
-benito abad san bernardino san bernardino tlaxcalancingo san bernardino verbano san bernardo san
-bernardo carmagnola san bernardo ivrea san biagio san biagio della cima san biagio della valle san
-biagio di callalta san biagio in padule san biagio platani san biagio saracinisco san biase san blas
-canillejas san bonico san bonifacio san borja san bortolo san bovio san brancato san briccio san
-brizio san bruno san buenaventura san buono san calogero san candido san canzian isonzo san carlo
-san carlo all arena san carlo ascoli san carlo canavese san carlo di cesena san carlos san carlos de
-bariloche san carlos de bolivar san carlos del zulia san carlos park san casciano san casciano dei
-bagni san cassiano san cassiano di controni san cassiano valchiavenna san castrese san cataldo san
-cataldo di bella san cesareo san cesario di lecce san cesario sul panaro san chaung san chiaffredo
-san chirico nuovo san chirico raparo san cipirello san cipriano san cipriano aversa san cipriano
-picentino san cipriano po san ciro san claudio san clemente san clemente di caserta san clemente di
-leonessa san colombano san colombano al lambro san colombano belmonte san colombano certenoli san
-colombano di meldola san concordio di moriano san cono san corrado di fuori san cosimo san cosimo
-alla macchia san cosma san cosmo albanese san costantino san costantino albanese san costantino
-calabro san costantino di briatico san costantino di rivello san costanzo san cristobal san
-cristobal verapaz san cristoforo san cristoforo al lago san dalmazio san dalmazio nel frignano san
-damaso san damiano san damiano al colle san damiano asti san damiano macra san dana san daniele del
-friuli san daniele po san defendente san demetrio corone san demetrio ne vestini san desiderio san
-didero san diego san dimas san domenico di fiesole san domino san dona di piave san donaci san
-donato san donato di lecce san donato di mango san donato di ninea san donato di tagliacozzo san
-donato fronzano san donato in collina san donato in poggio san donato milanese san donnino san
-donnino di campi san dorligo della valle san estanislao san esteban san fantino san faustino san
-fedele san fedele intelvi san fele san felice san felice cancello san felice circeo san felice del
-benaco san felice del molise san felice ema san felice pietravairano san felice sul panaro san
-feliciano san felipe san ferdinando san ferdinando di puglia san fermin san fermo san fermo della
-battaglia san fernando san fernando de apure san fernando de henares san fidenzio san fili san
-filippo san filippo del mela san filippo di contigliano san filippo inferiore san filippo sul cesano
-san fior san fior di sopra san fior di sotto san fiorano san floriano san floriano del collio san
-floro san foca san fortunato san francesco san francesco aglientu san francesco al campo san
-francesco dell arena san francisco san francisco acuautla san francisco cuaxusco san francisco de
-borja san francisco de macoris san francisco de yojoa san francisco del rincon san francisco el alto
-san francisco tesistan san francisco tlalcilalcalpan san francisco zapotitlan san fratello san
-frediano settimo san fruttuoso san fruttuoso di camogli san gabriel san gabriele san gabriele dell
-addolorata san gaetano san gallo san gavino san gavino monreale san gemini san genesio atesino san
-genesio ed uniti san gennarello san gennaro san gennaro vesuviano san genuario san german san german
-municipio san germano san germano chisone san germano dei berici san germano vercellese san gervasio
-adda san gervasio bresciano san giacomo san giacomo acri san giacomo atri san giacomo degli
-schiavoni san giacomo del martignone san giacomo delle segnate san giacomo di boves san giacomo di
-cerzeto san giacomo di laives san giacomo di scerni san giacomo di spoleto san giacomo di teglio san
-giacomo di veglia san giacomo filippo san giacomo maggiore san giacomo roncole san giacomo
-vercellese san gil san gillio san gimignano san ginese san ginesio san giorgio san giorgio al
-tagliamento san giorgio albanese san giorgio canavese san giorgio colonica san giorgio cremano san
-giorgio del sannio san giorgio della richinvelda san giorgio delle pertiche san giorgio di cesena
-san giorgio di crognaleto san giorgio di livenza san giorgio di lomellina san giorgio di mantova san
-giorgio di nogaro san giorgio di perlena san giorgio di pesaro san giorgio di piano san giorgio di
-pietragalla san giorgio extra san giorgio in bosco san giorgio in salici san giorgio ionico san
-giorgio la molara san giorgio liri san giorgio lucano san giorgio monferrato san giorgio morgeto san
-giorgio piacentino san giorgio scarampi san giorgio su legnano san giorio san giorio di susa san
-giovanni san giovanni al natisone san giovanni albi san giovanni alla vena san giovanni asso san
-giovanni battista san giovanni bianco san giovanni canavese san giovanni del dosso san giovanni
-delle contee san giovanni di baiano san giovanni di bellagio san giovanni di casarsa san giovanni di
-ceppaloni san giovanni di gerace san giovanni di livenza san giovanni di ostellato san giovanni di
-polcenigo san giovanni di querciola san giovanni di zambrone san giovanni gemini san giovanni
-ilarione san giovanni in croce san giovanni in fiore san giovanni in galdo san giovanni in galilea
-san giovanni in marignano san giovanni in persiceto san giovanni incarico san giovanni la punta san
-giovanni li greci san giovanni lipioni san giovanni lupatoto san giovanni montebello san giovanni
-paganica san giovanni paolo san giovanni piro san giovanni profiamma san giovanni reatino san
-giovanni rotondo san giovanni suergiu san giovanni teatino san giovanni teduccio san giovanni
-valdarno san girolamo san giuliano san giuliano arezzo san giuliano del sannio san giuliano di
-puglia san giuliano mare san giuliano milanese san giuliano nuovo san giuliano piacentino san
-giuliano terme san giuliano trentapiedi san giuliano vecchio san giuseppe san giuseppe alla rena san
-giuseppe della chiusa san giuseppe di cairo san giuseppe di cassola san giuseppe di comacchio san
-giuseppe jato san giuseppe vesuviano san giustino san giustino valdarno san giusto canavese san
-godenzo san gottardo san grato san gregorio san gregorio da sassola san gregorio di catania san
-gregorio di veronella san gregorio ippona san gregorio magno san gregorio matese san gregorio nelle
-alpi san guido san gusme san ignacio san ignacio de sabaneta san ignacio de velasco san ildefonso
-san isidro san jacinto san javier san jeronimo san jeronimo cuatro vientos san joaquin san jorge san
-jorge pueblo nuevo san jose san jose de barlovento san jose de colinas san jose de guanipa san jose
-de mayo san jose de metan san jose de ocoa san jose del cabo san jose del castillo san jose del
-guaviare san jose del monte san jose del quince san jose del valle san jose guadalupe otzacatipan
-san jose iturbide san jose pinula san josecito san juan san juan bautista san juan capistrano san
-juan de aznalfarache san juan de dios san juan de flores san juan de uraba san juan del cesar san
-juan del rio san juan ixtayopan san juan municipio san juan nepomuceno san juan sacatepequez san
-juan zitlaltepec san justo san kamphaeng san lazzaro san lazzaro alberoni san lazzaro di agerola san
-lazzaro di savena san lazzaro parmense san lazzaro saluzzo san leandro san leo san leo bastia san
-leo di anghiari san leonardello san leonardo san leonardo di cutro san leonardo di linarolo san
-leonardo in passiria san leonardo valcellina san leone san leone mose san leucio san leucio del
-sannio san liberale san liberato san lorenzello san lorenzitto san lorenzo san lorenzo acopilco san
-lorenzo al mare san lorenzo alle corti san lorenzo bellizzi san lorenzo colli san lorenzo de
-esmeraldas san lorenzo de picenardi san lorenzo del vallo san lorenzo della costa san lorenzo della
-pioppa san lorenzo di lugo san lorenzo di moriano san lorenzo di pizzoli san lorenzo di rovetta san
-lorenzo di sebato san lorenzo di vasto san lorenzo dorsino san lorenzo in banale san lorenzo in
-campo san lorenzo in correggiano san lorenzo in noceto san lorenzo isontino san lorenzo maggiore san
-lorenzo merse san lorenzo municipio san lorenzo nuovo san lorenzo pagnatico san lorenzo peveragno
-san lorenzo pioppa san lorenzo roero san luca san lucas sacatepequez san lucido san lugano san luis
-san luis de since san luis del palmar san luis jilotepeque san luis obispo san luis potosi san luis
-rio colorado san lupo san macario san maderno san magno san maiano san mango san mango aquino san
-mango cilento san mango piemonte san mango sul calore san marcelino san marcellino san marcello san
-marcello pistoiese san marco san marco alunzio san marco argentano san marco argentano stazione san
-marco dei cavoti san marco di borgomanero san marco di montefalco san marco di teggiano san marco
-evangelista san marco in lamis san marco la catola san marco roggiano stazione san marco trotti san
-marcos san mariano san marino san martin san martin azcatepec san martin cuautlalpan san martin de
-pangoa san martino san martino agri san martino al cimino san martino al faggio san martino al
-tagliamento san martino alfieri san martino alla palma san martino bassa san martino buon albergo
-san martino canavese san martino carano san martino dall argine san martino dei mulini san martino
-del carso san martino del lago san martino della battaglia san martino delle scale san martino
-destra san martino di acquasanta san martino di campagna san martino di castrozza san martino di
-durasca san martino di finita san martino di lupari san martino di taurianova san martino di
-valmozzola san martino di venezze san martino in argine san martino in badia san martino in beliseto
-san martino in casies san martino in converseto san martino in freddana san martino in gattara san
-martino in passiria san martino in pedriolo san martino in pensilis san martino in rio san martino
-in strada san martino in trignano san martino montecorvino rovella san martino ocre san martino
-pizzolano san martino sannita san martino secchia san martino siccomario san martino sinistra san
-martino sinzano san martino spadafora san martino spino san martino stella san martino sul fiora san
-martino sulla marrucina san martino val masino san martino vallata san martino valle caudina san
-marzano oliveto san marzano sul sarno san marzanotto san massimo san massimo all adige san mateo san
-mateo atenco san mateo huitzilzingo san mateo otzacatipan san matteo san matteo della decima san
-matteo delle chiaviche san maurizio san maurizio al lambro san maurizio canavese san maurizio
-opaglio san mauro san mauro castelverde san mauro cilento san mauro di saline san mauro forte san
-mauro in valle san mauro la bruca san mauro marchesato san mauro mare san mauro pascoli san mauro
-signa san mauro torinese san mazzeo san menaio san miceli san michele san michele al fiume san
-michele al tagliamento san michele all adige san michele appiano san michele cavana san michele dei
-mucchietti san michele del carso san michele delle badesse san michele di ganzaria san michele di
-pagana san michele di piave san michele di pratola san michele di serino san michele di tiorre san
-michele extra san michele grato san michele in bosco san michele in teverina san michele mondovi san
-michele prazzo san michele salentino san miguel san miguel ajusco san miguel coatlinchan san miguel
-de abona san miguel de allende san miguel de tucuman san miguel del monte san miguel del padron san
-miguel el alto san miguel topilejo san miguelito san miniato san miniato basso san morello san
-narciso san nazario san nazzaro san nazzaro ongina san nazzaro sesia san nazzaro val cavargna san
-nicandro garganico san niccolo di celle san nicola san nicola arcella san nicola baronia san nicola
-da crissa san nicola dell alto san nicola di caulonia san nicola di centola san nicola di
-tornimparte san nicola di tremiti san nicola la strada san nicola manfredi san nicolas san nicolo
-san nicolo arcidano san nicolo arena san nicolo di celle san nicolo di comelico san nicolo di ricadi
-san nicolo di valfurva san nicolo ega san nicolo gerrei san nicolo po san nicolo tordino san nicolo
-trebbia san nicolo ultimo san nullo san onofre san pa tong san pablo san pablo autopan san pablo
-jocopilas san pablo oztotepec san pancrazio san pancrazio parmense san pancrazio salentino san
-pantaleo san pantaleone san paolo san paolo albanese san paolo argon san paolo bel sito san paolo
-cervo san paolo di civitate san paolo di jesi san paolo di noto san paolo solbrito san pascual san
-pasquale san patricio san patrizio san pedro san pedro alcantara san pedro ayampuc san pedro carcha
-san pedro de copan san pedro de jujuy san pedro de lloc san pedro de macoris san pedro de uraba san
-pedro del pinatar san pedro garza garcia san pedro sacatepequez san pedro sula san pedro totoltepec
-san pelagio san pelino san pellegrinetto san pellegrino san pellegrino al cassero san pellegrino di
-norcia san pellegrino terme san pier fedele san pier isonzo san pier marina san pier niceto san
-pierino san piero san piero grado san piero in bagno san piero in campo san piero patti san piero
-ponti san piero sieve san pietro san pietro al natisone san pietro al tanagro san pietro all olmo
-san pietro apostolo san pietro avellana san pietro belvedere san pietro capofiume san pietro
-clarenza san pietro cusico san pietro del gallo san pietro di barbozza san pietro di berbenno san
-pietro di cadore san pietro di caltagirone san pietro di carida san pietro di cava san pietro di
-cavarzere san pietro di feletto san pietro di legnago san pietro di milazzo san pietro di morubio
-san pietro di scafati san pietro di stra san pietro in amantea san pietro in bevagna san pietro in
-calibano san pietro in campiano san pietro in cariano san pietro in casale san pietro in cerro san
-pietro in elda san pietro in gu san pietro in guarano san pietro in lama san pietro in palazzi san
-pietro in trento san pietro in valle san pietro in vincoli san pietro in volta san pietro infine san
-pietro laion san pietro lametino san pietro magisano san pietro maida san pietro monterosso san
-pietro mosezzo san pietro mussolino san pietro olba san pietro patierno san pietro piturno san
-pietro polesine san pietro samolaco san pietro sovera san pietro val lemina san pietro valdastico
-san pietro vara san pietro vecchio san pietro vernotico san pietro vico san pietro viminario san pio
-delle camere san placido calonero san po kong san polo san polo dei cavalieri san polo di piave san
-polo enza san polo in chianti san polo matese san polo sabino san ponso san possidonio san potito
-san potito sannitico san potito ultra san prisco san procopio san prospero san prospero parmense san
-protaso san quirico san quirico albareto san quirico di vernio san quirico in collina san quirico
-orcia san quirico trecasali san quirico valleriana san quirino san rafael san rafael abajo san
-rafael arriba san rafael de onoto san rafael del sur san rafael oriente san rafael tlanalapan san
-raffaele cimena san ramon san remo san roberto san rocchetto san rocco san rocco al porto san rocco
-castagnaretta san rocco cherasca san rocco di bernezzo san rocco di camogli san rocco di piegara san
-rocco in turrite san rocco monta san rocco pilli san romano san romano in garfagnana san romedio san
-romolo san romualdo san roque san ruffillo san rufo san saba san sabino san salvador san salvador
-atenco san salvador de jujuy san salvador el seco san salvador tizatlalli san salvario san salvatore
-san salvatore di fitalia san salvatore di montecarlo san salvatore monferrato san salvatore telesino
-san salvo san salvo marina san savino san sebastian san sebastian de mariquita san sebastian el
-grande san sebastian municipio san sebastiano san sebastiano al vesuvio san sebastiano curone san
-sebastiano da po san sebastiano della comunia san secondo san secondo di pinerolo san secondo
-parmense san severino san severino di centola san severino lucano san severino marche san severo san
-sigismondo san silvestro san simon san simone san siro san sisto san sosio san sossio baronia san
-sossio di serino san sostene san sostene marina san sosti san sperate san sperato san sumino san
-tammaro san tan valley san teodoro san terenziano san terenzo san terenzo monti san timoteo san tin
-san tomaso san tomaso agordino san tomio san tommaso san tommaso tre archi san trovaso san tung
-chung hang san valentino san valentino alla muta san valentino della collina san valentino in campo
-san valentino torio san varano san venanzio san venanzo san vendemiano san venerio san vero milis
-san vicent del raspeig san vicente san vicente de canete san vicente de moravia san vigilio san
-vincenzo san vincenzo la costa san vincenzo torri san vincenzo valle roveto san vincenzo vecchio san
-vitale san vitale di baganza san vitaliano san vito san vito al mantico san vito al tagliamento san
-vito al torre san vito chietino san vito dei lombardi san vito dei normanni san vito di altivole san
-vito di cadore san vito di fagagna san vito di leguzzano san vito di valdobbiadene san vito in monte
-san vito lo capo san vito romano san vito sul cesano san vito sullo ionio san vito taranto san
-vittore san vittore del lazio san vittore olona san vittorino san vittorino amiterno san zaccaria
-san zeno san zeno di montagna san zeno naviglio san zenone al lambro san zenone al po san zenone
-degli ezzelini san zio sanary sur mer sanchez mira sancraiu de mures sancti spiritus sand in taufers
-sand kl sand springs sandalfoot cove sandaoling lutiankuang wuqi nongchang sandy hills sandy springs
-sang charak sangeorgiu de mures sangeorz bai sangineto lido sangla hill sangli miraj kupwad sangre
-grande sankt augustin sankt gallen sankt goar sankt goarshausen sankt ingbert sankt leonhard sankt
-martin sankt peter sankt polten sankt wendel sanl urfa sanlucar de barrameda sanluri stato
-sannazzaro de burgondi sannicandro di bari sannicolau mare sant abbondio sant adria de besos sant
-agabio sant agapito sant agapito scalo sant agata sant agata bolognese sant agata de goti sant agata
-del bianco sant agata di esaro sant agata di militello sant agata di puglia sant agata feltria sant
-agata fossili sant agata irpina sant agata li battiati sant agata martesana sant agata mugello sant
-agata sul santerno sant agnello sant agostino sant agusti sant albano stura sant alberto sant albino
-sant alessio con vialone sant alessio in aspromonte sant alessio siculo sant alfio sant amato sant
-ambrogio sant ambrogio di torino sant ambrogio di valpolicella sant ambrogio olona sant ambrogio sul
-garigliano sant ana do livramento sant anastasia sant anastasio sant anatolia sant anatolia di narco
-sant andrea sant andrea apostolo sant andrea bagni sant andrea bonagia sant andrea del garigliano
-sant andrea del pizzone sant andrea di campodarsego sant andrea di conza sant andrea di rovereto
-sant andrea di sorbello sant andrea di suasa sant andrea frius sant andrea in besanigo sant andrea
-in casale sant andrea in monte sant andrea ionio marina sant andrea montecchio sant andrea pelago
-sant andreu sant angelo sant angelo alife sant angelo all esca sant angelo cancelli sant angelo
-cupolo sant angelo dei lombardi sant angelo del pesco sant angelo di avigliano sant angelo di brolo
-sant angelo di celle sant angelo di cetraro sant angelo di senigallia sant angelo fasanella sant
-angelo gerocarne sant angelo in colle sant angelo in formis sant angelo in grotte sant angelo in
-lizzola sant angelo in mercole sant angelo in pontano sant angelo in salute sant angelo in theodice
-sant angelo in vado sant angelo in villa sant angelo le fratte sant angelo lecore sant angelo
-limosano sant angelo lodigiano sant angelo lomellina sant angelo muxaro sant angelo romano sant
-angelo scala sant anna sant anna alfaedo sant anna arresi sant anna avagnina sant anna di
-caltabellotta sant anna di chioggia sant anna di seminara sant anna di valdieri sant anna pelago
-sant antimo sant antioco sant antoni sant antoni de portmany sant antonino sant antonino convento
-sant antonino di susa sant antonino sciortino sant antonino ticino sant antonio sant antonio abate
-sant antonio ascula sant antonio casalini sant antonio di canelli sant antonio di gallura sant
-antonio di mavignola sant antonio di pontecagnano sant antonio di santadi sant antonio in bosco sant
-antonio in mercadello sant antonio magliano alfieri sant antonio morignone sant antonio ruinas sant
-antonio tortal sant antonio valli sant antuono ischia sant apollinare sant apollinare chietino sant
-apollinare con selva sant apollonio sant arcangelo sant arcangelo di magione sant arcangelo trimonte
-sant arpino sant arsenio sant atto sant boi de llobregat sant celoni sant cugat del valles sant
-efisio sant egidio sant egidio alla vibrata sant elena sant elena irpina sant elena sannita sant
-elia sant elia di condera sant elia fiumerapido sant elia pianisi sant ellero sant elpidio sant
-elpidio di pescorocchiano sant elpidio mare sant elpidio morico sant eraclio sant ermete sant
-eufemia sant eufemia aspromonte sant eufemia della fonte sant eufemia maiella sant eulalia sant
-eusanio sant eusanio del sangro sant eusanio forconese sant eusebio sant eustachio sant feliu de
-guixols sant feliu de llobregat sant gervasi galvany sant ilario sant ilario dello ionio sant ilario
-di baganza sant ilario enza sant ilario ligure sant ilario milanese sant imento sant ippolito sant
-ippolito di cosenza sant joan alacant sant joan despi sant just desvern sant marti sant marti de
-provencals sant olcese sant oliva sant oliva di pontecorvo sant omero sant omobono terme sant
-onofrio sant oreste sant orsola sant orsola in passiria sant orsola terme sant ottilia in renon sant
-pere de ribes sant quirze del valles sant ulderico sant ulderico di tretto sant urbano sant vicenc
-dels horts santa ana santa ana chiautempan santa ana xalmimilulco santa anita santa anita los ficus
-santa aquilina santa barbara santa barbara do para santa barbara oeste santa brigida santa catalina
-santa catarina santa catarina pinula santa caterina santa caterina albanese santa caterina dello
-ionio santa caterina di cortona santa caterina di pittinurri santa caterina valfurva santa caterina
-villarmosa santa cecilia santa cecilia di eboli santa cesarea terme santa chiara santa chiara di
-nardo santa clara santa clara del mar santa clarita santa coloma de gramenet santa comba dao santa
-corinna santa cristina santa cristina aspromonte santa cristina bissone santa cristina di
-borgomanero santa cristina gela santa cristina val gardena santa croce santa croce bigolina santa
-croce camerina santa croce cervasca santa croce del lago santa croce del sannio santa croce di
-cittareale santa croce di magliano santa croce di piuro santa croce di trieste santa croce sull arno
-santa cruz santa cruz cabralia santa cruz das palmeiras santa cruz de barahona santa cruz de mara
-santa cruz de mora santa cruz de tenerife santa cruz de yojoa santa cruz del norte santa cruz del
-quiche santa cruz del sur santa cruz do capibaribe santa cruz do sul santa cruz xoxocotlan santa
-domenica santa domenica ricadi santa domenica talao santa domenica vittoria santa elena santa elena
-de uairen santa elisabetta santa eufemia lamezia santa eugenia santa eularia des riu santa fe santa
-fe de antioquia santa fe do sul santa fe springs santa fiora santa flavia santa francesca santa
-geltrude in ultimo santa gertrude santa gertrudes santa giuletta santa giusta santa giustina santa
-giustina di santarcangelo santa giustina in colle santa helena santa helena de goias santa ines
-santa iria da azoia santa isabel santa isabel do para santa isabel municipio santa juliana santa
-libera santa liberata santa luce santa lucia santa lucia cilento santa lucia cotzumalguapa santa
-lucia del mela santa lucia delle spianate santa lucia di battipaglia santa lucia di budoia santa
-lucia di cava santa lucia di collecorvino santa lucia di fiamignano santa lucia di noto santa lucia
-di piave santa lucia di serino santa lucia in consilvano santa lucia sopra contesse santa lucia
-uzzanese santa luzia santa luzia do para santa luzia do parua santa maddalena santa mama santa
-margarida santa margherita santa margherita adige santa margherita di atri santa margherita di
-belice santa margherita di staffora santa margherita ligure santa maria santa maria ajoloapan santa
-maria al bagno santa maria apparente santa maria atzompa santa maria capua vetere santa maria
-chimalhuacan santa maria codifiume santa maria coghinas santa maria colonica santa maria da feira
-santa maria da vitoria santa maria das barreiras santa maria de jesus santa maria de jetiba santa
-maria degli ammalati santa maria degli angeli santa maria del cedro santa maria del giudice santa
-maria del molise santa maria del monte santa maria del piano santa maria del piave santa maria del
-taro santa maria del tempio santa maria della croce santa maria della neve santa maria della rovere
-santa maria della versa santa maria delle fabrecce santa maria delle grazie santa maria delle mole
-santa maria di bobbio santa maria di castellabate santa maria di catanzaro santa maria di labante
-santa maria di licodia santa maria di negrar santa maria di non santa maria di piave santa maria di
-rispescia santa maria di sala santa maria di zevio santa maria do para santa maria goretti santa
-maria hoe santa maria imbaro santa maria in duno santa maria in fabriago santa maria in punta santa
-maria in selva santa maria in strada santa maria in valle santa maria infante santa maria la bruna
-santa maria la carita santa maria la fossa santa maria la longa santa maria la palma santa maria la
-scala santa maria la stella santa maria le grotte santa maria lo piano santa maria maddalena santa
-maria maggiore santa maria monte santa maria navarrese santa maria nuova santa maria oliveto santa
-maria rezzonico santa maria totoltepec santa maria valongo santa maria vico santa maria villiana
-santa marina santa marina di milazzo santa marina salina santa marinella santa marta santa monica
-santa ninfa santa palomba santa paolina santa paula santa perpetua de mogoda santa pola santa
-quiteria santa quiteria do maranhao santa reparata santa restituta santa rita santa rita de cassia
-santa rita do sapucai santa rosa santa rosa beach santa rosa de cabal santa rosa de copan santa rosa
-de osos santa rosa de viterbo santa rosa jauregui santa rosa treinta santa rosalia de camargo santa
-rufina santa severa santa severa nord santa severina santa sofia santa sofia epiro santa tecla santa
-tecla di acireale santa teresa santa teresa del tuy santa teresa di riva santa teresa gallura santa
-teresita santa terezinha de itaipu santa uxia de ribeira santa valburga santa valburga ultimo santa
-venera santa veneranda santa venere santa venerina santa vitoria santa vitoria do palmar santa
-vittoria santa vittoria alba santa vittoria alba cinzano santa vittoria di gualtieri santa vittoria
-di libiola santa vittoria in matenano santana de parnaiba santana do acarau santana do araguaia
-santana do cariri santana do ipanema santana do paraiso santander de quilichao santarcangelo di
-romagna sante marie santeramo in colle santi angeli santi angeli del montello santi cosma damiano
-santi lorenzo flaviano santiago atitlan santiago de cao santiago de compostela santiago de cuba
-santiago de las vegas santiago de los caballeros santiago de maria santiago de queretaro santiago de
-surco santiago de tolu santiago de veraguas santiago del estero santiago do cacem santiago ixcuintla
-santiago momoxpan santiago papasquiaro santiago sacatepequez santiago teyahualco santiago tlacotepec
-santiago tulantepec santiago tuxtla santo amaro santo amaro da imperatriz santo anastacio santo
-andre santo angelo santo antonio santo antonio da patrulha santo antonio da platina santo antonio de
-jesus santo antonio de padua santo antonio de posse santo antonio do amparo santo antonio do
-descoberto santo antonio do ica santo antonio do leverger santo antonio do monte santo antonio do
-sudoeste santo antonio do taua santo antonio dos olivais santo cristo santo domingo santo domingo
-este santo domingo oeste santo domingo tehuantepec santo estevao santo iona santo marino santo
-ovidio santo padre delle perriere santo pietro santo spirito santo stefano santo stefano al mare
-santo stefano aveto santo stefano belbo santo stefano del sole santo stefano di briga santo stefano
-di buja santo stefano di cadore santo stefano di camastra santo stefano di campobasso santo stefano
-di magra santo stefano di rogliano santo stefano di sessanio santo stefano di zimella santo stefano
-in aspromonte santo stefano in vairano santo stefano lodigiano santo stefano medio santo stefano
-quisquina santo stefano roero santo stefano ticino santo stino di livenza santo tirso santo tomas
-santo tome santos dumont santos lugares santpoort noord santpoort zuid sants badal sants montjuic
-santu lussurgiu santuario della guardia santuario di montevergine santuario di pietracquaria
-santuario di polsi santuario di savona santuario di vicoforte santuario san francesco santuario
-tinella sanza pombo sao benedito sao bento sao bento do sul sao bento do una sao bernardo sao
-bernardo do campo sao borja sao caetano de odivelas sao caetano do sul sao caitano sao carlos sao
-cristovao sao desiderio sao domingos sao domingos de rana sao domingos do araguaia sao domingos do
-capim sao domingos do maranhao sao domingos do prata sao felipe sao felix do coribe sao felix do
-xingu sao fidelis sao francisco sao francisco de assis sao francisco de itabapoana sao francisco de
-paula sao francisco do conde sao francisco do guapore sao francisco do sul sao gabriel sao gabriel
-da cachoeira sao gabriel da palha sao gabriel do oeste sao geraldo do araguaia sao goncalo do
-amarante sao goncalo do sapucai sao goncalo dos campos sao gotardo sao jeronimo sao joao sao joao
-batista sao joao da barra sao joao da madeira sao joao da ponte sao joao da talha sao joao de meriti
-sao joao de pirabas sao joao del rei sao joao do paraiso sao joao do piaui sao joao do soter sao
-joao dos inhamuns sao joao dos patos sao joao evangelista sao joao nepomuceno sao joaquim sao
-joaquim da barra sao joaquim de bicas sao joaquim do monte sao jorge de arroios sao jose sao jose da
-laje sao jose da lapa sao jose da tapera sao jose de mipibu sao jose de piranhas sao jose de ribamar
-sao jose do belmonte sao jose do egito sao jose do norte sao jose dos campos sao jose dos pinhais
-sao lazaro sao leopoldo sao lourenco sao lourenco da mata sao lourenco da serra sao lourenco do
-oeste sao lourenco do sul sao lucas sao luis sao luis do quitunde sao luiz gonzaga sao mamede de
-infesta sao manuel sao marcos sao martinho sao martinho do bispo sao mateus sao mateus do maranhao
-sao mateus do sul sao miguel sao miguel arcanjo sao miguel do araguaia sao miguel do guama sao
-miguel do guapore sao miguel do iguacu sao miguel do tapuio sao miguel dos campos sao miguel oeste
-sao paulo sao paulo de frades sao paulo de olivenca sao paulo do potengi sao pedro sao pedro da
-aldeia sao pedro da cova sao pedro do sul sao rafael sao raimundo das mangabeiras sao raimundo
-nonato sao roque sao salvador de lordelo sao sebastiao sao sebastiao do cai sao sebastiao do paraiso
-sao sebastiao do passe sao sepe sao simao sao tiago de custoias sao tome sao vicente sao vicente
-ferrer saone et loire saperna slobidka saphan sung saponara marittima sapucaia do sul sar kam sar
-pul sarai akil sarai alamgir sarai mir sarai naurang sarai sidhu sarat abidah saratoga springs
-sarigam ina sariwon si sark sla sarpol zahab sarria sant gervasi sartirana lomellina sas linnas
-siccas sas murtas sas van gent sass pordoi sasso di castalda sasso di neviano sasso guidano sasso
-marconi sasso morelli sasso morello sasso ombrone sasso pisano satiro dias satriano di lucania satu
-mare sau mau ping sault ste marie sauze di cesana sauze oulx savanna la mar savelli di norcia
-savignano di rigo savignano irpino savignano montetassi savignano stazione savignano sul panaro
-savignano sul rubicone savigny le temple savigny sur orge savinesti poiana teiului saviore dell
-adamello savogna isonzo savoia di lucania savorgnano del torre savuto di cleto saw bwar gyi kone
-sawai madhopur sawang daen din sayreville junction scaffa san sossio scala coeli scala di
-torregrotta scala ritiro scaletta uzzone scaletta zanclea scalo di baragiano scalo teverina
-scandolara ravara scandolara ripa oglio scano al brembo scano di montiferro scanzano jonico
-scarborough village scarlino scalo scarlino stazione scarperia san piero scauri siculo scerne di
-pineto scheggia pascelupo schela cladovei schiavi di abruzzo schin op geul schiphol rijk schleswig
-holstein schofield barracks schofield wheeler schwabisch gmund schwabisch hall schwandorf in bayern
-schwedt oder schweizer reneke sclafani bagni scotch plains scottish borders scotts bluff scurcola
-marsicana seal beach sebin karahisar sebt gzoula secchiano marecchia security widefield sedeh lanjan
-sedlec prcice seeheim jugenheim seen kreis sega dei lessini sega di cavaion seghe di velo segromigno
-in monte segromigno in piano segundo ensanche seine et marne seine maritime seine saint denis seis
-am schler seis am schlern seiser al seit bei leifer sek ot sekimachi minami sekondi takoradi sel tso
-selayang baru utara selebi phikwe selino basso sella di corno sellia marina selva alegre selva dei
-molini selva del bocchetto selva del montello selva di altino selva di cadore selva di fasano selva
-di grigno selva di progno selva di sora selva di val gardena selva malvezzi selva nel frignano selva
-piana selvana bassa selvazzano dentro selve marcone sembawang estate sena madureira sena nikhom
-senador canedo senador guiomard senador jose porfirio senador pompeu senale san felice sengkang new
-town senhor do bonfim senhora da hora senna comasco senna lodigiana sento se seongnam si seoni
-chhapara seoni malwa sept iles serafina correa serangoon garden serangoon new town seren del grappa
-sergiyev posad seri kembangan seri manjung sermoneta scalo sernaglia della battaglia serra aiello
-serra de conti serra di castelcivita serra di pratola serra serra do ramalho serra dourada serra
-marina serra negra serra pamparato serra pedace serra pistoiese serra preta serra ricco serra san
-bruno serra san quirico serra san quirico stazione serra sant abbondio serra talhada serrada di
-folgaria serralunga alba serralunga di crea serranova di carovigno serrara fontana serravalle all
-adige serravalle asti serravalle di bibbiena serravalle di carda serravalle di chienti serravalle di
-norcia serravalle langhe serravalle pistoiese serravalle po serravalle scrivia serravalle sesia
-serre di rapolano sessa aurunca sessa cilento sessano del molise sesta godano sesto al reghena sesto
-calende sesto campano sesto cremonese sesto ed uniti sesto fiorentino sesto imolese sesto san
-giovanni sesto ulteriano sestri levante sestri ponente set ka lay setakamachi takayanagi setauket
-east setauket sete lagoas sete rios setharja old setia alam setia tropika setteville di guidonia
-setti fatma settimo milanese settimo rottaro settimo san pietro settimo torinese settimo vittone
-seven hills seven oaks seven sisters severna park severo zadonsk severobaykal sk severoural sk seyah
-cheshmeh sezimovo usti sezze scalo sezze stazione sfantu gheorghe sh iariah sha tin sha tin wai
-shadipur julana shafi pur ranhola shah alam shahbazpur town shahdad kot shahin dezh shahin shahr
-shahpur chakar shahr babak shahr kord shahr sadra shahr sultan shahrak ala in shahrak mohandesi ye
-zera shahrak pardisan shahrak qods shahrak taleqani shahre jadide andisheh shajing residential
-district shajing town shaker heights shakhun ya sham shui po sham tseng shama junction shan chaung
-shangri la shap pat heung shar ya sharm el sheikh sharqpur sharif shaykh miskin sheepshead bay
-shefar am shek kip mei shek kip mei estate shek lei shenzhen city centre shepherds bush sherman oaks
-sherwood park shetland islands sheung shui shibin al kawm shibin al qanatir shimo furano shimo
-ochiai shimo tsuma shin ichi shirahamacho usazakiminami shivaji nagar shivpur charcha shizunai
-furukawacho sho rchi shofirkon shahri shoreham by sea short pump shu fat shubra al khaymah shuen wan
-shui chuen shwe lin ban si maha phot si mahosot si racha si sa ket si satchanalai sibari stazione
-sibensko kninska sibu jaya sicignano degli alburni sicignano degli alburni stazione siderno marina
-siderno superiore sidi abdelli sidi abid sidi aissa sidi akkacha sidi allal el bahraoui sidi amar
-sidi amrane sidi barani sidi bel abbes sidi bennour sidi bin zinah sidi bouzid sidi ech chahmi sidi
-ghazi sidi ifni sidi kacem sidi khaled sidi merouane sidi moussa sidi okba sidi rahal sidi salim
-sidi slimane sidi slimane echcharaa sidi taibi sidi yahia el gharb siem reap siemianowice slaskie
-sierra vista sighetu marmatiei sigillo di posta sikandra rao sil li silao de la victoria sillano
-giuncugnano siloam springs silva jardim silvana mansio silvano orba silvano pietra silver bow silver
-firs silver lake silver spring silvi marina simao dias simei new town simeri crichi simi valley
-simin shahr simleu silvaniei simoes filho simpang empat simpang renggam sin le noble sinch on up
-sinchu alagi sindkhed raja sing buri sinopoli inferiore sint agatha sint amandsberg sint andries
-sint annaland sint annen sint anthonis sint geertruid sint genesius rode sint gillis waas sint
-hubert sint jansklooster sint jansteen sint joost sint katelijne waver sint kruis sint maarten sint
-maartensbrug sint maartensdijk sint maartensvlotbrug sint michielsgestel sint nicolaasga sint
-niklaas sint odilienberg sint oedenrode sint pancras sint philipsland sint pieters leeuw sint
-truiden sintra nema sinwon up sioux city sioux falls sipe sipe siqueira campos sir muttra sirakoro
-meguetana siribala coro sirs al layyanah sisacko moslavacka sissa trecasali siswa bazar sita road
-sitio novo sitka city and siu lek yuen siu sai wan estate siurgus donigala six fours les plages sj
-lland sj llands odde sj lund sk bing sk dstrup sk lsk sk rb sk rping sk vinge skagway municipality
-skane lan skarzysko kamienna skhidni kvartaly slavkov brna slavonski brod slavyansk na kubani slijk
-ewijk sm rum smach mean chey smalle ee smederevska palanka so uk so uk estate soanierana ivongo
-soave mantovano sobradinho ii soc son soc trang socorro mission number colonia sodermanlands lan
-sofiivska borschahivka sofo birnin gwari sogliano al rubicone sogliano cavour soiano del lago soisy
-sous montmorency soko ka soko ow podlaski sokol niki sol iletsk solano inferiore solarolo rainerio
-solbiate arno solbiate olona solec kujawski soledad de graciano sanchez soliera apuana solignano
-nuovo solr strand solto collina somerset east somerset west somma lombardo somma vesuviana sommariva
-del bosco sommariva perno son en breugel son la son rapinya son tay son tra song cau songnim ni
-songwon up sonnino scalo sook kalan sorbo di montella sorbo di tagliacozzo sorbo san basile sorbo
-serpico sorel tracy soriano calabro soriano nel cimino sos alinos sosnovaya polyana sosnovyy bor
-sotteville les rouen souk ahras souk el arbaa souq larb al gharb souq sebt oulad nemma sour el
-ghozlane south ayrshire south bel air south bend south benfleet south boston south bradenton south
-burlington south carolina south chicago south croydon south dakota south dublin south dumdum south
-el monte south elgin south elmsall south euclid south fulton south gate south granville south hadley
-south hayling south hill south holland south horizons south horizons estate south houston south
-jordan south jordan heights south kingstown south lake tahoe south lanarkshire south laurel south
-lawndale south miami heights south milwaukee south morang south norwood south ockendon south ogden
-south old bridge south orange south ozone park south parkdale south pasadena south peabody south
-plainfield south portland south portland gardens south riding south river south riverdale south
-ruislip south saint paul south salt lake south san francisco south san jose hills south shields
-south shore south suffolk south surrey south tangerang south valley south vineland south whittier
-south windsor south yarra south yorkshire south yuba city southeast fairbanks southend on sea
-southwest waterfront souto soares souza gare soverato marina soverato superiore soveria mannelli
-soveria simeri sovetskaya gavan sowme eh sara sp ttrup spaarndam gem haarlem spalene porici spanish
-fork spanish lake spanish springs spanish town spassk dal niy spazzate sassatelli specchia gallone
-specchia tarantina sperone di custonaci spezzano albanese spezzano albanese stazione spezzano
-albanese terme spezzano della sila spezzano piccolo spiazzo rendena spigno monferrato spigno
-saturnia spigno saturnia inferiore spijk gn spindleruv mlyn spinea orgnano spineto scrivia spinetta
-marengo spino adda spinone al lago spirito santo spisska nova ves splitsko dalmatinska spokane
-valley sporting mirasole sprang capelle spring hill spring valley springfield gardens springfield
-lakes spruce grove squillace lido sremska mitrovica sri aman sri dungargarh sri ganganagar sri
-jayewardenepura kotte sri madhopur sri petaling srisailam project rfc township sroda wielkopolska st
-albans st albert st andr st andra st andrew windfields st annaparochie st anton st austell st
-bernard st catharines st charles st christina crestina gherdeina st clair st croix st croix island
-st felix st francis st francois st georgen st gertraud st helena st helens st jacobiparochie st
-jakob st jakob bei boze st jakob bozen st jakob in ahrn st jakob in ahrnta st james st james
-assiniboia east st johann in ahrn st johann in ahrnta st john st john island st john the baptist st
-johns st josef am see st joseph st justina eppan st kassia st kassian st konstantin st landry st
-lawrence st leonhard st leonhard in pass st lorenzen st louis st louis city st lucie st lugan st
-magdalen st magdalena st martin st martin am kofl st martin gsie st martin in gsies st martin in
-passeier st mary st marys st michael eppan st michael kastelr st moritz ulten st moritz villanders
-st nikolau st nikolaus eggen st nikolaus kaltern st nikolaus ulten st oswald st pankraz st pauli st
-pauls st pauls eppan st pete st peter in ahrn st peter laje st peter lajen st petersburg st sigmun
-st sigmund st tammany st thomas st thomas island st ulrich urtijei st valentin st veit in prags st
-vigi st vigil enneberg st vring st walburg antholz st walburg ulte st walburg ulten st willebrord
-stad aan haringvliet stadt winterthur kreis staggia modenese stagno lombardo stalowa wola stamford
-hill stanford le hope stantsiya novyy afon stara darnytsya stara lubovna stara pazova stara zagora
-staraya derevnya staraya kupavna staraya russa stare mesto stare mesto okres sumperk stare misto
-stare strasnice stargard szczecinski stari grad starogard gdanski stary bohumin stary plzenec staryy
-malgobek staryy oskol starza vecchia starze di summonte state college staten island staunton city
-stazione di allerona stazione di campiglia marittima stazione di fasano stazione di fiumefreddo
-bruzio stazione di furbara stazione di mongrassano stazione di montale stazione di monte antico
-stazione di padule stazione di portacomaro stazione masotti stazione morrovalle stazione valmozzola
-stazzu bruciatu stazzu mesu ste genevieve steccato di cutro stella cilento stella di monsampolo
-stenl se ster assels ster ulslev ster vra sterling heights sterpito di sopra sterpito di sotto
-stevens point stevenson ranch sticciano scalo sticciano stazione stimigliano scalo stimigliano
-stazione stj rdalshalsen stockholms lan stockton on tees stoke on trent stonegate queensway stoney
-creek stony plain store fuglede store heddinge store merl se stourport on severn stoutenburg noord
-str by strada in chianti strada san zeno stramentizzo nuovo strasatti di marsala stratford upon avon
-strawberry hill strawberry mansion straz nad nezarkou straz pod ralskem stredocesky kraj street ne
-stretti di eraclea strzelce opolskie stubbek bing studio city stung treng stuttgart feuerbach
-stuttgart muhlhausen stuttgart ost su canale su cologone su cossu su lau su linalvu su ngai kolok su
-pinu su planu su pradu su tilio su troccu suan luang subang jaya succiso nuovo suchdol nad luznici
-sucy en brie sudoeste octagonal sueyoshicho ninokata sufalat sama il suffolk city sugar hill sugar
-land suio terme suitland silver hill sukheke mandi sukhoy log sulphur springs sultan kudarat sultan
-pur sultan pur majra sultan sa barongis sulzbach rosenberg sumbawa besar sumedang utara summerlin
-south sumusta al waqf sumusta as sultani sun city sun city center sun city west sun prairie sun tin
-wai sun valley sunbury on thames sunch on sung wong toi sungai besar sungai buloh sungai dua sungai
-jawi sungai lalang sungai penuh sungai petani sungai raya sungai simpang sungai siput sungai udang
-sungho tong sunland park sunny isles beach sunnybank hills sunrise manor sunset park sunshine coast
-sunshine west suphan buri surat thani surendranagar dudhrej surfers paradise surif city surrey city
-centre surry hills suto orizare sutton coldfield sutton in ashfield suva reka suwa ki svay rieng
-sveb lle sveta nedelja sveti ivan zelina svetla nad sazavou svoboda nad upou swains island sweet
-grass swietoch owice swift current sydney central business district sylvan lake szabolcs szatmar
-bereg ta if ta khmau taboao da serra tabuleiro do norte tacambaro de codallos tadaoka higashi taesal
-li tafi viejo tagajo shi tagbilaran city tage erqi taglio di po tagliolo monferrato tai an tai di
-cadore tai kok tsui tai koo tai mei tuk tai po tai shui hang tai wai tai wo hau taibon agordino
-taikoo shing taj pul tak bai tak long estate taka toolo takoma park takua pa tal menka talata mafara
-talavera de la reina talegaon dabhade taling chan tall rif at tallang dong taluker char doani
-talwandi bhai talwandi sabo tam giang tam ky tam shanter sullivan taman desa taman greenwood taman
-melati taman melawati taman oug taman pelangi taman permas jaya taman petaling taman scientex taman
-senai taman senawang indah taman seremban jaya taman sri sinar taman tun dr ismail taman universiti
-tamazula de gordiano tamba sasayama tambo grande tamil nadu tampines estate tampines new town
-tamuning tumon harmon village tan an tan binh tan chau tan tan tan uyen tanah merah tanca marchese
-tancau sul mare tanchang chengguanzhen tando adam tando allahyar tando bago tando jam tando muhammad
-khan tangancicuaro de arista tangara da serra tanjong malim tanjung balai tanjung pandan tanjung
-pinang tanjung selor tanjung sepat tanki leendert tanque novo tanque verde tanushimarumachi toyoki
-tapah road taphan hin tappern je taquaritinga do norte taranta peligna tarch sodo targu frumos targu
-jiu targu lapus targu mures targu neamt targu ocna targu secuiesc tarif kalba tarko sale tarlac city
-tarn et garonne tarn taran tarnowskie gory tarpon springs tasek glugor tash kumyr tassin la demi
-lune tatsuno kita tatsunocho tominaga taufers ahrntal taufers munstertal taung thu kone tavarnelle
-val di pesa tavazzano con villavesco taverna di montalto uffugo taverna di monte colombo taverna
-ravindola taverne arbia tavernelle emilia tavernelle vicentina tavernes de la valldigna tavernola
-bergamasca tavernola san felice tavernole sul mella taxco de alarcon tay ho tay mo tay ninh taylor
-massey taylors hill taylors lakes tayyibat al imam tazah khurmatu tazoult lambese tbeng meanchey
-tchin tabaraden te atatu peninsula te atatu south tecamac de felipe villanueva teck whye tecpan de
-galeana tecpan guatemala teglio veneto teixeira de freitas tejupilco de hidalgo tekstil shchiki tel
-aviv tel sheva telemaco borba telese terme teloi kanan telok blangah teluk dalam teluk intan teluk
-nibung teluk panglima garang telve di sopra telve di valsugana tema new town tempe junction tempio
-pausania temple city temple terrace templeton est ten boer ten post tenango de arista teodoro
-sampaio teodoro schmidt teofilo otoni teotihuacan de arista teotonio vilela tepatitlan de morelos
-tepatlaxco de hidalgo teplice nad metuji ter aar ter aard ter apel ter apelkanaal ter heijde ter
-idzard terbanggi besar teremky ii termas de rio hondo terme di stiglian terme vigliatore termine di
-cadore termini imerese terno isola terontola stazione terra boa terra del sole terra preta terra
-roxa terra santa terrace heights terradura di ascea terranova arpaise terranova da sibari terranova
-dei passerini terranova di pollino terranova monferrato terranova sappo minulio terranuova
-bracciolini terrassa padovana terrazas del valle terre haute terrenove bambina terrier rouge
-territoire de belfort terzo aquileia terzo di tolmezzo terzo la pieve teshi old town testa dell
-acqua testa di lepre testaccio ischia tetti neirotti tetuan de las victorias tevragh zeina texas
-city texcoco de mora tezze sul brenta tezze val sugana th of october city tha bo tha kham tha mai
-tha maka tha muang tha raeng tha ruea tha yang thaba nchu thaba tseka thai binh thai hoa thai nguyen
-thambon na mueang thana bhawan thanh hoa thanh khe thanh liet thanh pho ba ria thanh pho song cong
-thanh pho uong bi thanh xuan thap khlo thap than tharu shah thawi watthana the acreage the beaches
-the bronx the colony the crossings the dalles the gap the hague the hammocks the palm jumeirah the
-peak the trails of frisco the valley the villages the woodlands theniet el had thetford mines thi
-tran ai tu thi tran am ha thi tran at thi tran ba che thi tran lam son thi tran mao khe thi tran na
-duong thi tran ngai giao thi tran nuoc hai thi tran ong trieu thi tran pho lu thi tran phuoc buu thi
-tran that khe thi tran thuan chau thi tran tien yen thi tran trung khanh thi tran viet quang thi xa
-quang tri thies nones thin gan kyun gyi thoi binh thoi lai thomas magena home thon buri thonon les
-bains thornaby on tees thorncliffe park thornton cleveleys thot not thousand oaks three lakes throgs
-neck thu dau mot thu uc thuan an thuan thanh thunder bay thung khru thung song thuong cat ti port de
-paix tia juana tiarno di sopra tiarno di sotto tibau do sul tierra blanca tijucas do sul tikil
-dingay tikri kalan tilda newra tillmans corner timayy al imdid times square timparello di luzzi tin
-shui wai tin wan tine biougra ting kau tingo maria tinh bien tinian municipality tinley park tinton
-falls tione degli abruzzi tione di trento tiong bahru estate tirat karmel tirupati nma tit mellil
-titabor town tito scalo tiu keng leng tivoli terme tixtla de guerrero tizi gheniff tizi ouzou tizi
-rached tizi tleta tizzano val parma tj reborg tlajomulco de zuniga tlaltenango de sanchez roman
-tlapa de comonfort to kwa wan to rqao rg on toa alta municipio toa baja municipio toa payoh new town
-toba tek singh tobias barreto tocco caudio tocco da casauria tochio honcho tog wajaale tokch on toli
-toli tolu viejo tom green tomaszow lubelski tomaszow mazowiecki tomba di nerone tome acu tommaso
-natale tommaso natale sferracavallo toms river tonengo di mazze tonezza del cimone tonnara di
-bonagia tor de cenci tor lupara tor san lorenzo tor sapienza tor tre ponti tora piccilli torano
-castello torano castello scalo torano nuovo torbat heydariyeh torbat jam torbole casaglia torella
-dei lombardi torella del sannio torelli di mercogliano torello di melizzano torino di sangro torino
-di sangro stazione torlino vimercati torlupara di mentana torrazza coste torrazza dei mandelli
-torrazza piemonte torre alfina torre angela torre annunziata torre archirafi torre arese torre
-balfredo torre beretti castellaro torre boldone torre bormida torre cajetani torre calzolari torre
-canavese torre canne torre cerchiar torre chianca torre de busi torre de negri torre de passeri
-torre de picenardi torre de ratti torre de roveri torre degli alberi torre dei calzolari torre dei
-nolfi torre del greco torre del lago puccini torre del mangano torre del mar torre del moro torre
-del padiglione torre del pozzo torre dell orso torre di fine torre di mosto torre di paestum torre
-di palme torre di ruggiero torre di santa maria torre faro torre gaia torre garofoli torre grande
-torre isola torre lapillo torre le nocelle torre maina torre mare torre maura torre melissa torre
-mondovi torre mozza torre normanna torre orsaia torre pacheco torre pallavicina torre pedrera torre
-pellice torre piscitelli torre san giorgio torre san patrizio torre santa susanna torre spaccata
-torreano di martignacco torrejon de ardoz torremezzo di falconara torres novas torres vedras
-torrevecchia pia torrevecchia teatina torri arcugnano torri del benaco torri di quartesolo torri in
-sabina torricella del pizzo torricella in sabina torricella peligna torricella sicura torricella
-verzate torrio casetta torrio sopra torrio sopra sotto casetta torrion quartara torrione di salerno
-torrita di siena torrita stazione torrita tiberina torrone di sulmona torsa di pocenia tortora
-marina tortoreto lido tosayamadacho nakano toscolano maderno tottenham hale tottori shi tovo di sant
-agata tovo san giacomo town country tra vinh trabia miniere tram chim tramonti di sopra tramonti di
-sotto tran van thoi trang bang trang bom trarego viggiona trau quy travaco siccomario travedona
-monate traverse city tre croci tre fontane tre re trebbo di reno trebechovice pod orebem treinta
-tres tremblay en france tremestieri etneo trenque lauquen trentino nel frignano trentola ducenta
-treppo carnico treppo grande tres arroyos tres barras tres cantos tres coracoes tres coroas tres de
-maio tres de mayo tres isletas tres lagoas tres marias tres passos tres pontas tres rios tres valles
-tresche conca trescore balneario trescore cremasco trevi nel lazio trevignano romano treviso
-bresciano trezzano rosa trezzano sul naviglio trezzo sull adda trezzo tinella trhove sviny trhovy
-stepanov tri cities tribunali castellammare tricase porto trignano nel frignano trikarpur north
-trikarpur south trinita agultu vignola trinity bellwoods tristan suarez trivignano udinese trivio di
-formia trizidela do vale trois rivieres trona di sopra tronzano lago maggiore tronzano vercellese
-tropicana indah trujillo alto trujillo alto municipio trung phung ts khinvali tsentralno miskyi
-tseung kwan tsim sha tsui tsing yi town tsotsin yurt tsuen wan tsurugi asahimachi tsz ching estate
-tsz wan shan tu bong tu son tuen mun tuen mun san hui tufara valle tufo di carsoli tufo di minturno
-tula de allende tulangan utara tull en waal tultitlan de mariano escobedo tulu bolo tung chung tung
-tau estate tuoro sul trasimeno tupi paulista turago bordone turano lodigiano turar ryskulov turnu
-magurele tustin legacy tuxpam de rodriguez cano tuy hoa tuyen quang tuz khurmatu twentynine palms
-twifu praso twin falls tyn nad vltavou tyne and wear tynec nad labem tynec nad sazavou tyniste nad
-orlici tyoply stan ubach palenberg ubiale clanezzo ubon ratchathani uc irvine uc pho uc trong ucho
-azy uchqurghon shahri ucu seles udon thani uekimachi mono ueno ebisumachi ugerl se uggiano la chiesa
-uggiano montefusco uggiate trevano uherske hradiste uhersky brod uhersky ostroh uhlirske janovice
-uijeongbu si ujescisko ostowice ujezd brna ula tirso ulan bator ulan ude uliveto terme ulu bedok ulu
-kelang ulu tiram ulvenhout ac umina beach umm al quwain city umm as summaq umm el fahm umm
-ghuwaylinah umm hajar umm lakhba umm qasr umm ruwaba umm salal muhammad umm shawkah umm suqaym un
-chau estate unch on up uniao da vitoria uniao dos palmares union city union de reyes union hill
-novelty hill universal city universidade rural universitats und hansestadt greifswald university
-city university endowment lands university heights university of texas university park university
-place unser fra unsere frau schnals unsere liebe frau unterrain eppan uppal kalan upper alton upper
-arlington upper bicutan upper coomera upper dir upper gilgil upper hutt upper norwood upper saint
-clair upper west side upplands vasby uppsala lan ur evac urago oglio urbano santos ureshinomachi
-shimojuku urgut shahri ursem gem urun islampur urus martan usa river usmate velate usol ye
-sibirskoye ust dzheguta ust ilimsk ust kamenogorsk ust katav ust kut ust labinsk usta muhammad
-ustecky kraj usti nad labem usti nad orlici uthai thani uttar char fasson uttar pradesh utuado
-municipio uyun al jiwa vaccarizzo albanese vaccarizzo di montalto vadakarai kil pidagai vadakku
-valliyur vadakku viravanallur vado ligure vagli sopra vagli sotto vaglio basilicata vaglio serra
-vaiano cremasco vaihingen an der enz vairano patenora vairano scalo vairano stazione vairo superiore
-vakf kebir val assano val brembilla val de marne val della torre val des arbres val di nizza val di
-vizze val dor val masino val oise val or val rezzo val verde val vomano valasai dindigul dist
-valasske klobouky valasske mezirici valdaora di mezzo valdaora di sotto valdicastello carducci vale
-de cambra vale of leven valea caselor dragasani valea lui mihai valea mare babeni valea mare
-negresti valeggio sul mincio valenca do piaui valenii de munte valente diaz valentin alsina valera
-fratta valguarnera caropepe vall alta vallabh vidyanagar vallada agordina valle agricola valle
-aurina valle benedetta valle bernardo valle canzano valle castellana valle cerrina valle de bravo
-valle de la pascua valle de santiago valle dell angelo valle di cadore valle di casies valle di
-maddaloni valle di murialdo valle di saviore valle di teva valle hermoso valle lomellina valle
-martella valle mosso valle ponticelli valle salimbene valle san bartolomeo valle san felice valle
-san floriano valle san giovanni valle san nicolao valle sant anastasio valle sauglio valle talloria
-vallecrosia alta vallelunga pratameno vallemare di cepagatti vallensb strand valley east valley glen
-valley station valley stream valli del pasubio valli moceniche valli mocenighe vallio terme vallo
-della lucania vallo di caluso vallo di nera vallo torinese valmozzola stazione valparaiso de goias
-valprato soana valu lui traian valvasone arzene van buren van nest van nuys van wert van zandt vand
-uvre les nancy vandoies di sopra vandoies di sotto vaneze di bondone vang vieng vanl se vanzone con
-san carlo vapi ina vaprio adda vaprio agogna vara inferiore vara superiore varallo pombia varano
-borghi varano de melegari varano dei marchesi varano marchesi varazdinske toplice varco sabino
-varese ligure vargem alta vargem grande vargem grande do sul vargem grande paulista varmlands lan
-varsinais suomi varzea alegre varzea da palma varzea grande varzea paulista vasai virar vasco da
-gama vasil yevo vasterbottens lan vasternorrlands lan vastmanlands lan vasto marina vastra frolunda
-vastra gotalands lan vasyl evsky ostrov vatican city vatra dornei vauda canavese vauda canavese
-superiore vaudreuil dorion vaulx en velin vedado del cotorro vedano al lambro vedano olona vedder
-crossing veduggio con colzano vega alta municipio vega baja vega baja municipio veinticinco de mayo
-vejers strand vejle st veks sj lland vel sk velate milanese velez malaga velezzo lomellina velika
-gorica velika kladusa velikiy novgorod velikiy ustyug velikiye luki veliko turnovo velizy
-villacoublay velka bites velka bystrice velke bilovice velke hamry velke opatovice velke pavlovice
-velky senov vellezzo bellini velo astico velo veronese velsen noord velsen zuid ven zelderheide vena
-superiore venado tuerto venancio aires venaria reale vendas novas venegono inferiore venegono
-superiore venetico marina venetico superiore venezia mestre vengola kizhakkumbagam ventimiglia di
-sicilia venustiano carranza vera cruz verano brianza verbano cusio ossola verderio inferiore
-verderio superiore vergano di borgomanero vergano villa verkhniy ufaley verkhnyaya pyshma verkhnyaya
-salda vermont square verneuil sur seine vernon hills vero beach vero beach south verrieres le
-buisson verrua po verrua savoia vertemate con minoprio veseli nad luznici vestavia hills vester
-skerninge vestola ghiare vettica pastena vezza alba vezza oglio vezzano ligure vezzano sul crostolo
-vezzi portio vi thanh via dei romani via larga via piana viana do castelo vianen nb vibo marina vibo
-valentia vibo valentia marina vibora park viby sj lland vicente guerrero vicente pires vico canavese
-vico del gargano vico di palma vico elsa vico equense vico matrino vico nel lazio vicosa do ceara
-vicovu de jos vicovu de sus victor rosales victoria de durango victoria downtown victoria falls
-victoria fraserview victoria village vieques municipio viet tri viet yen vietri di potenza vietri
-sul mare vigano san martino vigarano mainarda vigarano pieve vighizzolo di cantu vighizzolo este
-vigliano asti vigliano biellese vigna di valle vignale monferrato vignale riotorto vigne di
-castrovillari vigne di narni vigneux sur seine vignola falesina vignole borbera vigo anaunia vigo
-cavedine vigo di cadore vigo di fassa vigo di ton vigo lomaso vigo meano vigo rendena vigolo baselga
-vigolo marchese vigolo vattaro vijayapuri north vila andrade vila curuca vila do conde vila flor
-vila formosa vila franca de xira vila galvao vila guilherme vila jacui vila leopoldina vila maria
-vila mariana vila matilde vila medeiros vila nova de famalicao vila nova de gaia vila prudente vila
-real vila rica vila seca vila velha vilafranca del penedes vilagarcia de arousa vilanova la geltru
-vilapicina la torre llobeta vilar de andorinho vilassar de mar villa adda villa adige villa adriana
-villa agnedo villa agri villa aiano villa alemana villa allende villa alme villa altagracia villa
-angela villa arco villa asolo villa badessa villa baggio villa baldassarri villa banale villa
-bartolomea villa basilica villa bianca villa bigioni villa biscossi villa bisono villa bissone villa
-botteri villa bozza villa bruzual villa caldari villa campanile villa canale villa canales villa
-carcina villa carlos paz villa carmine villa castelli villa castelnuovo villa ceccolini villa
-celiera villa ciambra villa cipresso villa col de canali villa col dei canali villa collemandina
-villa constitucion villa consuelo villa convento villa cortese villa de cura villa de mayo villa de
-san antonio villa de vallecas villa del bosco villa del conte villa del foro villa del rosario villa
-di baggio villa di briano villa di chiavenna villa di molvena villa di serio villa di teolo villa di
-tirano villa di tresana villa di villa villa dolores villa elce villa elisa villa estense villa
-faraldi villa fastiggi villa favale villa felice villa fontana villa fornaci villa francisca villa
-garibaldi villa general san martin villa gesell villa grande villa guardia villa hayes villa hidalgo
-villa independencia villa inferno villa lagarina villa latina villa lempa villa literno villa
-littorio villa lugano villa maria villa mattoni villa mercedes villa mesa villa minozzo villa
-moscosi villa motta villa musone villa nueva villa ocampo villa ogna villa oliveti villa orri villa
-ortuzar villa ottone villa park villa pasquali villa passo villa paterno villa paula de sarmiento
-villa pedergnano villa petto villa pigna villa poma villa potenza villa raspa villa raverio villa
-regina villa rendena villa rica villa ripa villa roggio villa romagnoli villa romana villa rosa
-villa rosa di martinsicuro villa rovere villa saletta villa salina villa san faustino villa san
-filippo villa san giovanni villa san giuseppe villa san leonardo villa san martino villa san michele
-villa san nicola villa san pietro villa san romualdo villa san sebastiano villa san secondo villa
-san vincenzo villa sant angelo villa sant antonio villa santa croce villa santa lucia villa santa
-maria villa santa rita villa santina villa santo stefano villa sarmiento villa saviola villa
-scontrone villa serraglio villa torre villa tucci villa verde villa verucchio villa vicente guerrero
-villa vicentina villa vomano villa yapacani villa zaccheo villafranca asti villafranca di medolla
-villafranca di verona villafranca in lunigiana villafranca padovana villafranca piemonte villafranca
-sicula villafranca tirrena villaggio aldisio villaggio annunziata villaggio argentina villaggio
-boncore villaggio brollo villaggio bucchi villaggio busonera villaggio coppola pinetamare villaggio
-dei giovi villaggio del pescatore villaggio del pino villaggio del sole villaggio eremo villaggio
-frasso villaggio garbagnate villaggio la quercia villaggio laceno villaggio le ginestre villaggio
-madonna delle grazie villaggio mancuso villaggio monte faito villaggio montegrappa villaggio mose
-villaggio paradiso villaggio racise villaggio san marco villaggio santa barbara villaggio snia
-villaggio sondalo villagrande strisaili villagrazia di carini villalba municipio villanova albenga
-villanova ardenghi villanova asti villanova asti stazione villanova biellese villanova canavese
-villanova de bellis villanova del battista villanova del ghebbo villanova del sillaro villanova
-dello iudrio villanova di bagnacavallo villanova di camposampiero villanova di guidonia villanova di
-san daniele villanova marchesana villanova mondovi villanova monferrato villanova monteleone
-villanova san pancrazio villanova santa margherita villanova solaro villanova strisaili villanova
-sull arda villanova truschedu villanova tulo villanueva de la canada villanueva de la serena
-villanueva del pardillo villanuova sul clisi villapiana lido villapiana scalo villar dora villar
-focchiardo villar pellice villar perosa villar sampeyre villar san costanzo villaretto chisone
-villastrada umbra villaviciosa de odon ville di corsano ville di fano ville di lucoli ville emard
-ville marie ville sur nus villefranche sur saone villenave ornon villeneuve ascq villeneuve la
-garenne villeneuve le roi villeneuve saint georges villeneuve sur lot villers les nancy villetta
-barrea villetta sant antonio villiers le bel villiers sur marne villingen schwenningen vilminore di
-scalve vina del mar vindicio di formia vinh chau vinh long vinh thanh vinh tuy vinh yen vinhomes
-ocean park vinhomes royal city vinhomes smart city vinhomes times city viole di assisi virginia
-beach virginia beach city virle piemonte virle treponti viroviticko podravska viry chatillon
-visconde do rio branco viseu de sus visitacion valley vista alegre vito asio vitorchiano stazione
-vitoria da conquista vitoria de santo antao vitoria do mearim vitoria do xingu vitorino freire vitry
-le francois vitry sur seine vitryani hory vittorio veneto vivaro romano vivo orcia vizzola ticino
-vizzolo predabissi vlachovo brezi vo vecchio vobkent shahri vodo cadore vol sk volodymyr volynskyi
-vologno di sotto volpago del montello vols am schlern volser aicha volta mantovana volta redonda
-voltago agordino volturara appula volturara irpina vondelingenplaat rotterdam vorob yovo vortum
-mullem vostochnoe degunino vranov nad toplou vrbno pod pradedem vuccolo di maiorano vukovarsko
-srijemska vulcano porto vung tau vyatskiye polyany vyaz ma vyhurivshchyna troyeshchyna vykhino
-zhulebino vyshhorodskyi masyv vyshniy volochek vysoke nad jizerou vysoke veseli vyssi brod wa brzych
-wa cz wacheng neighborhood wad medani wade hampton wadgaon kolhati wadi as sir wadi utbah wah cantt
-wah fu wahiawa whitmore waiau pacific palisades wakaf baharu wake forest waldshut tiengen walla
-walla wallingford center wallis et futuna walnut creek walnut grove walnut park waltham abbey walton
-on thames walton on the naze waluj buzurg walvis bay wan chai wang nam yen wang noi wang saphung
-wang tau hom wang tau hom estate wang thonglang wangsa maju wanqiao zhen wantirna south warin
-chamrap waris aliganj warminsko mazurskie warner robins warren township wasaga beach washington
-heights washwood heath wat tha phra waterfront communities the island watermael boitsfort wath upon
-dearne waynesboro city webster groves weg naar zee wehe den hoorn weil am rhein weil der stadt
-weinstadt endersbach weirton heights weissenbach sarntal weissenburg in bayern weiwu eryuqiwen
-wekiwa springs welench iti welk it welwyn garden city wenceslau braz wenceslau guimaraes wendlingen
-am neckar wendou borou wengen la val wenshan city wenum wiesel wenxian chengguanzhen were ilu wesley
-chapel west albany west allis west and east lealman west babylon west baton rouge west bay west bend
-west bengal west berkshire west bloomfield township west bridgford west bromwich west carroll west
-carson west chester west chicago west columbia west coon rapids west covina west des moines west
-dunbartonshire west ealing west elkridge west elsdon west end west englewood west falls church west
-fargo west feliciana west garfield park west graftdijk west gulfport west ham west hartford west
-haven west hempstead west hill west hills west hollywood west humber clairville west island west
-islip west jerusalem west jordan west kelowna west lafayette west lake sammamish west lake stevens
-west lawn west linn west little river west lothian west lynchburg west melbourne west memphis west
-midlands west mifflin west milford west molesey west new york west oak lane west odessa west orange
-west palm beach west park west pennant hills west pensacola west puente valley west raleigh west
-ridge west roxbury west sacramento west saint paul west scarborough west seneca west springfield
-west sussex west terschelling west torrington west town west university place west valley city west
-vancouver west village west virginia west warwick west whittier los nietos west yorkshire westerhaar
-vriezenveensewijk western district westminster branson weston super mare westwood plateau wexford
-maryvale whampoa garden wheat ridge wheelers hill whitchurch stouffville white bear lake white oak
-white pine white plains white river white rock white settlement whitehall township whitley bay
-wichian buri wichita falls wiener neustadt wigston magna wijk aan zee wijk bij duurstede wijk en
-aalburg wik ro wilkes barre williamsburg city willow grove willowdale east willowdale west
-willowridge martingrove richview wilmington island wimborne minster winchester city winnie mandela
-winston salem winter garden winter gardens winter haven winter park winter springs winterswijk
-brinkheurne winterswijk corle winterswijk henxel winterswijk huppel winterswijk kotten winterswijk
-meddo winterswijk miste winterswijk ratum winterswijk woold wirdum gn wisconsin rapids wiset
-chaichan witte paarden wo che wo omin wodzis aw slaski woerdense verlaat wolf trap wolkenstein selva
-wollongong city centre woluwe saint lambert wong chuk hang wong sawang wong tai sin wood green
-woodford green woodland hills worcester park worth am rhein wouwse plantage wrangell city and wroc
-aw wrzeszcz dolny wrzeszcz gorny wu erqi wu kai sha wyndham vale xa long hai xai xai xalapa de
-enriquez xam nua xangri la xi an xicotepec de juarez xilin hot xique xique xo jaobod xo jayli shahri
-xom cai nuoc xom my xuan xuan loc xuan mai ya an yabucoa municipio yaguachi nuevo yak nca yakutat
-city and yamato takada yamazakicho nakabirose yamuna nagar yan an yan besar yan nawa yanagawamachi
-saiwaicho yangiqo rg on yangp yong yany kapu yatsuomachi higashikumisaka yau ma tei yau tong yauco
-municipio yby yau yegor yevsk yehud monosson yellow medicine yen bai yen hoa yen phu yen vinh yende
-millimou yeni suraxan yerba buena yeung uk tsuen yew tee yigai erqi yigo village ying awati
-yingshang chengguanzhen yinqiao zhen yio chu kang yirga alem yirga ch efe yishun new town yisilamu
-awati yiu tung estate yoch im dong yonan up yong an yong peng yonggwang up yonsa up yoqne am illit
-yorba linda york university heights yoshida kasugacho yoshkar ola youri kourtere yuba city yucca
-valley yuen long yuen long kau hui yuen long san hui yukon koyukuk yuktae dong yun pa yunmeng
-chengguanzhen yur yev pol skiy yusuf as siddiq yuzhno sakhalinsk yuzhnoural sk yverdon les bains
-ywar ma east ywar ma west zabkowice slaskie zacoalco de torres zafferana etnea zagor ye zahir pir
-zamora de hidalgo zamoskvorech ye zangarona di lamezia terme zaouiet sousse zarrin shahr zavety il
-icha zavolzh ye zawyat an nwacer zawyat ech cheikh zayed city zdar nad sazavou zdirec nad doubravou
-zdunska wola ze doca zee kone zelezna ruda zelezny brod zelo buon persico zelo surrigone zenson di
-piave zeribet el oued zero branco zeulenroda triebes zevenbergschen hoek zheleznogorsk ilimskiy zhen
-an zhong ao zhongxing new village zhouqu chengguanzhen zhovti vody zhu cheng city zia lisa ziano di
-fiemme ziano piacentino ziar nad hronom ziauddin pur zibido san giacomo zielona gora zighout youcef
-zikhron ya aqov zinapecuaro de figueroa zinasco nuovo zinasco vecchio zir ab ziyang chengguanzhen
-zlate hory zlinsky kraj zola predosa zoldo alto zomin shaharchasi zoppe di cadore zouan hounien zruc
-nad sazavou zuid beijerland zuid holland zuid scharwoude zumpango del rio zurich kreis zurich kreis
-affoltern zurich kreis albisrieden zurich kreis altstetten zurich kreis aussersihl zurich kreis
-hongg zurich kreis oerlikon zurich kreis seebach zurich kreis sihlfeld zurich kreis unterstrass
-zurich kreis wipkingen zurich kreis wollishofen zwaagdijk oost zwaagdijk west
-""".split()
+    (w.replace("_", " ") for w in """
+aarle_rixtel ab_pakhsh abadia_de_goias abano_terme abasan_al_kabirah abazia_di_sulmona
+abbadia_alpina abbadia_cerreto abbadia_di_montepulciano abbadia_di_naro abbadia_lariana
+abbadia_san_salvatore abbazia_di_fossanova abbazia_pisani abbey_wood abbiate_guazzone
+abdu_rahiman_nagar abelardo_luz aberdeen_city abetina_vallesana abiy_adi aboisso_comoe abomey_calavi
+abong_mbang abou_el_hassan abreu_lima abtei_badia abu_al_kahsib abu_al_matamir abu_an_numrus
+abu_arish abu_dhabi abu_ghurayb abu_hammad abu_hayl abu_hummus abu_jibeha abu_kabir abu_qir
+abu_qurqas abu_road abu_suweir_el_mahatta abu_tij abu_tisht abu_zabad acapulco_de_juarez
+acatlan_de_osorio accaria_rosaria acharipallam_vaniyakudi achkhoy_martan aci_bonaccorsi aci_castello
+aci_catena aci_platani aci_san_filippo aci_sant_antonio aci_trezza acocks_green acqua_dei_corsari
+acquanegra_cremonese acquanegra_sul_chiese acquappesa_marina acquarica_del_capo acquarica_di_lecce
+acquasanta_terme acquatraversa_di_formia acquaviva_collecroce acquaviva_delle_fonti
+acquaviva_isernia acquaviva_marche acquaviva_picena acquaviva_platani acquaviva_villa_musone
+acqui_terme ad_damazin ad_damir ad_dana ad_darbasiyah ad_darwa ad_dasmah ad_dawadimi ad_dilam
+ad_dilinjat ad_dindar ad_dir_iyah ad_douiem ad_dujayl ad_yaman adams_morgan
+adanattutekkumuri_kizhakku addis_ababa adelaide_city_centre adelaide_hills adelfia_canneto
+adelfia_montrone adh_dhayd adis_alem adis_idame adis_zemen adjuntas_municipio ado_ekiti ado_odo
+adrara_san_martino adrara_san_rocco adwick_le_street aet_an_up afogados_da_ingazeira afonso_claudio
+afurada_de_baixo agaggio_inferiore agia_paraskevi agia_varvara agincourt_north
+agincourt_south_malvern_west agioi_anargyroi agios_dimitrios agios_ioannis_rentis agliano_terme
+agnana_calabra agnone_cilento agoura_hills agrate_brianza agrate_conturbia agropoli_stazione
+agua_azul_do_norte agua_boa agua_branca agua_caliente agua_clara agua_dulce agua_preta agua_prieta
+agua_rasa aguada_de_pasajeros aguada_municipio aguadilla_municipio agualva_cacem aguas_belas
+aguas_buenas_municipio aguas_claras aguas_de_lindoia aguas_formosas aguas_lindas_de_goias
+aguas_santas agustin_codazzi ah_lel ahigbe_koffikro ahmadpur_east ahmadpur_sial ahmed_bel_hadj
+ahualulco_de_mercado ahuntsic_cartierville ahwatukee_foothills ai_loc aibonito_municipio aica_di_fie
+aielli_stazione aiello_calabro aiello_del_friuli aiello_del_sabato ain_abid ain_arnat ain_attig
+ain_azel ain_beida ain_beni_mathar ain_benian ain_bessem ain_defla ain_deheb ain_el_aouda
+ain_el_bell ain_el_berd ain_el_bya ain_el_hadjel ain_el_hammam ain_el_melh ain_el_turk ain_fakroun
+ain_harrouda ain_kercha ain_lila ain_merane ain_oulmene ain_oussera ain_sefra ain_smara ain_sukhna
+ain_taoujdat ain_taya ain_temouchent ain_touta ait_melloul ait_ourir ait_yazza aix_en_provence
+aix_les_bains aizu_misato_machi aizu_wakamatsu ajab_shir akcap_nar aki_takata akim_oda akora_khattak
+al_aaroui al_abyar al_ahmadi al_ain_city al_ajaylat al_alam al_aluas al_amarah al_aqiq al_asabi_ah
+al_ashir_min_ramadan al_awwamiyah al_ayn_as_sukhnah al_ayyat al_ayzariyah al_aziziyah al_bab al_bada
+al_bada_al_wusta al_badari al_badrashayn al_bahah al_bajur al_balyana al_barka al_basaliyah_bahri
+al_basrah_al_qadimah al_battaliyah al_bawiti al_bayadiyah al_bayda al_birah al_brouj al_bukayriyah
+al_burayj al_buraymi al_burayqah al_burj al_diwaniyah al_fahahil al_fallujah al_farwaniyah
+al_fashaqah al_fashn al_faw al_fayyum al_fintas al_fqih_ben_calah al_fuhays al_fulah al_furjan
+al_ghanayim al_ghanim al_ghurayfah al_hamdaniya al_hamidiyah al_hammam al_hamul al_harithah
+al_hasaheisa al_hasakah al_hawamidiyah al_hawatah al_hayy al_hazm al_hilal_al_gharbiyah
+al_hilal_ash_sharqiyah al_hilaliyya al_hillah al_hindiyah al_hirak al_hoceima al_hudaydah al_hufuf
+al_hurshah al_husayniyah al_ibrahimiyah al_idwah al_jadid al_jahra al_jammaliyah al_jawf
+al_jazeera_aba al_jubayhah al_jubayl al_jumayl al_jumum al_junaynah al_jurf al_karama al_khabra
+al_khaburah al_khafji al_khankah al_kharijah al_kharj al_kharjah al_khawr al_khums al_khurmah
+al_khusus al_kiswah al_kut al_lith al_madinah al_mahallah_al_kubra al_mahawil al_mahbulah
+al_mahmudiyah al_majaz al_malikiyah al_manaqil al_manqaf al_mansurah al_manzalah al_maraghah al_marj
+al_mash_iliyah al_matar_al_atiq al_matariyah al_mawsil_al_jadidah al_mayadin al_met_yevsk al_mijlad
+al_minshah al_minya_al_jadidah al_miqdadiyah al_mishkhab al_mithnab al_mizhar_first al_mubarraz
+al_muharraq al_munayzilah al_murar_al_qadim al_musayab al_muteena al_qa_im al_qadarif
+al_qahirah_al_jadidah al_qamishli al_qanatir_al_khayriyah al_qanayat al_qantarah al_qararah
+al_qaryatayn al_qasim al_qassasin al_qatif al_qawasim al_qitena al_qubbah al_qunaytirah al_qurayn
+al_qurnah al_qusais al_qusayr al_qusiyah al_qutayfah al_qutaynah al_safa al_sajaah al_shamkhah_city
+al_tabqa al_ubur al_ula al_unayzah al_waheda al_wajh al_wakrah al_waqf al_warqaa al_wasitah al_wasl
+al_yamun al_yarmuk ala_buka ala_dei_sardi ala_di_stura ala_er ala_moana_kaka_ako alagna_valsesia
+alagoa_grande alagoa_nova alam_damai alameda_de_osuna alanno_scalo alanno_stazione alano_di_piave
+alba_adriatica alba_di_canazei alba_iulia albano_di_lucania albano_laziale albano_sant_alessandro
+albano_vercellese albany_creek albany_park albare_stazione albaredo_adige albaredo_arnaboldi
+albaredo_per_san_marco albaretto_della_torre albera_ligure alberone_di_cento alberone_di_guarda
+alberone_di_ro albert_lea albese_con_cassano albiano_ivrea albiano_magra albignano_adda
+albisola_capo albisola_superiore albissola_marina alborada_jaltenco albu_kamal alcacer_do_sal
+alcala_de_guadaira alcala_de_henares alcala_la_real alcalde_diaz alcara_li_fusi alcazar_de_san_juan
+alde_leie aldeias_altas aldrich_bay aleksandrow_odzki alem_ena alem_ketema alem_paraiba
+alessandria_del_carretto alessandria_della_rocca aleutians_east aleutians_west alexandra_hills
+alexandria_city alfas_del_pi alfiano_natta alhama_de_murcia alhaurin_de_la_torre alhaurin_el_grande
+ali_abad_katul ali_al_gharbi ali_mendjeli ali_sabih ali_shahr ali_terme alice_bel_colle
+alice_castello alice_springs alice_superiore alicudi_porto alipur_duar aliso_viejo aliwal_north
+allaorol_shahri allen_park allerona_stazione allison_park alluvioni_cambio almenno_san_bartolomeo
+almenno_san_salvatore almere_stad almirante_tamandare alor_gajah alor_setar alpe_di_siusi
+alpes_de_haute_provence alpes_maritimes alphen_aan_den_rijn alt_hohenschonhausen alt_nsehir
+alta_floresta_oeste alta_gracia alta_vista altagracia_de_orituco altamonte_springs altavilla_irpina
+altavilla_milicia altavilla_monferrato altavilla_silentina altavilla_vicentina altdorf_bei_nurnberg
+alte_ceccato alte_di_montecchio_maggiore alteveer_gem_hoogeveen altipiani_di_arcinazzo alto_alegre
+alto_alegre_do_maranhao alto_alegre_do_pindare alto_araguaia alto_barinas alto_de_pinheiros
+alto_hama alto_hospicio alto_lucero alto_molocue alto_paraiso altona_altstadt altona_meadows
+altona_nord altstadt_nord altstadt_sud altuf_yevskiy alum_rock alvares_machado alvaro_obregon
+alverca_do_ribatejo alzano_lombardo alzano_scrivia alzate_brianza alzenau_in_unterfranken am_timan
+amantea_marina amarante_do_maranhao amato_di_taurianova amba_giorgis ambala_sadar ambato_boeny
+ambodimanga_ii ambt_delden amelia_rodrigues amendolara_marina america_dourada american_canyon
+american_fork americo_brasiliense amersham_on_the_hill amherst_center amin_yevo amir_kola
+amlapura_city ammi_moussa amnat_charoen amola_di_piano amozoc_de_mota amphoe_sikhiu
+ampliacion_san_mateo amsterdam_duivendrecht amsterdam_zuidoost an_hai an_khe an_muileann_gcearr
+an_nabk an_najaylah an_najmah an_nasiriyah an_nhon an_nimas an_nu_maniyah an_nubariyah an_nuhud
+an_nusayrat an_phuong an_trach anak_bukit anasco_municipio anat_al_qadimah anbyon_up
+ancarano_di_sopra anchorage_municipality ancien_prozi ancienne_lorette andalo_valtellino
+andelska_hora andhra_pradesh andorno_micca andorra_la_vella andreotta_di_castrolibero angeles_city
+angeli_di_mergo angeli_di_rosora anghebeni_di_vallarsa angk_tasaom angolo_terme angra_do_heroismo
+angra_dos_reis anguillara_sabazia anguillara_veneta anklesvar_ina anlong_veaeng ann_arbor
+anna_paulowna annaberg_buchholz anne_arundel annecy_le_vieux annone_di_brianza annone_veneto
+ano_liosia anoia_inferiore anoia_superiore ans_by ansan_si anterselva_di_mezzo antey_saint_andre
+antica_colle_piscioso anticoli_corrado antiga_esquerra_de_eixample antigua_guatemala
+antiguo_cuscatlan antrona_schieranco anversa_degli_abruzzi anyang_si anzano_del_parco
+anzano_di_puglia anzhero_sudzhensk anzola_dell_emilia anzola_ossola aoji_ri ap_binh_chau ap_ho_phong
+ap_long_thanh ap_mot ap_phuoc_tinh apache_junction aparecida_de_goiania aparecida_do_taboado
+apaseo_el_alto apaseo_el_grande apice_nuovo apicum_acu apostol_santiago appiano_gentile
+appignano_del_tronto apple_valley aq_qala aquila_di_arroscia ar_ara_banegev ar_rabiyah
+ar_radisiyah_qibli ar_rahad ar_rahmaniyah ar_ramtha ar_raqqah ar_rashidiyah ar_rass ar_rastan
+ar_rawdah ar_rayayinah ar_rayna ar_rayyan ar_rifa ar_riqqah ar_riyad ar_rudayyif ar_rumaylah
+ar_rumaythah ar_rumaythiyah ar_rutbah ar_ruways ara_ali ara_ar_ara ara_damansara ara_dong ara_nova
+aracoiaba_da_serra aradolo_la_bruna aragua_de_barcelona aramoko_ekiti aran_bidgol aran_elovac
+aranda_de_duero arba_minch arbaa_nait_irathen arbizzano_di_valpolicella arbutus_ridge
+arcille_di_campagnatico arcinazzo_romano arco_felice arcola_east arcos_de_la_frontera
+arcos_de_valdevez arden_arcade ardole_san_marino ardore_marina arecibo_municipio areia_branca
+arena_metato arena_po arenella_vergine_maria arenys_de_mar arfa_moussaia argentiera_nurra
+argyll_and_bute aria_di_lupi ariano_ferrarese ariano_irpino ariano_irpino_stazione
+ariano_nel_polesine ariano_scalo arif_wala ario_de_rosales arkhangel_sk arlena_di_castro
+arlington_heights arma_di_taggia armacao_dos_buzios arqua_petrarca arqua_polesine arquata_del_tronto
+arquata_scrivia arraial_do_cabo arrasate_mondragon arroio_do_meio arroio_grande arroyo_de_la_miel
+arroyo_grande arroyo_municipio arroyo_naranjo arroyo_seco arsago_seprio arsen_yev arsi_negele
+art_khwajah arta_terme artur_alvim artur_nogueira arun_amarin arunachal_pradesh arzago_adda
+arzeno_oneglia as_sadd as_saff as_safirah as_sahil as_salahat as_salamiyah as_salihiyah_al_jadidah
+as_salimiyah as_sallum as_salt as_samawah as_samu as_sanamayn as_santah as_sarw as_satwah as_sawani
+as_siba_iyah as_sinbillawayn as_suki as_sulayyil as_sultah_al_jadidah as_suwayda as_suwayq
+as_suwayrah asagaya_minami asbe_teferi asbury_park ascencion_de_guarayos ascoli_piceno
+ascoli_satriano ascot_vale ash_shafa ash_shamiyah ash_sharqat ash_shatrah ash_shaykh_zayid
+ash_shaykh_zuwayd ash_shuhada ashoknagar_kalyangarh ashton_in_makerfield ashton_under_lyne
+ashuganj_city asigliano_veneto asigliano_vercellese asinara_cala_oliva asinara_lazzaretto
+asnago_di_cantu asnieres_sur_seine aspen_hill aspio_terme assi_bou_nif assin_foso
+assis_chateaubriand assisi_santuario asta_nell_emilia astaneh_ye_ashrafiyeh astfeld_nordheim
+asuncion_mita at_aye at_tafilah at_taj at_tall at_tall_al_kabir at_taraf at_tarif atalaia_do_norte
+atena_lucana atena_lucana_scalo ath_thumamah_khamsun athi_river athis_mons atina_inferiore
+atlacomulco_de_fabela atlantic_city atotonilco_el_alto atoyac_de_alvarez attock_city atwater_village
+auburn_bay auburn_gresham auburn_hills augusto_correa auhammadpur_majri aulnay_sous_bois
+auna_di_sopra auna_inferiore aung_san aurangabad_cantonment aurelia_di_civitavecchia
+auronzo_di_cadore aurora_do_para aussere_neustadt autlan_de_navarro ave_gratia_plena aved_re
+avezzano_sorbello avigliano_scalo avigliano_umbro avocado_heights avon_center avon_lake awlad_saqr
+aya_nagar ayala_alabang ayanavelikulangara_vadakku ayang_ni ayer_itam ayla_patakata ayn_al_arab
+ayoun_el_atrous ayutla_de_los_libres az_za_ayin az_zabadani az_zahiriyah az_zahra az_zarqa
+az_zawiyah az_zayniyah_qibli az_zubayr az_zulayl az_zulfi az_zuwaydah az_zuwaytinah aziska_gorne
+azuqueca_de_henares azzano_asti azzano_decimo azzano_mella azzano_san_paolo ba_dinh ba_na ba_on
+ba_vi baarle_nassau bab_ezzouar babo_pangulo bac_giang bac_kan bac_lieu bac_ninh bac_quang
+bac_tu_liem bacchus_marsh bacedasco_sotto bach_mai back_bay back_mountain backa_palanka backa_topola
+bacolod_city bacs_kiskun bacu_abis bad_aibling bad_arolsen bad_bentheim bad_berleburg bad_bruckenau
+bad_driburg bad_durkheim bad_essen bad_freienwalde bad_harzburg bad_hersfeld bad_honnef
+bad_kissingen bad_kreuznach bad_laasphe bad_langensalza bad_liebenwerda bad_lippspringe
+bad_mergentheim bad_munder_am_deister bad_nauheim bad_neuenahr_ahrweiler bad_nieuweschans
+bad_oeynhausen bad_oldesloe bad_pyrmont bad_rappenau bad_reichenhall bad_sackingen bad_salzuflen
+bad_salzungen bad_saulgau bad_schwartau bad_segeberg bad_soden_am_taunus bad_tolz bad_vilbel
+bad_waldsee bad_wildungen bad_zwischenahn bada_barabil bada_malhera baden_baden baden_wurttemberg
+badia_agnano badia_al_pino badia_calavena badia_cantignano badia_cerreto badia_elmi badia_pavese
+badia_petroia badia_polesine badia_pozzeveri badia_prataglia badia_ripoli badia_settimo
+badia_tedalda badolato_marina badr_hunayn bady_bassitt bagan_serai bagc_lar bage_awati bagh_malek
+bagha_purana bagnara_calabra bagnara_di_romagna bagnaria_arsa bagni_di_comano bagni_di_contursi
+bagni_di_lucca bagni_di_lucca_ponte bagni_di_lucca_villa bagni_di_san_filippo bagni_di_stigliano
+bagni_di_tabiano bagni_di_tivol bagni_di_vinadio bagni_nuovi bagni_nuovi_di_bormio bagni_san_filippo
+bagno_di_gavorrano bagno_di_romagna bagno_ripoli bagno_roselle bagno_vignoni bagnoli_del_trigno
+bagnoli_della_rosandra bagnoli_di_sopra bagnoli_irpino bagnolo_cremasco bagnolo_del_salento
+bagnolo_di_lonigo bagnolo_di_po bagnolo_in_piano bagnolo_mella bagnolo_piemonte bagnolo_san_vito
+bagnols_sur_ceze bago_city bagong_barrio bagong_pagasa bagong_silang bagong_silangan bagsv_rd
+bagua_grande baguim_do_monte bah_bah bahe_blaon bahia_blanca bahia_de_caraquez bahia_honda bahir_dar
+bai_anba baia_argento baia_del_re baia_domizia baia_farta baia_latina baia_mare baia_sardinia
+baia_sprie baiano_di_spoleto baie_comeau baie_du_tombeau baie_mahault baigong_jiedao bail_hongal
+baile_borsa baileys_crossroads bainbridge_island baio_dora bairro_da_penha bairro_militar
+bairro_novo baishi_zhen baixa_grande baixo_guandu baja_california baja_california_sur bajos_de_haina
+bak_xanov bakau_new_town bakov_nad_jizerou bal_kesir balai_pungut balata_di_baida balch_springs
+balcon_de_la_lisa baldichieri_asti baldissero_alba baldissero_canavese baldissero_torinese
+baldwin_park bale_hawassa bale_robe balik_pulau ballenger_creek balma_biellese
+balneario_arroio_do_silva balneario_camboriu balneario_gaivota balneario_picarras balneario_rincao
+baloda_bazar balossa_bigli balsorano_nuovo baltimore_city balwyn_north bamor_kalan ban_ang_sila
+ban_aranyik ban_bang_bamru ban_bang_kadi ban_bueng ban_chalong ban_chang ban_chang_lo ban_dung
+ban_houakhoua ban_huai_thalaeng ban_kamala ban_kengkok ban_khlong_bang_bon ban_khlong_bang_phran
+ban_khlong_bang_ramat ban_khlong_prawet ban_khoan ban_ko_sire ban_lak_song ban_lam_luk_ka
+ban_laongam ban_mai ban_mo ban_na ban_na_hy ban_na_san ban_nong_wua_so ban_phaeo ban_phai
+ban_phan_don ban_phe ban_phra ban_pong ban_ratsada ban_samae_dam ban_sang ban_selaphum ban_tak
+ban_talat_bueng ban_talat_nua ban_talat_yai ban_tha_kham ban_xeno banbury_don_mills
+banco_filipino_homes band_rma banda_aceh bandar_abbas bandar_anzali bandar_baharu
+bandar_baru_salak_tinggi bandar_bukit_raja bandar_country_homes bandar_deylam bandar_deyr
+bandar_emam_khomeyni bandar_gaz bandar_genaveh bandar_kangan bandar_khamir bandar_kinrara
+bandar_kong bandar_labuan bandar_lampung bandar_lengeh bandar_mahkota_cheras bandar_mahshahr
+bandar_nabawan bandar_puncak_alam bandar_putra_kulai bandar_saujana_utama bandar_seri_alam
+bandar_seri_begawan bandar_sri_damansara bandar_sri_sendayan bandar_sunway bandar_tasik_puteri
+bandar_tenggara bandar_torkaman bandar_tun_hussein_onn bandar_tun_razak bandar_utama
+bandundu_province bang_ban bang_bo_district bang_bon bang_bon_nuea bang_bua_thong bang_kapi
+bang_khae bang_khae_nuea bang_khlo bang_kho_laem bang_kho_laem_subdistrict bang_khun_si
+bang_khun_thian bang_krathum bang_kruai bang_lamung bang_len bang_mun_nak bang_na bang_pa_in
+bang_pakong bang_phae bang_phai bang_phlat bang_racham bang_rak bang_rakam bang_saphan bang_sue
+bang_sue_subdistrict bang_yi_khan bangarda_chhota bangkok_noi bangkok_riverside bangkok_yai
+bangolo_tahouake bani_mazar bani_na_im bani_suhayla bani_suwayf bani_suwayf_al_jadidah bani_ubayd
+bani_walid bani_yas_city banja_luka banmankhi_bazar bannio_anzino banora_point banovce_nad_bebravou
+banska_bystrica banzano_di_montoro_superiore bao_an bao_an_centre bao_loc baqa_el_gharbiya bar_bigha
+bar_le_duc bara_uchana baragiano_scalo barajas_de_madrid baraki_barak barano_ischia barao_de_cocais
+barao_de_grajau baratili_san_pietro barbarano_del_capo barbarano_romano barbarano_vicentino
+barbera_del_valles barberino_di_mugello barberino_val_elsa barcellona_pozzo_di_gotto
+barceloneta_municipio barchi_di_asola bardino_nuovo bardino_vecchio barger_compascuum bargny_guedj
+bargny_ngoude bari_sadri bari_sardo barka_kana barki_saria barletta_andria_trani barmbek_nord
+barmbek_sud barone_canavese barpeta_road barra_bonita barra_da_estiva barra_da_tijuca
+barra_de_santo_antonio barra_de_sao_francisco barra_do_bugres barra_do_choca barra_do_corda
+barra_do_dande barra_do_garcas barra_do_pirai barra_dos_coqueiros barra_funda barra_mansa
+barra_velha barranquitas_municipio barreiro_do_jaiba barrett_town barri_de_les_corts
+barri_de_sant_andreu barri_gotic barriera_del_bosco barriera_di_lanzo barriera_di_milano
+barrio_de_peral barros_blancos barrow_in_furness barstow_heights bartley_green bartolome_maso
+baruun_urt bas_rhin basavana_bagevadi baselga_del_bondone baselga_di_pine baselga_di_vezzano
+basirhat_city basking_ridge bassano_bresciano bassano_del_grappa bassano_in_teverina bassano_romano
+basse_normandie basse_terre bastia_di_rovolon bastia_mondovi bastia_umbra bastida_de_dossi
+bastida_pancarana bat_khela bat_yam batac_city batang_berjuntai batemans_bay bath_beach
+bathurst_manor baton_rouge battaglia_terme battaramulla_south battle_creek battle_ground batu_anam
+batu_arang batu_berendam batu_caves batu_feringgi batu_gajah batu_kurau batu_pahat baulkham_hills
+bavel_ac bawani_khera bay_city bay_nd bay_point bay_shore bay_street_corridor bay_village
+bayamon_municipio bayan_hot bayan_lepas bayan_nur baykal_sk bayonet_point bayou_cane
+bayshore_gardens bayt_al_faqih bayt_hanina bayt_hanun bayt_jala bayt_lahya bayview_hunters_point
+bayview_village bazar_korgon bazar_yakawlang bazzano_inferiore bazzano_parmense be_chatow
+be_er_ya_aqov bear_lake beau_bassin_rose_hill beaufort_west beaver_dam becedi_brignan
+becov_nad_teplou bedero_valcuvia bedford_park_nortown bedok_new_town bedsted_thy beek_en_donk
+beemte_broekland beers_nb bei_an bek_oji bel_air bel_air_north bel_air_riviere_seche bel_air_south
+bela_bela bela_cruz bela_nad_radbuzou bela_pod_bezdezem bela_vista bela_vista_de_goias belaya_glina
+belaya_kalitva beled_hawo belem_de_sao_francisco belen_de_umbria belen_gualcho belford_roxo
+belforte_all_isauro belforte_del_chienti belforte_monferrato beli_manastir belize_city bell_gardens
+bell_ville bella_di_lamezia_terme bella_vista bellante_stazione bellaria_igea_marina bellas_vistas
+belle_glade belle_vale bellinzago_lombardo bellinzago_novarese bellisio_solfare bellizzi_irpino
+belluno_veronese belmont_cragin belmonte_calabro belmonte_calabro_marina belmonte_castello
+belmonte_del_sannio belmonte_in_sabina belmonte_mezzagno belmonte_piceno belo_campo belo_horizonte
+belo_jardim belo_oriente belo_sur_tsiribihina belt_schutsloot beltiglio_di_ceppaloni
+belvedere_di_aquileia belvedere_di_battipaglia belvedere_di_siracusa belvedere_di_spinello
+belvedere_fogliense belvedere_langhe belvedere_marittimo belvedere_ostrense belvedere_park belyy_yar
+bembla_et_mnara ben_ahmed ben_arous ben_cat ben_gardane ben_guerir ben_hill ben_jerrar ben_mehidi
+ben_taieb ben_thuy ben_tre benatky_nad_jizerou bene_lario bene_vagienna beneden_leeuwen
+benesov_nad_ploucnici beni_amrane beni_douala beni_enzar beni_khalled beni_khiar beni_mellal
+beni_mered beni_mester beni_saf beni_tamou beni_yakhlef benin_city benito_juarez benjamin_constant
+bentleigh_east bento_goncalves bentong_town berbenno_di_valtellina berchem_sainte_agathe berck_plage
+beregazzo_con_figliaro berg_en_dal berg_en_terblijt bergen_aan_zee bergen_nh bergen_op_zoom
+bergisch_gladbach beri_khas berkel_en_rodenrijs berkel_enschot berlin_kopenick bernate_ticino
+bernau_bei_berlin bertolla_barca berzano_di_san_pietro berzano_di_tortona berzo_demo berzo_inferiore
+berzo_san_fermo besana_in_brianza bet_she_an bet_shemesh bethel_park bethnal_green
+bettola_di_pozzo_adda bettole_di_buffalora bettole_sesia beuningen_gld beura_cardezza
+bevera_di_sirtori beverly_cove beverly_hills bexhill_on_sea bhairab_bazar bhalswa_jahangir_pur
+bhalswa_jahangirpur bharanikavu_tekku bhatpara_abhaynagar bhawani_mandi bhikkiwind_uttar
+bhilai_charoda bhit_shah bi_al_abd bi_goraj bia_eka bia_ogard bia_podlaska bia_ystok
+biacesa_di_ledro bibbiena_stazione biberach_an_der_riss bibione_pineda bibir_hat bicocca_di_novara
+biel_bienne bielsk_podlaski bielsko_bia bielsko_biala bien_hoa biest_houtakker bietigheim_bissingen
+big_horn big_spring big_stone bignay_uno bihar_sharif bijelo_polje bila_tserkva
+bilhorod_dnistrovskyi bilicenii_vechi bim_son bin_jawwad bin_xian bingen_am_rhein binh_minh
+binh_thanh binh_thuy biny_selo binyamina_giv_at_ada biograd_na_moru bir_el_ater bir_el_djir bir_jdid
+birchcliffe_cliffside birgi_aerostazione biritiba_mirim birkat_as_sab birni_konni birnin_gaoure
+birnin_kebbi birnin_kudu biryulevo_zapadnoye bisaccia_nuova bishan_new_town bishop_auckland
+bishops_stortford biskupin_sepolno_dabie_bartoszowice bistrita_nasaud biswanath_chariali
+bitterfeld_wolfen bivio_cascinare bivio_cava_manara bivio_cumiana bivio_di_capanelle bivio_di_ravi
+bivio_mortola bivio_palomonte bivio_san_polo bivio_santa_cecilia bj_verskov bjelovarsko_bilogorska
+black_creek black_hawk blankenfelde_mahlow blavy_nus blaydon_on_tyne bleggio_inferiore
+bleggio_superiore blekinge_lan bleskensgraaf_ca blue_earth blue_island blue_mountains blue_springs
+bnei_brak bni_bouayach bo_ka bo_phloi boa_esperanca boa_viagem boa_vista boa_vista_do_tupim
+boadilla_del_monte boara_pisani boara_polesine boario_terme bobbio_pellice bobo_dioulasso boca_chica
+boca_da_mata boca_del_mar boca_do_acre boca_raton boca_suno bocca_di_magra boccia_al_mauro
+bochum_werne bode_saadu bodh_gaya bodio_lomnago boeng_kak_pir boffalora_adda boffalora_sopra_ticino
+bog_by bognanco_fonti bognor_regis boguszow_gorce bohusovice_nad_ohri bois_colombes
+boissy_saint_leger bol_shaya_setun bol_soj_kamen boldesti_scaeni boles_awiec bolintin_vale
+bolzano_di_belluno bolzano_novarese bolzano_vicentino bom_conselho bom_despacho bom_jardim bom_jesus
+bom_jesus_da_lapa bom_jesus_das_selvas bom_jesus_de_goias bom_jesus_do_itabapoana
+bom_jesus_do_tocantins bom_jesus_dos_perdoes bom_retiro bom_sucesso boma_la_ngombe
+bommasandra_industrial_area bon_air bon_homme bonate_sopra bonate_sotto bondeno_di_gonzaga
+bondo_petello bonifica_villa_literno bonita_springs bonn_hardtberg bonneuil_sur_marne bonney_lake
+boon_lay bora_bassa borca_di_cadore borca_di_macugnaga borda_da_mata bordighera_alta
+bordj_bou_arreridj bordj_el_bahri bordj_el_kiffan bordj_ghdir bordj_menaiel bordj_zemoura
+borgaria_di_narni borgaro_torinese borgata_borghesiana borgata_casalotti borgata_corviale
+borgata_costiera borgata_fidene borgata_finocchio borgata_marina borgata_mezzanone borgata_ottavia
+borgata_paradiso_di_collegno borghetto_all_adige borghetto_arroscia borghetto_di_borbera
+borghetto_di_tuoro borghetto_di_vara borghetto_lodigiano borghetto_san_nicolo
+borghetto_santo_spirito borgio_verezzi borgo_ale borgo_alla_collina borgo_annunziata borgo_appio
+borgo_baccarato borgo_bainsizza borgo_bonsignore borgo_buggiano borgo_callea borgo_capanne
+borgo_carige borgo_carillia borgo_carso borgo_cascia borgo_cascino borgo_castelletto borgo_celano
+borgo_cerreto borgo_cervaro borgo_di_montoro_inferiore borgo_di_terzo borgo_di_trevi borgo_faiti
+borgo_fazio borgo_flora borgo_fornari borgo_gesso borgo_giardinetto borgo_grappa borgo_hermada
+borgo_incoronata borgo_isonzo borgo_la_loggia borgo_liberta borgo_lombardo borgo_loreto borgo_lupo
+borgo_macchia borgo_massano borgo_meduna borgo_montello borgo_montenero borgo_mozzano borgo_nuovo
+borgo_pace borgo_panigale borgo_partenope borgo_pasubio borgo_perrone borgo_petilia borgo_piave
+borgo_podgora borgo_primo borgo_priolo borgo_quinzio borgo_revel borgo_rivola borgo_rizza
+borgo_rurale_appio borgo_sabotino borgo_sacco borgo_salario borgo_salsasio borgo_san_dalmazzo
+borgo_san_donato borgo_san_giacomo borgo_san_giovanni borgo_san_giuseppe borgo_san_lazzaro
+borgo_san_lorenzo borgo_san_martino borgo_san_michele borgo_san_paolo borgo_san_pietro
+borgo_san_siro borgo_sant_antonio_abate borgo_santa_maria borgo_santa_maria_immacolata
+borgo_sassoferrato borgo_stazione borgo_ticino borgo_tossignano borgo_trebbia borgo_tressanti
+borgo_tufico borgo_val_di_taro borgo_valsugana borgo_velino borgo_vercelli borgo_verde
+borgo_virgilio borgo_vittoria borgo_vodice borgo_zurini borgofranco_ivrea borgofranco_sul_po
+borgone_susa borgonovo_bardonecchia borgonovo_ligure borgonovo_val_tidone borgonuovo_di_neive
+borgonuovo_di_piuro borgoratto_alessandrino borgoratto_mormorolo borj_cedria bornate_sesia
+borotou_koro borough_park borrello_di_catania borso_del_grappa borsod_abauj_zemplen bosa_marina
+bosanska_krupa bosch_en_duin boschi_di_bardone boschi_sant_anna bosco_caggione bosco_chiesanuova
+bosco_di_corniglio bosco_di_galliera bosco_marengo bosco_mesola bosco_perrotta bosco_sant_ippolito
+bosisio_parini bosque_saude bossier_city bothell_west botlek_rotterdam botta_di_sedrina
+botticino_mattina botticino_sera bou_arfa bou_hanifia_el_hamamat bou_ismail bou_izakarn bou_saada
+bou_tlelis bouches_du_rhone boulder_city boulogne_billancourt boulogne_sur_mer boumahra_ahmed
+boumhel_el_bassatine bourg_en_bresse bourg_la_reine bourg_les_valence bova_marina bovalino_marina
+bovalino_superiore boven_leeuwen boville_ernica bovisio_masciago bowling_green box_butte box_elder
+boyle_heights boynton_beach bozi_dar br_dstrup br_ndby br_ndby_strand br_ndbyvester br_nderslev
+br_nsh br_rup bracken_ridge braco_do_norte braemar_hill braganca_paulista brahmana_periya_agraharam
+brahmanan_di_bari braine_alleud braine_le_comte brake_unterweser brallo_di_pregola
+brancaccio_ciaculli brancaleone_marina brandenburg_an_der_havel brandys_nad_orlici brasil_novo
+brasilandia_de_minas brasilia_de_minas breaza_de_sus breda_cisoni breda_di_piave brejo_santo
+brembate_di_sopra brenno_useria brentino_belluno brentwood_estates bressana_bottarone
+bretigny_sur_orge breu_branco breuil_cervinia brezova_nad_svitavou brezzo_di_bedero bricco_favole
+brickworks_estate brie_comte_robert brierley_hill briga_alta briga_marina briga_novarese
+brigham_city brighouse_city_centre brighton_beach brighton_east brighton_park brignano_frascata
+brignano_gera_adda brignola_sottana brindisi_casale brindisi_montagna brissago_valtravaglia
+bristol_bay bristol_city briton_ferry brive_la_gaillarde brno_stred broad_ripple broadview_heights
+brodsko_posavska broek_in_waterland broek_op_langedijk broken_arrow broken_hill brook_park
+brookes_point brookhaven_amesbury brooklyn_center brooklyn_heights brooklyn_park brovello_carpugnino
+bruay_la_buissiere brumov_bylnice brushy_creek bruzzano_zeffirio bry_sur_marne bryn_mawr_skyway
+bu_aale bua_yai buccino_stazione buchen_in_odenwald bucheon_si buchholz_in_der_nordheide buco_zau
+budapest_ii_kerulet budapest_iii_kerulet budapest_iv_kerulet budapest_kerulet budapest_vi_kerulet
+budapest_viii_kerulet budapest_xi_kerulet budapest_xii_kerulet budapest_xiii_kerulet
+budapest_xix_kerulet budapest_xv_kerulet budapest_xvi_kerulet budapest_xvii_kerulet
+budapest_xviii_kerulet budapest_xx_kerulet budapest_xxi_kerulet budapest_xxii_kerulet
+budapest_xxiii_kerulet budel_dorplein budel_schoot budge_budge budisov_nad_budisovkou
+budyne_nad_ohri buena_park buena_vista buena_vista_city buenaventura_lakes bueng_kum buenos_aires
+buffalo_grove buglio_in_monte bukit_batok_new_town bukit_beruntung bukit_bintang bukit_gambir
+bukit_gemuroh bukit_indah bukit_jalil bukit_kerinchi bukit_merah_estate bukit_mertajam
+bukit_panjang_new_town bukit_rahman_putra bukit_rambai bukit_tambun bukit_tengah bukit_timah
+bula_atumba bulaq_abu_al_ila bullhead_city bulung_ur_shahri bumbesti_jiu bungo_takada_shi
+bunschoten_spakenburg bununka_kunda buon_ho buon_ma_thuot buon_trap bur_dubai burago_di_molgora
+burg_bei_magdeburg burgess_hill burgh_haamstede buri_ram buriti_bravo buriti_dos_lopes burj_al_arab
+burj_islam burnham_on_sea burton_upon_trent bury_st_edmunds buseto_palizzolo business_bay
+busingen_am_hochrhein busko_zdroj buso_sarzano bussi_officine bussi_sul_tirino busto_arsizio
+busto_garolfo butha_buthe buthidaung_town buttigliera_alta buttigliera_asti bylderup_bov
+bystrice_nad_pernstejnem bystrice_pod_hostynem ca_andrea ca_baglioni ca_ballarin ca_bianca
+ca_corniani ca_de_caroli ca_de_fabbri ca_de_mari ca_de_stefani ca_degli_oppi ca_della_terra
+ca_di_ianzo ca_di_sola ca_dolfin ca_emiliani ca_emo ca_gallo ca_mau ca_morosini ca_pasquali
+ca_raffaello ca_rainati ca_savio ca_tiepolo ca_vecchia ca_vendramin ca_venier ca_zuliani
+cabaceiras_do_paraguacu cabanatuan_city cabeceiras_de_basto cabella_ligure cabo_de_santo_agostinho
+cabo_frio cabo_rojo_municipio cabo_san_lucas cacapava_do_sul cachoeira_do_arari cachoeira_do_piria
+cachoeira_do_sul cachoeira_paulista cachoeiras_de_macacu cachoeiro_de_itapemirim cacimba_de_dentro
+cadegliano_viconago cadelbosco_di_sopra cadelbosco_di_sotto cadereyta_jimenez cadier_en_keer
+caerano_di_san_marco cagayan_de_oro cage_mazumbo cagnano_amiterno cagnano_varano cagnes_sur_mer
+caguas_municipio cai_lay cai_oi_vam cai_rang caicara_del_orinoco cairo_montenotte caja_seca
+cala_di_volpe cala_ginepro cala_gonone cala_liberotto cala_mosca cala_reale calalzo_di_cadore
+calasca_castiglione calatafimi_segesta calbayog_city calcata_nuova calceranica_al_lago
+calcinate_del_pesce caldas_da_rainha caldas_novas calderara_di_reno caldes_de_montbui caleta_olivia
+caletta_di_castiglioncello calice_al_cornoviglio calice_ligure calimera_calabra calle_blancos
+callosa_de_segura caluire_et_cuire calumet_city calusco_adda calvagese_della_riviera
+calvi_dell_umbria calvi_risorta cam_le cam_lo cam_pha cam_pha_mines cam_ranh camagna_monferrato
+camara_de_lobos camarda_di_aprigliano camaro_inferiore cambria_heights cambundi_catembo camden_town
+camerano_casasco camerata_cornello camerata_nuova camerata_picena cameri_aeronautica cameron_park
+camigliano_santa_gemma camigliatello_silano camino_al_tagliamento camisano_vicentino
+camnago_faloppio camnago_volta camocim_de_sao_felix camp_springs campagna_lupia campagnano_di_roma
+campagnola_cremasca campagnola_emilia campbell_river campello_sul_clitunno campi_bisenzio
+campi_salentina campia_turzii campiglia_cervo campiglia_dei_berici campiglia_marittima
+campiglia_marittima_stazione campiglia_orcia campiglione_fenile campina_da_lagoa campina_grande
+campina_grande_do_sul campina_verde campione_del_garda campione_italia campitello_di_fassa
+campo_alegre campo_alegre_de_lourdes campo_belo campo_bom campo_calabro campo_canavese
+campo_de_criptana campo_de_la_cruz campo_de_ourique campo_di_carne campo_di_fano campo_di_giove
+campo_di_marte campo_di_pietra campo_di_trens campo_do_brito campo_formoso campo_grande
+campo_imperatore campo_largo campo_ligure campo_limpo campo_limpo_paulista campo_magro campo_maior
+campo_mourao campo_nell_elba campo_novo_do_parecis campo_san_martino campo_tartano campo_tizzoro
+campo_tures campo_verde campobello_di_licata campobello_di_mazara campobello_ravanusa_stazione
+campofelice_di_fitalia campofelice_di_roccella campoli_appennino campoli_del_monte_taburno
+campoli_di_caulonia campolongo_al_torre campolongo_di_cadore campolongo_maggiore
+campolongo_sul_brenta campomaggiore_san_luca campora_san_giovanni camporosso_in_valcanale
+camporosso_mare camporotondo_di_fiastrone camporotondo_etneo campos_belos campos_do_jordao
+campos_dos_goytacazes campos_gerais campos_novos campos_sales campremoldo_sopra
+campremoldo_sopra_sotto campremoldo_sotto campulung_moldovenesc camuy_municipio can_gio can_giuoc
+can_tho can_uoc canaa_dos_carajas canada_de_gomez canal_san_bovo canale_agordo canale_fontanigorda
+canale_monterano canale_nuovo canale_vecchio canary_wharf cancello_di_ferrovia cancello_ed_arnone
+candeias_do_jamari candi_prambanan candia_canavese candia_lomellina candido_de_abreu candido_mendes
+candido_mota candido_sales candler_mcafee canelli_recapito_gancia caneva_di_tolmezzo
+cangas_do_morrazo cangkat_jong canicattini_bagni caninde_de_sao_francisco canistro_inferiore
+canistro_superiore cannero_riviera canneto_di_caronia canneto_di_monteverdi canneto_lipari
+canneto_pavese canneto_sabino canneto_sull_oglio canning_town canning_vale canoga_park canolo_nuova
+canon_city canonica_adda canosa_di_puglia canosa_sannita canovanas_municipio canove_di_roana
+cantalupo_in_sabina cantalupo_ligure cantalupo_nel_sannio canto_do_buriti cantoniera_della_presolana
+cantu_asnago canvey_island canyon_country canyon_lake cao_bang cao_lanh cap_haitien capaccio_scalo
+capacho_nuevo capalbio_stazione capanne_vecchie capao_bonito capao_da_canoa capao_do_leao
+capao_redondo cape_coast cape_coral cape_girardeau cape_may cape_town capece_bax capela_do_alto
+capelle_aan_den_ijssel capesterre_belle_eau capezzano_inferiore capezzano_monte capezzano_pianore
+capezzano_superiore capiago_intimiano capim_grosso capitan_bermudez capitan_loreto capitao_poco
+capitol_hill capitol_riverfront capivari_de_baixo capo_coda_cavallo capo_comino capo_di_giano
+capo_di_ponte capo_di_sorrento capo_ferro capo_miseno capo_orlando capo_spartivento
+cappella_cangiani cappella_cantone cappella_de_picenardi cappella_maggiore cappella_morrone
+cappelle_dei_marsi cappelle_sul_tavo capraia_isola capraia_limite capranica_prenestina
+caprara_abruzzo caprarica_del_capo caprarica_di_lecce caprese_michelangelo capri_leone
+capriano_del_colle capriata_orba capriate_san_gervasio capriati_volturno capriglia_irpina
+caprino_bergamasco caprino_veronese capriva_del_friuli capulhuac_de_mirafuentes caraffa_del_bianco
+caraffa_di_catanzaro caramagna_ligure caramagna_piemonte caramanico_terme carano_di_sessa_aurunca
+carapelle_calvisio caras_severin carate_brianza carate_urio carbonara_al_ticino carbonara_di_bari
+carbonara_di_nola carbonara_di_po carbonara_scrivia carbonare_di_folgaria carbonia_iglesias
+cardano_al_campo cardito_di_vallerotonda careiro_da_varzea carezza_al_lago cariati_marina
+carlos_barbosa carlos_carrillo carlos_casares carlos_chagas carmen_de_areco carmen_de_patagones
+carmen_de_viboral carmignano_di_brenta carmo_do_cajuru carmo_do_paranaiba carmo_do_rio_claro
+carmopolis_de_minas carobbio_degli_angeli carol_city carol_stream carolina_municipio
+caroline_springs caronno_pertusella caronno_varesino carpaneto_piacentino carpi_di_villa_bartolomea
+carpignano_salentino carpignano_sesia carpineto_della_nora carpineto_romano carpineto_sinello
+carrara_san_giorgio carrara_santo_stefano carrega_ligure carrieres_sous_poissy carrollwood_village
+carrum_downs carson_city carzago_della_riviera carzago_riviera casa_blanca casa_branca casa_calistri
+casa_castalda casa_del_conte casa_forlai casa_grande casa_nova casa_santa casa_verde casal_bertone
+casal_borsetti casal_cermelli casal_de_pazzi casal_di_basso casal_di_principe casal_palocco
+casal_velino casal_velino_marina casalbordino_stazione casalbuttano_ed_uniti casale_corte_cerro
+casale_cremasco casale_cremasco_vidolasco casale_della_madonna casale_di_carinola casale_di_pari
+casale_di_scodosia casale_di_teano casale_di_tornolo casale_litta casale_marittimo casale_monferrato
+casale_sul_sile casalecchio_di_reno casaleggio_boiro casaleggio_novara casaletto_ceredano
+casaletto_di_sopra casaletto_lodigiano casaletto_spartano casaletto_vaprio casali_aschi
+casali_belforte casali_di_roccapiemonte casali_san_potito casalino_di_mombello casalnuovo_di_napoli
+casalnuovo_monterotaro casalvecchio_di_puglia casalvecchio_siculo casamaina_di_lucoli
+casamicciola_terme casanova_del_morbasco casanova_di_destra casanova_elvo casanova_lanza
+casanova_lerrone casanova_lonati casarsa_della_delizia casarza_ligure casas_adobes casasco_intelvi
+casciana_alta casciana_terme casciana_terme_lari cascina_amata cascina_buon_gesu cascina_costa
+cascina_elisa cascina_nuova cascina_nuova_di_misinto cascina_restelli cascine_gandini cascine_maggio
+cascine_san_pietro cascine_vica cascinette_ivrea casco_historico_de_vallecas
+casco_historico_de_vicalvaro case_badioli case_bernardi case_bruciate case_campoli case_del_conte
+case_di_nava case_nuove case_nuove_russo case_perrone case_san_martino case_scuola_vecchia
+casei_gerola casella_asolo caselle_di_altivole caselle_di_selvazzano_dentro caselle_di_sommacampagna
+caselle_in_pittari caselle_landi caselle_lurani caselle_torinese casette_ete casette_verdini
+casigua_el_cubo casimiro_de_abreu casino_di_terra casino_levizzano casino_pica casirate_adda
+caslino_al_piano caslino_erba casnate_con_bernate casola_di_caserta casola_di_napoli
+casola_in_lunigiana casola_valsenio casole_bruzio casole_elsa casoli_di_atri casone_carpinelli
+casorate_primo casorate_sempione casore_del_monte cassago_brianza cassano_adda cassano_allo_ionio
+cassano_caudino cassano_delle_murge cassano_irpino cassano_magnago cassano_spinola cassano_valcuvia
+cassina_de_pecchi cassina_fra_martino cassina_nuova cassina_rizzardi cassina_savina
+cassina_valsassina cassinetta_di_lugagnano cassino_alberi castagneto_carducci castagneto_po
+castagnola_di_fraconalto castagnole_delle_lanze castagnole_monferrato castagnole_piemonte
+castanea_delle_furie castano_primo castel_aiano castel_ario castel_azzano castel_baronia
+castel_boglione castel_bolognese castel_campagnano castel_castagna castel_cellesi castel_cerreto
+castel_colonna castel_condino castel_de_conti castel_dei_britti castel_del_bosco castel_del_giudice
+castel_del_monte castel_del_piano castel_del_rio castel_dell_alpi castel_dell_aquila castel_di_casio
+castel_di_croce castel_di_decima castel_di_ieri castel_di_iudica castel_di_lama
+castel_di_lama_piattoni castel_di_lama_stazione castel_di_leva castel_di_lucio castel_di_pietra
+castel_di_sangro castel_di_sasso castel_di_tora castel_di_tusa castel_emilio castel_focognano
+castel_frentano castel_fusano castel_gabbiano castel_gandolfo castel_giorgio castel_giubileo
+castel_giuliano castel_goffredo castel_guelfo_di_bologna castel_lagopesole castel_madama
+castel_madruzzo castel_maggiore castel_mella castel_morrone castel_porziano castel_raniero
+castel_rigone castel_ritaldi castel_rocchero castel_romano castel_rozzone castel_ruggero
+castel_san_gimignano castel_san_giminiano castel_san_giorgio castel_san_giovanni castel_san_lorenzo
+castel_san_niccolo castel_san_pietro castel_san_pietro_monferrato castel_san_pietro_romano
+castel_san_pietro_terme castel_san_vincenzo castel_sant_angelo castel_sant_elia castel_trosino
+castel_viscardo castel_vittorio castel_volturno castelbello_ciardes castelfranco_di_sopra
+castelfranco_di_sotto castelfranco_emilia castelfranco_in_miscano castelfranco_piandisco
+castelfranco_veneto castell_alfero castell_alfero_stazione castell_anselmo castell_arquato
+castell_azzara castell_ottieri castell_umberto castellammare_del_golfo castellammare_di_stabia
+castellana_grotte castellana_sicula castellar_del_valles castellar_guidobono castellar_ponzano
+castellare_di_pescia castellaro_de_giorgi castellaro_nel_frignano castellazzo_bormida
+castellazzo_de_barzi castellazzo_novarese castelleone_di_suasa castelletto_busca castelletto_cervo
+castelletto_di_branduzzo castelletto_di_brenzone castelletto_di_leno castelletto_erro
+castelletto_merli castelletto_molina castelletto_monferrato castelletto_orba castelletto_po
+castelletto_sopra_ticino castelletto_stura castelletto_uzzone castelli_calepio castellina_in_chianti
+castellina_in_chianti_stazione castellina_marittima castellina_scalo castellino_brocco
+castellino_del_biferno castellino_delle_formiche castellino_tanaro castello_agogna castello_alvito
+castello_argile castello_cabiaglio castello_de_la_plana castello_del_lago castello_del_matese
+castello_dell_acqua castello_di_annone castello_di_brianza castello_di_cavallino
+castello_di_cisterna castello_di_fiemme castello_di_godego castello_di_querceto
+castello_di_serravalle castello_inici castello_lavazzo castello_molina_di_fiemme castello_roganzuolo
+castello_tesino castellone_di_boiano castelluccio_cosentino castelluccio_dei_sauri
+castelluccio_di_moscheda castelluccio_inferiore castelluccio_superiore castelluccio_valmaggiore
+castelnau_le_lez castelnovo_bariano castelnovo_del_friuli castelnovo_di_sotto castelnovo_ne_monti
+castelnovo_val_tidone castelnuovo_al_volturno castelnuovo_asolano castelnuovo_assisi
+castelnuovo_belbo castelnuovo_berardenga castelnuovo_bocca_adda castelnuovo_bormida
+castelnuovo_bozzente castelnuovo_calcea castelnuovo_cilento castelnuovo_dei_sabbioni
+castelnuovo_del_garda castelnuovo_dell_abate castelnuovo_della_daunia castelnuovo_di_ceva
+castelnuovo_di_conza castelnuovo_di_farfa castelnuovo_di_garfagnana castelnuovo_di_porto
+castelnuovo_don_bosco castelnuovo_elsa castelnuovo_fogliani castelnuovo_magra
+castelnuovo_misericordia castelnuovo_ne_monti castelnuovo_nigra castelnuovo_parano
+castelnuovo_rangone castelnuovo_scrivia castelnuovo_vallo_stazione castelnuovo_vomano castelo_branco
+castelo_do_piaui castelplanio_stazione castelsantangelo_sul_nera casteltermini_zolfare
+castelvecchio_calvisio castelvecchio_di_rocca_barbena castelvecchio_di_vellano castelvecchio_pascoli
+castelvecchio_subequo castelvecchio_sulla_secchia castelvetere_in_val_fortore
+castelvetere_sul_calore castelvetro_di_modena castelvetro_piacentino castiglion_fibocchi
+castiglion_fiorentino castiglion_fosco castiglioncello_bandini castiglione_adda castiglione_asti
+castiglione_casauria castiglione_chiavarese castiglione_cosentino castiglione_cosentino_stazione
+castiglione_dei_pepoli castiglione_del_genovesi castiglione_del_lago castiglione_della_pescaia
+castiglione_della_valle castiglione_delle_stiviere castiglione_di_garfagnana castiglione_di_ravenna
+castiglione_di_sicilia castiglione_falletto castiglione_in_teverina castiglione_intelvi
+castiglione_mantovano castiglione_marittimo castiglione_messer_marino castiglione_messer_raimondo
+castiglione_olona castiglione_orcia castiglione_ossola castiglione_tinella castiglione_torinese
+castiglioni_arcevia castilla_la_mancha castilla_leon castilleja_de_la_cuesta castion_veronese
+castione_andevenno castione_de_baratti castione_dei_marchesi castione_della_presolana
+castione_marchesi castions_delle_mura castions_di_strada castiraga_vidardo castle_hill castle_rock
+castri_di_lecce castrignano_de_greci castrignano_del_capo castro_alves castro_dei_volsci
+castro_marina castro_urdiales castro_valley castronuovo_di_sant_andrea castronuovo_di_sicilia
+castrop_rauxel castroreale_terme cat_ba catalina_foothills catano_municipio catanzaro_lido
+catanzaro_sala cathedral_city catia_la_mar catole_do_rocha catona_di_ascea cattolica_eraclea
+cau_dien cau_giay caulfield_north caulonia_marina cauto_cristo cava_aliga cava_de_tirreni
+cava_di_catanzaro cava_ispica cava_manara cava_tigozzi cavaglio_agogna cavaglio_spoccia
+cavaion_veronese cavallino_treporti cavallo_pastorio cavanella_adige cavanella_po cavanella_vara
+cavaria_con_premezzo cavasagra_di_vedelago cavaso_del_tomba cavasso_nuovo cavazzo_carnico
+cave_del_predil cave_di_san_felice cave_spring cavenago_adda cavenago_di_brianza cavite_city
+cavora_di_gimigliano caxias_do_sul cayey_municipio cazzago_brabbia cazzago_di_pianiga
+cazzago_san_martino cazzano_di_tramigna cazzano_sant_andrea ceadir_lunga ceara_mirim cebu_city
+cecchina_stazione cecina_marina cedar_city cedar_falls cedar_hill cedar_park cedar_rapids
+cefala_diana ceglie_del_campo ceglie_messapica ceiba_municipio celenza_sul_trigno celenza_valfortore
+cella_dati cella_di_costamezzana cella_monte celle_di_bulgheria celle_di_macra celle_di_san_vito
+celle_enomondo celle_ligure celle_sul_rigo cellino_attanasio cellino_san_marco cenate_di_sotto
+cenate_sopra cenate_sotto cencenighe_agordino centa_san_nicolo centar_zupa centenaro_castello
+center_city center_point central_city central_coast central_coquitlam central_falls central_islip
+central_lonsdale central_point central_saanich centre_de_flacq centro_familiar_la_soledad
+centro_habana centro_novo_do_maranhao centro_urbano cepina_valdisotto ceppo_morelli cerano_intelvi
+cerchiara_di_calabria cerdanyola_del_valles ceresole_alba ceresole_reale cerete_basso
+ceretto_di_carignano ceretto_lomellina cergy_pontoise ceriano_laghetto cernusco_lombardone
+cernusco_sul_naviglio cerny_most cerqueira_cesar cerqueto_del_tronto cerquotti_madonna_del_piano
+cerreto_alpi cerreto_asti cerreto_castello cerreto_di_spoleto cerreto_di_vallerotonda cerreto_esi
+cerreto_grue cerreto_guidi cerreto_langhe cerreto_laziale cerreto_sannita cerrina_monferrato
+cerro_al_lambro cerro_al_volturno cerro_azul cerro_de_pasco cerro_gordo cerro_maggiore cerro_tanaro
+cerro_veronese certosa_di_pavia certosa_di_rivarolo_ligure certosa_di_trisulti cervara_di_roma
+cervarese_santa_croce cervena_recice cerveny_kostelec cervia_milano_marittima cervignano_adda
+cervignano_del_friuli cesana_brianza cesana_torinese cesano_boscone cesano_di_senigallia
+cesano_maderno cesario_lange cesi_di_macerata cesi_di_terni ceska_kamenice ceska_lipa ceska_skalice
+ceska_trebova ceske_budejovice ceske_velenice cesky_brod cesky_dub cesky_tesin cesson_sevigne
+cetraro_marina ceylanp_nar ch_ench ch_iko ch_ongdan_up ch_osal_li cha_am cha_grande chabet_el_ameur
+chaeryong_ni chaeryong_up chahar_dangeh chai_badan chai_nat chak_azam_sahu chak_jhumra chake_chake
+chalfont_saint_peter chalk_farm challand_saint_anselme challand_saint_victor chalon_sur_saone
+chalons_en_champagne champagne_ardenne champigny_sur_marne champs_sur_marne chan_kasem chandur_bazar
+chang_hua changam_ch_on chapada_dos_guimaraes chapadao_do_sul chapel_allerton chapel_hill
+char_bhadrasan charente_maritime charenton_le_pont charkhi_dadri charles_city charles_mix
+charleville_mezieres charlotte_amalie charlottenburg_nord charlottesville_city charneca_de_caparica
+chateau_thierry chatenay_malabry chatuchak_subdistrict chau_oc chau_phong che_mno che_mza
+cheadle_hulme chef_lieu chek_chue chelghoum_el_aid chellalat_el_adhaouara chengguan_qu
+chengxian_chengguanzhen chenini_nahal chennevieres_sur_marne cheongju_si cheongsong_gun
+chernaya_rechka cherry_hill chertanovo_yuzhnoye chesallet_sarre chesapeake_city chester_le_street
+chestnut_hill cheung_chau chevilly_larue chez_croiset chhipa_barod chhota_gobindpur chhota_udepur
+chhoti_sadri chi_linh chiaiano_ed_uniti chianciano_terme chiang_mai chiang_rai chiapa_de_corzo
+chiaramonte_gulfi chiaravalle_centrale chiaravalle_milanese chiassa_superiore chiavenna_rocchetta
+chiayi_city chicago_heights chicago_lawn chicago_loop chichen_itza chiclana_de_la_frontera
+chies_alpago chiesa_di_rossano chiesa_in_valmalenco chiesa_nuova chiesa_nuova_di_marzaglia
+chiesanuova_uzzanese chiesina_uzzanese chieti_scalo chieti_stazione chieuti_scalo chignolo_isola
+chignolo_po chik_ballapur chikushino_shi chilanga_township chilapa_de_alvarez chilla_soroda_bangar
+chillan_viejo chilliwack_downtown chilly_mazarin chinch_on chincha_alta chinna_andankovil
+chinna_salem chino_hills chiopris_viscone chisineu_cris chitrakoot_dham chiusa_di_pesio
+chiusa_di_san_michele chiusa_ferranda chiusa_sclafani chiusano_asti chiusano_di_san_domenico
+chiusi_della_verna chiusi_scalo chiusi_stazione chlumec_nad_cidlinou cho_dua cho_lon
+choa_saidan_shah choi_hung_estate choi_wan choi_wan_estate_ii choisy_le_roi chok_chai chom_bueng
+chom_thong chon_buri chon_daen chon_thanh chong_nonsi chorakhe_bua chrang_chamreh_muoy
+christopher_champlain chuhar_jamali chuhar_kana chuk_yuen chuk_yuen_north_estate chula_vista
+chum_phae church_yonge_corridor ciales_municipio ciampino_aeroporto ciano_del_montello ciano_enza
+ciano_nel_frignano ciardelli_inferiore cibiana_di_cadore cicero_dantas cidade_ademar cidade_dutra
+cidade_lider cidade_ocidental cidade_tiradentes cidade_universitaria cidra_municipio ciego_de_avila
+cienaga_de_oro cienega_de_flores cima_paganella cimarron_hills cinco_ranch cinco_saltos
+cineto_romano cingia_de_botti cinisello_balsamo cintalapa_de_figueroa cinte_tesino cinto_caomaggiore
+cinto_euganeo ciola_corniale ciranjang_hilir circoiscrizione_ii circoiscrizione_iii
+circoiscrizione_iv circoiscrizione_vi circoiscrizione_vii circoiscrizione_viii ciro_marina
+ciro_redondo cisano_bergamasco cisano_sul_neva cismon_del_grappa cison_di_valmarino cisterna_asti
+cisterna_del_friuli cisterna_di_latina citrus_heights citrus_park citta_del_mare citta_della_pieve
+citta_di_castello citta_sant_angelo cittadella_del_capo city_garden city_of_edinburgh
+city_of_isabela city_of_milford_balance city_of_port_phillip city_of_sammamish city_of_westminster
+city_one ciudad_acuna ciudad_altamirano ciudad_apodaca ciudad_autonoma_de_ceuta
+ciudad_autonoma_de_melilla ciudad_benito_juarez ciudad_bolivar ciudad_bolivia
+ciudad_camilo_cienfuegos ciudad_choluteca ciudad_constitucion ciudad_de_allende ciudad_de_armeria
+ciudad_de_huitzuco ciudad_de_la_paz ciudad_del_carmen ciudad_del_este ciudad_delicias
+ciudad_fernandez ciudad_general_escobedo ciudad_guadalupe_victoria ciudad_guayana ciudad_guzman
+ciudad_hidalgo ciudad_jardin ciudad_juarez ciudad_lazaro_cardenas ciudad_lineal ciudad_lopez_mateos
+ciudad_madero ciudad_mante ciudad_melchor_muzquiz ciudad_mendoza ciudad_miguel_aleman
+ciudad_nezahualcoyotl ciudad_nueva ciudad_obregon ciudad_ojeda ciudad_piar ciudad_real
+ciudad_rio_bravo ciudad_sabinas_hidalgo ciudad_sahagun ciudad_sandino ciudad_satelite ciudad_serdan
+ciudad_universitaria ciudad_valles ciudad_victoria ciudad_vieja ciutat_vella cividale_del_friuli
+cividale_mantovano cividate_al_piano cividate_camuno civita_antino civita_castellana
+civita_castellana_stazione civitanova_alta civitanova_del_sannio civitanova_marche
+civitanova_marche_alta civitella_agliano civitella_alfedena civitella_casanova civitella_cesi
+civitella_del_lago civitella_del_tronto civitella_di_romagna civitella_licinio civitella_marittima
+civitella_messer_raimondo civitella_paganico civitella_roveto civitella_san_paolo clacton_on_sea
+claino_con_osteno clairlea_birchmount clanton_park clarence_rockland clark_fulton
+clausthal_zellerfeld clayton_park_west clear_creek clement_town clementi_housing_estate
+clermont_ferrand cleveland_heights clichy_sous_bois cliffside_park clifton_park clinton_township
+cluain_meala cluj_napoca co_loa co_to coahuila_de_zaragoza coalcoman_de_vazquez_pallares
+coamo_municipio coassolo_torinese cobbs_creek cocal_do_sul cocalzinho_de_goias cocconito_vignaretto
+cockburn_town coconut_creek coconut_grove cocquio_trevisago coelho_neto coeur_alene coffs_harbour
+cogollo_del_cengio col_di_cugnan col_san_giovanni col_san_martino cola_di_lazise cole_harbour
+colico_piano colinas_do_tocantins colla_maffone collado_villalba collalto_sabino colle_anchise
+colle_brianza colle_brincioni colle_campano colle_della_maddalena colle_della_valentina
+colle_di_compito colle_di_fuori colle_di_roio colle_di_tora colle_di_val_elsa colle_isarco
+colle_san_magno colle_sannita colle_sant_antonio colle_santa_lucia colle_santa_maria colle_sestriere
+colle_umberto colle_verde colleatterrato_alto colleferro_scalo colleferro_stazione college_park
+college_point college_station collelungo_sabino colleponi_di_genga colleretto_castelnuovo
+colleretto_giacosa collestatte_piano collevecchio_di_montorio colli_del_tronto colli_di_fontanelle
+colli_di_montebove colli_di_suso colli_sul_velino colli_volturno collina_santa_maria_nuova
+collinello_polenta colloredo_di_monte_albano colloredo_di_prato colmata_fiorentina_di_piombino
+colmenar_viejo cologna_di_sotto cologna_paese cologna_spiaggia cologna_veneta cologno_al_serio
+cologno_monzese colognola_ai_colli colognola_al_piano colombare_di_sirmione colombaro_di_formigine
+colonia_arnaldi colonia_caroya colonia_del_sacramento colonia_del_sol colonia_del_valle
+colonia_di_anzio colonia_leopoldina colonia_lindavista colonia_nativitas colonia_wanda
+colonial_heights colonial_heights_city colonna_stazione colorado_do_oeste colorado_springs
+columbia_city columbia_heights colwyn_bay comano_terme combs_la_ville comelico_superiore
+comerio_municipio comezzano_cizzago comina_la commerce_city comodoro_rivadavia compiano_enza
+comun_nuovo comunidad_de_madrid comunidad_foral_de_navarra comunitat_valenciana conca_casale
+conca_dei_marini conca_della_campania conca_oro conceicao_da_barra conceicao_da_feira
+conceicao_das_alagoas conceicao_de_macabu conceicao_do_almeida conceicao_do_araguaia
+conceicao_do_coite conceicao_do_jacuipe conceicao_do_mato_dentro concepcion_del_uruguay
+concepcion_ibaba conception_bay_south conche_di_codevigo concordia_do_para concordia_sagittaria
+concordia_sulla_secchia condeixa_nova condofuri_marina coney_island conflans_sainte_honorine
+conflenti_inferiore conil_de_la_frontera connor_parkview cono_norte conselheiro_lafaiete
+conselheiro_pena consiglio_di_rumo consolacion_del_sur contessa_entellina contra_costa
+contrada_tenna contrada_val_ega contursi_terme conza_della_campania coon_rapids cooper_city coos_bay
+copersito_cilento copper_river copperas_cove copsa_mica coquitlam_town_centre coquitlam_west
+coracao_de_jesus coracao_de_maria coral_gables coral_springs coral_terrace corbeil_essonnes
+core_neighbourhoods coreglia_antelminelli coreglia_ligure coreno_ausonio corese_terra coria_del_rio
+coriano_veronese corigliano_calabro corigliano_calabro_stazione corigliano_otranto corigliano_scalo
+corleto_monforte corleto_perticara corlo_di_formigine cormeilles_en_parisis corna_imagna
+cornale_bastida cornate_adda cornedo_all_isarco cornedo_vicentino cornegliano_laudense
+corneliano_alba cornelio_procopio cornella_de_llobregat corner_brook cornigliano_ligure
+corno_di_rosazzo corno_giovine corno_oro coronel_brandsen coronel_fabriciano coronel_joao_sa
+coronel_oviedo coronel_pringles coronel_suarez coronel_vivida corozal_municipio corpo_di_cava
+corpo_di_reno corpo_reno corpus_christi correia_pinto corridonia_stazione corse_du_sud
+corte_brugnatella corte_de_cortesi corte_de_frati corte_franca corte_palasio corteno_golgi
+corticelle_pieve cortile_san_martino cortina_ampezzo cortlandt_manor corvara_in_badia
+corvera_de_asturias corvino_san_quirico coscomatepec_de_bravo cosio_di_arroscia cosio_stazione
+cosio_valtellino cosola_di_cabella cossano_belbo cossano_canavese costa_arcevia costa_calcinara
+costa_da_caparica costa_de_nobili costa_di_mezzate costa_di_rovigo costa_masnaga costa_mesa
+costa_rica costa_sant_abramo costa_serina costa_smeralda costa_valle_imagna costa_vescovato
+costa_volpino costiera_di_mazara costigliole_asti costigliole_saluzzo cote_or cote_saint_luc
+cotes_armor cottage_grove cottage_lake cottonwood_heights coudekerque_branche council_bluffs
+country_club country_club_hills country_walk cournon_auvergne coventry_hills covington_city
+cox_bazar cran_gevrier cranberry_township cranbourne_east cranbourne_north cranbourne_west
+crandola_valsassina credera_rubbiano crepy_en_valois crespano_del_grappa crespi_adda
+crespina_lorenzana crespino_del_lamone crest_hill creve_coeur cristo_rey cristuru_secuiesc
+croce_di_casale croce_di_magara croce_ferrata croce_ne_monti croce_valanidi crocetta_del_montello
+croci_di_calenzano crocino_san_giusto croix_des_bouquets cropani_marina crosio_della_valle
+crotta_adda crow_wing crown_point crucoli_torretta cruz_alta cruz_das_almas cruz_del_eje
+cruz_do_espirito_santo cruz_machado cruzeiro_do_oeste cruzeiro_do_sul crystal_lake
+csepel_csillagtelep csepel_kiralyerdo cu_chi cua_nam cuango_luzamba cuasso_al_monte cuasso_al_piano
+cuatro_caminos cuautepec_de_hinojosa cuautitlan_izcalli cubal_do_lumbo cuccaro_monferrato
+cuccaro_vetere cugliate_fabiasco culebra_municipio culver_city cumignano_sul_naviglio cung_kiem
+cupa_fasani cupra_marittima cura_carpignano curiglia_con_monteviasco curon_venosta currais_novos
+cursolo_orasso curtea_de_arges curuzu_cuatia cusano_milanino cusano_mutri cutler_bay cutler_ridge
+cutral_co cuyahoga_falls cypress_hills czechowice_dziedzice czerwionka_leszczyny da_an da_il da_nang
+da_nyin_kone dabrowa_gornicza dachang_shandao dagala_del_re dagestanskiye_ogni dai_mo dainava_kaunas
+dakota_ridge dal_pozzo dalain_hob dalap_uliga_dorrit dalarnas_lan dale_city dali_old_town
+daliyat_al_karmel dalli_rajhara dalsingh_sarai daly_city dalyoni_bolo dam_dam damansara_damai
+dammarie_les_lys damnoen_saduak dan_khun_thot dana_point dandenong_north danforth_east_york
+dania_beach danta_di_cadore danville_city dar_as_salam dar_bouazza dar_chabanne dar_chioukh
+dar_el_beida dar_el_haj_taieb dar_es_salaam dar_kulayb dar_naim darfo_boario_terme darnytskyi_masyv
+darreh_shahr darya_khan daska_kalan dassa_zoume daud_khel daxing_anling dayal_pur dayr_al_balah
+dayr_hafir dayr_mawas daytona_beach dchira_el_jihadia de_aar de_baca de_bilt de_blesse de_bult
+de_cocksdorp de_falom de_glind de_goorn de_groeve de_heen de_heurne de_hoef de_hoeve de_kiel
+de_klomp de_knipe de_koog de_krim de_kwakel de_lier de_lutte de_matteis de_meern de_moer de_mortel
+de_pere de_pol de_punt de_rijp de_rips de_schiphorst de_soto de_steeg de_tike de_veenhoop de_waal
+de_weere de_westereen de_wijk de_wilgen de_wilp de_witt de_woude de_zilk deaf_smith dean_funes
+dearborn_heights debre_birhan debre_mark_os debre_tabor deception_bay decines_charpieu
+dededo_village dee_why deer_lodge deer_park deer_valley deerfield_beach degeh_bur degema_hulk
+dehiwala_mount_lavinia dehu_road deir_ez_zor deiva_marina del_city del_norte del_pilar del_remedio
+del_rio delegacion_cuajimalpa_de_morelos delhi_cantonment deli_tua delmiro_gouveia delray_beach
+delta_del_tigre dembi_dolo demerval_lobao den_andel den_bommel den_burg den_chai den_den den_dolder
+den_dungen den_enchofu den_ham den_helder den_hoorn den_horn den_hout den_ilp den_oever den_velde
+denai_alam deori_khas deposito_di_luzzi dera_bugti dera_colliery_township dera_ghazi_khan
+dera_ismail_khan dera_mandi dera_murad_jamali derry_and_londonderry derry_village des_moines
+des_plaines desa_parkcity desa_petaling desenzano_al_serio desenzano_del_garda desert_hot_springs
+desmarchais_crawford det_udom detroit_shoreway deuil_la_barre deulgaon_raja deursen_dennenburg
+deux_montagnes deux_sevres devgadh_bariya devinska_nova_ves dewdney_east dhi_as_sufal dhoro_naro
+di_an diamond_bar diamond_harbour diano_alba diano_arentino diano_castello diano_marina
+diano_san_pietro diareme_limamoulaye dias_avila dibaya_lubwe dibba_al_fujairah dibba_al_hisn
+dich_vong didouche_mourad diego_martin dien_bien_phu dien_thanh diez_de_octubre digih_habar_es
+digne_les_bains dillingen_an_der_donau din_daeng dinapur_cantonment dinapur_nizamat
+dionisio_cerqueira dippa_kunda dire_dawa discovery_bay discovery_park district_of_columbia
+district_of_taher distrito_federal divino_amore dix_hills diyarb_najm dk_rsbro dlhe_diely
+do_stlik_shahri doberdo_del_lago dodge_city dodici_morelli dogana_di_villa_chiavenna dogana_nuova
+doganella_di_ninfa dois_corregos dois_irmaos dois_vizinhos dok_kham_tai dolegna_del_collio
+dollard_des_ormeaux dolni_benesov dolni_bousov dolni_kounice dolni_poustevna dolny_kubin
+dolores_hidalgo dom_eliseu dom_pedrito dom_pedro domaa_ahenkro dombe_grande domegge_di_cadore
+domingos_martins domus_de_maria domusnovas_canales don_antonio don_benito don_carlos don_torcuato
+don_valley_village dona_ana doncaster_east donghae_city donghol_sigon donigala_fenughedu
+donja_stubica donji_miholjac donnici_inferiore donnici_superiore donostia_san_sebastian
+dont_di_zoldo dooru_verinag dorado_municipio dorcheh_piaz dorset_park dos_hermanas dosso_del_liro
+douar_hicher douar_tindja douar_toulal dovercourt_wallace_emerson_junction downers_grove
+downsview_roding_cfb downtown_dc downtown_eastside downtown_halifax downtown_vancouver
+dozza_di_zoldo draa_ben_khedda draa_el_mizan drachten_azeven draganesti_olt dragu_brad
+dreta_de_eixample drexel_heights drexel_hill driebergen_rijsenburg driehuis_nh drobeta_turnu_severin
+droichead_nua dronningm_lle drzetowo_grabowo duayaw_nkwanta dubai_festival_city
+dubai_international_financial_centre dubai_internet_city dubai_investments_park dubai_marina
+dubai_silicon_oasis dubnica_nad_vahom dubrovacko_neretvanska due_carrare due_cossani duga_resa
+dugo_selo duino_aurisina dulce_nombre_de_culmi duliajan_oil_town dum_duma dumfries_and_galloway
+dumyat_al_jadidah dun_laoghaire dunajska_streda dunbar_southlands dundee_city dunga_bunga
+duong_minh_chau dupax_del_norte dupax_del_sur dupont_circle duque_de_caxias durian_tunggal
+dursh_khela dusino_san_michele dusseldorf_pempelfort dutsen_wai duyen_hai dvig_stevns
+dvur_kralove_nad_labem dyat_kovo dyker_heights dzia_dowo ea_drang ea_ling eagle_mountain eagle_pass
+eagle_river ealing_common earl_shilton east_amherst east_ayrshire east_barnet east_baton_rouge
+east_boston east_brainerd east_brunswick east_carroll east_chattanooga east_chicago east_cleveland
+east_concord east_dereham east_dunbartonshire east_elmhurst east_end_danforth east_feliciana
+east_flatbush east_florence east_garfield_park east_grinstead east_gwillimbury east_hampton
+east_harlem east_hartford east_hastings east_haven east_helsinki east_hemet east_hill_meridian
+east_honolulu east_independence east_jerusalem east_kilbride east_lake east_lake_orient_park
+east_lansing east_london east_longmeadow east_los_angeles east_lothian east_massapequa east_meadow
+east_millcreek east_molesey east_moline east_mount_airy east_naples east_new_york east_northport
+east_norwalk east_orange east_palo_alto east_patchogue east_pensacola_heights east_peoria east_point
+east_providence east_rancho_dominguez east_renfrewshire east_ridge east_riverdale east_saint_louis
+east_setauket east_sussex east_tremont east_village eastern_district eau_claire ebbw_vale
+ebersbach_an_der_fils ebute_ikorodu ecatepec_de_morelos ech_chettia echemmaia_est echo_park
+eck_en_wiel eden_prairie edenbridge_humber_valley een_west efon_alaaye eforie_nord
+eggenstein_leopoldshafen eglinton_east egmond_aan_den_hoef egmond_aan_zee egmond_binnen
+egypt_lake_leto eha_amufu ehen_hudag eight_mile_plains eilean_siar eisleben_lutherstadt
+ejea_de_los_caballeros ekondo_titi el_abadia el_abiodh_sidi_cheikh el_achir el_ad el_affroun el_ain
+el_aioun el_alia el_amria el_aouinet el_arahal el_arrouch el_asintal el_astillero el_attaf el_ayoun
+el_bagre el_bahay el_baix_guinardo el_banco el_bauga el_bayadh el_besos_el_maresme el_bolson
+el_cafetal el_cajon el_calafate el_camino_real el_campello el_carmel el_carmen_de_bolivar
+el_carmen_de_chucuri el_centro el_cerrito el_charco el_chorrillo el_clot el_copey el_crucero
+el_dabaa el_daein el_dibir el_dividive el_doncello el_dorado el_dorado_hills el_ejido el_empalme
+el_escorial el_estor el_eulma el_fahs el_fasher el_gara el_geneina_fort el_goloso el_grao el_grullo
+el_guinardo el_hadjar el_hadjira el_hajeb el_hamma el_harhoura el_hatillo el_hed el_hermel
+el_idrissia el_jadida el_jem el_kala el_kef el_kelaa_des_srarhna el_khroub el_ksar el_kseur el_ksiba
+el_limon el_malah el_mansouria el_marsa el_masnou el_meghaier el_menia el_mgarsa el_milia el_mirage
+el_monte el_mourouj el_negrito el_nido el_obeid el_oued el_palmar el_palomar el_pao el_paraiso
+el_paso el_pedregal el_poblenou el_prat_de_llobregat el_progreso el_pueblito el_putxet_el_farro
+el_quisco el_raval el_reno el_reten el_rosario el_salto el_segundo el_shorouk el_soberbio
+el_sombrero el_tejar el_tigre el_tocuyo el_tor el_torno el_triunfo el_vendrell el_viejo el_vigia
+el_viso el_viso_del_alcor el_wak el_zulia eldama_ravine eldorado_do_sul eldorado_dos_carajas
+electronic_city_phase eleftherio_kordelio elias_fausto elizabeth_city elk_grove elk_grove_village
+elk_river ellera_umbra ellesmere_port_town ellicott_city elmwood_park eloi_mendes eloy_alfaro
+elst_ut embu_das_artes embu_guacu emerson_hill emiliano_zapata emmer_compascuum emporia_city
+emure_ekiti en_naqoura en_nedjma ena_sa_chitta encarnacion_de_diaz enchanted_hills
+encruzilhada_do_sul endeavour_hills endine_gaiano enfield_lock enfield_town engenheiro_coelho
+englemount_lawrence enneberg_mareo enrique_magalona entre_rios enugu_ezike enugu_ukwu
+epinay_sur_seine equeurdreville_hainneville equi_terme er_roseires era_samolaco eraclea_mare
+eravur_town eremo_sant_anna eringate_centennial_west_deane ermelino_matarazzo erto_casso es_senia
+esch_sur_alzette escuinapa_de_hidalgo esino_lario eslam_qaleh eslamabad_gharb espera_feliz
+esperg_rde esperia_inferiore espigao_doeste espirito_santo_do_pinhal esplugues_de_llobregat
+estancia_velha estrela_de_alagoas esuk_oron et_taiyiba et_tira etela_karjala etela_pohjanmaa
+etela_savo etten_leur euclides_da_cunha eure_et_loir europoort_rotterdam evergreen_park evka_uc
+ewa_beach ewa_beach_iroquois_point ewa_gentry ewa_gentry_west_loch eyn_do ez_zahra ezza_ohu
+fabbreria_di_cadriana fabbrica_curone fabbrica_di_peccioli fabbrica_durini fabbriche_di_vallico
+fabbriche_di_vergemoli fabrica_di_roma fabro_scalo faches_thumesnil fada_gourma faedo_valtellino
+fagare_della_battaglia fagetel_remetea faggeto_lario fagnano_alto fagnano_castello fagnano_olona
+fago_del_soldato fai_della_paganella faida_di_pine fair_lawn fair_oaks fairbanks_north_star
+fairfax_city fairfield_heights fairview_heights fairview_park fajardo_municipio faji_kunda
+fakse_ladeplads falciano_del_massico falconara_albanese falconara_alta falconara_marittima
+falerna_scalo falkenhagener_feld fall_river falls_church_city falze_di_piave fano_adriano fano_corno
+far_rockaway fara_department fara_filiorum_petri fara_gera_adda fara_in_sabina fara_novarese
+fara_olivana fara_olivana_con_sola fara_san_martino fara_vicentino faraone_nuovo farfa_sabina
+farias_brito farij_al_amir farij_kulayb farmers_branch farmington_hills farmsen_berne
+farneto_di_lizzano faro_superiore farra_alpago farra_di_soligo farra_isonzo farrokh_shahr
+fasana_polesine fasano_del_garda fascia_di_carlo fatehganj_west fatehgarh_churian fatehpur_sikri
+fatima_do_sul favale_di_malvaro faya_largeau fazenda_rio_grande federal_way fedj_zala feidh_el_botma
+feira_de_santana feira_grande feira_nova felda_chini felege_neway feletto_umberto
+felipe_carrillo_puerto fellette_di_romano_ezzellino fenoarivo_atsinanana fenoarivo_be fenway_kenmore
+ferentino_stazione fereydun_kenar feriolo_baveno fern_creek fernando_de_la_mora ferntree_gully
+feroleto_antico feroleto_della_chiesa ferrara_di_monte_baldo ferrari_di_cervinara
+ferrari_stazione_serino ferraz_de_vasconcelos ferrera_di_varese ferrera_erbognone ferritslev_fyn
+ferro_di_cavallo ferry_pass fes_al_bali fetesti_gara fiano_romano fie_allo_sciliar fier_cifci
+fiera_di_primiero fiesso_artico fiesso_umbertiano figino_serenza figline_di_prato
+figline_incisa_valdarno figline_valdarno figline_vegliaturo figueira_da_foz filicudi_porto
+final_di_rero finale_emilia finale_ligure financial_district fino_del_monte fino_mornasco
+finote_selam fiorano_al_serio fiorano_canavese fiorano_modenese fiorenzuola_arda
+fiorenzuola_di_focara firozpur_jhirka fiuggi_fonte fiumara_di_piraino fiumaretta_di_ameglia
+fiume_veneto fiumefreddo_bruzio fiumefreddo_di_sicilia fiumicello_santa_venere fiumicino_aeroporto
+fiumicino_di_savignano five_corners flemalle_haute fleming_island flemingdon_park fleury_les_aubrais
+floral_park florence_graham flores_da_cunha floresta_do_araguaia florida_municipio florida_ridge
+flower_mound flowing_wells flying_fish_cove fo_tan foce_varano foce_verde foggy_bottom
+fogliano_redipuglia fognano_di_montale foiano_della_chiana foiano_di_val_fortore folie_mericourt
+fond_du_lac fond_parisien fondachelli_fantina fondachello_di_raccuja fonderia_di_lovere
+fontana_di_montella fontana_fredda fontana_liri fontana_liri_superiore fontana_pradosa
+fontanarossa_aereoporto fontanella_grazioli fontanella_ozino fontanelle_casasanta fontaneto_agogna
+fontanetto_po fonte_alto fonte_boa fonte_di_brescia fonte_nuova fontenay_aux_roses fontenay_le_comte
+fontenay_sous_bois foothill_farms forca_di_valle forchia_di_cervino forest_grove forest_heights
+forest_hills forest_lake forest_park foresta_burgos foresta_di_burgos foresto_sparso
+forgaria_nel_friuli forli_cesena forli_del_sannio forme_di_suio formosa_da_serra_negra
+formosa_do_rio_preto formoso_do_araguaia fornace_crocicchio fornace_zarattini fornaci_di_barga
+forni_avoltri forni_di_sopra forni_di_sotto forno_allione forno_alpi_graie forno_canavese
+forno_di_fiemme forno_di_omegna forno_di_zoldo forno_ono fornovo_di_taro fornovo_san_giovanni
+foro_appio fort_abbas fort_beaufort fort_bend fort_bragg fort_cavazos fort_collins fort_de_france
+fort_dodge fort_erie fort_garry_south fort_gloster fort_hamilton fort_hunt fort_lauderdale fort_lee
+fort_leonard_wood fort_mcmurray fort_myers fort_pienc fort_pierce fort_portal fort_smith
+fort_st_john fort_thomas fort_walton_beach fort_washington fort_wayne fort_william fort_worth
+forte_dei_marmi forte_village fortin_de_las_flores fortress_hill fortuna_foothills forza_agro
+fos_sur_mer fossa_di_concordia fossacesia_marina fossalta_di_piave fossalta_di_portogruaro
+fossalta_di_trebaseleghe fossalta_maggiore fossato_di_vico fossato_di_vico_stazione fossato_ionico
+fossato_serralta fosso_ghiaia foster_city fountain_hills fountain_valley four_corners fox_chase
+foya_kamara foz_do_iguacu fr_rup fr_strup frabosa_soprana frabosa_sottana
+fraccionamiento_ciudad_olmeca fraccionamiento_real_palmas fragneto_abate fragneto_monforte
+framingham_center francavilla_al_mare francavilla_angitola francavilla_bisio francavilla_di_sicilia
+francavilla_ete francavilla_fontana francavilla_in_sinni francavilla_marittima franche_comte
+francisco_beltrao francisco_madero francisco_morato francisco_sa franco_da_rocha frankfurt_am_main
+frankfurt_oder franklin_city franklin_park franklin_square frankston_east frankston_south
+frantiskovy_lazne franzosisch_buchholz fraser_heights frassinelle_polesine frassinello_monferrato
+frassineto_po frassino_mantovano frasso_sabino frasso_telesino fratta_polesine fratta_terme
+fratta_todina fratte_di_sassofeltrio fratte_rosa frattura_di_scanno fray_bentos fredericksburg_city
+frederico_westphalen fredericton_northside frederiksv_rk freguesia_do freiberg_am_neckar
+freiberg_vinschga french_rocks fresh_meadows friern_barnet frinton_on_sea front_royal
+frosinone_stazione fruit_cove frydek_mistek frydlant_nad_ostravici fu_an fu_cheong_estate
+fucine_di_ossana fuencarral_el_pardo fuente_del_berro fuentes_del_valle fuipiano_valle_imagna
+fukiage_fujimi fukui_shi fulad_shahr funehikimachi_funehiki funyan_bira fuquay_varina
+furbara_cerenova furci_siculo fushe_kruje fusine_in_valromana ga_malakhe ga_rankuwa
+gabbio_con_monte_ossolano gabbioneta_binanuova gabelletta_di_cesi gabicce_mare gabriel_leyva_solano
+gadag_betageri gaddi_annaram gadesco_pieve_delmona gadow_popowice_po_udniowe gafanha_da_nazare
+gagarin_shahri gage_park gaggio_di_piano gaggio_montano gagliano_aterno gagliano_castelferrato
+gagliano_del_capo gagliano_di_mugello gaiole_in_chianti gairo_sant_elena galaat_el_andeless
+galati_mamertino galati_marina galax_city galdo_cilento galdo_degli_alburni galdo_di_lauria
+galliate_lombardo gallicano_nel_lazio galliera_frazione galliera_veneta gallo_bolognese
+gallo_di_grinzane gallo_di_petriano gallo_di_tagliacozzo gallo_matese galzignano_terme
+gambassi_terme gambiran_satu gamla_uppsala gamping_lor gan_yavne gand_martell ganei_tikva
+ganghwa_gun gangu_chengguanzhen ganh_hao ganj_dundwara gao_an garba_tula garbagna_novarese
+garbagnate_milanese garbagnate_monastero garden_city garden_grove gardolo_di_mezzo gardone_riviera
+gardone_val_trompia garessio_borgo_piave garessio_borgo_ponte garfield_heights garges_les_gonesse
+garh_maharaja garhi_khairo garmisch_partenkirchen garniga_terme garoua_boulai garrafao_do_norte
+garrufo_di_campli gassino_torinese gasteiz_vitoria gates_north_gates gatteo_mare gavarno_rinnovata
+gavazzo_nuova gaverina_terme gavignano_sabino gavleborgs_lan gavrilov_yam gaz_borkhar
+gazoldo_degli_ippoliti gazzada_schianno gazzo_veronese gebre_guracha geislingen_an_der_steige
+gelang_patah gemona_del_friuli gemona_piovega general_acha general_alvear general_belgrano
+general_emilio_aguinaldo general_guemes general_juan_madariaga general_mamerto_natividad
+general_mosconi general_pacheco general_pico general_pinedo general_roca general_salipada_pendatun
+general_santos general_tinio general_trias general_villegas genga_stazione genzano_di_lucania
+genzano_di_roma george_town gera_lario geraci_siculo gerbido_di_mortizza gernika_lumo gerola_alta
+gerrards_cross gerre_de_caprioli getulio_vargas gfrill_unterland ggerl_se gharonda_neemka_bangar
+ghayl_ba_wazir ghiare_di_berceto ghiare_di_corniglio ghizzano_di_peccioli ghoti_budrukh gia_lam
+gia_nghia gia_rai giacciano_con_baruchella giampilieri_marina giano_dell_umbria giano_vetusto
+giardina_gallotti giardinetti_tor_vergata giardini_naxos giavera_del_montello giengen_an_der_brenz
+gier_oz gif_sur_yvette giffoni_sei_casali giffoni_valle_piana giglio_campese giglio_castello
+giglio_porto gimigliano_inferiore gimja_bet_maryam gimpo_si ginestra_degli_schiavoni
+ginestra_fiorentina ginestra_sabina ginja_bet ginostra_di_lipari ginsheim_gustavsburg
+gioia_dei_marsi gioia_del_colle gioia_sannitica gioia_tauro gioiosa_ionica gioiosa_marea
+giovi_arezzo giovo_ligure girardot_city girau_do_ponciano gironico_al_piano giudecca_di_burano
+giugliano_in_campania giuliano_di_lecce giuliano_di_roma giuliano_teatino giulianova_spiaggia
+giuncano_scalo giv_at_hananya giv_at_shmuel gizzeria_lido gj_vik gjorce_petro glace_bay glasgow_city
+glen_avon glen_burnie glen_cove glen_ellyn glen_iris glen_parva glen_waverley glendale_heights
+glenfield_jane_heights glenmore_park glenvar_heights gloria_do_goita go_cong go_vap
+gobernador_galvez gobernador_virasora godega_di_sant_urbano gogri_jamalpur goianesia_do_para
+gol_yanovo gola_gokarannath golcuv_jenikov gold_coast golden_gate golden_glades golden_triangle
+golden_valley golders_green golfo_aranci golungo_alto gomez_palacio gonbad_kavus gonda_city
+gongdanglegi_kulon goniana_mandi goodings_grove goose_creek gordon_head gorgo_al_monticano
+goriano_sicoli goriano_valli goricizza_pozzo gorino_di_goro gorji_ye_sofla gorla_maggiore
+gorla_minore gorna_oryahovitsa gornate_olona gornate_superiore gornji_milanovac gorno_altaysk
+gorod_shebekino gorod_solnetchnogorsk goryachiy_klyuch gorzow_wielkopolski gosi_pianvignale
+gossas_village goth_radhan gotlands_lan gotse_delchev gounou_gaya governador_celso_ramos
+governador_edison_lobao governador_mangabeira governador_nunes_freire governador_valadares goyang_si
+goz_beida gr_sted graaff_reinet grad_zagreb gradisca_di_sedegliano gradisca_isonzo
+grado_citta_giardino grado_pineta graglia_bagni graglia_santuario gragnano_trebbiense gramercy_park
+granadero_baigorria granadilla_de_abona granarolo_dell_emilia grand_bassam grand_boulevard
+grand_forks grand_gosier grand_island grand_isle grand_junction grand_lahou grand_prairie
+grand_rapids grand_traverse grand_vert grand_villa grand_villa_cravon grand_zattry grande_prairie
+grande_synthe grandola_ed_uniti grandview_woodlands granite_bay granite_city granitola_torretta
+granozzo_con_monticello grants_pass grao_de_murviedro grassina_ponte_ema graun_unterl graun_vinschg
+gravellona_lomellina gravellona_toce gravina_di_catania gravina_in_puglia grays_harbor
+grazzano_badoglio grazzano_visconti great_bend great_falls great_kills great_malvern great_sankey
+great_wyrley great_yarmouth greater_grand_crossing greater_london greater_manchester greater_napanee
+greater_noida greater_northdale greater_sudbury greater_upper_marlboro green_bay green_haven
+green_lake green_valley greenacres_city greenfield_park greenwood_village gressoney_la_trinite
+gressoney_saint_jean greve_in_chianti greve_strand gricignano_di_aversa griesbach_rottal
+grignano_polesine grimaldi_di_ventimiglia grinzane_cavour grisignano_di_zocco grizzana_morandi
+grodzisk_mazowiecki groot_ammers groot_brakrivier groot_ijsselmonde gropello_cairoli groppello_adda
+gros_islet gross_gerau gross_umstadt grosse_pointe_woods grotta_giusti grotte_di_castro
+grotte_santo_stefano grotti_di_borgorose grotti_di_cittaducale grove_city grubisno_polje
+grumello_cremonese grumello_cremonese_ed_uniti grumello_del_monte grumello_del_piano grumento_nova
+grumo_appula grumo_nevano grumolo_delle_abbadesse grumolo_pedemonte gua_musang guadalajara_de_buga
+guadalupe_victoria guajara_mirim gualdo_cattaneo gualdo_di_massarosa gualdo_di_narni gualdo_tadino
+gualtieri_sicamino guang_an guanica_municipio guaraciaba_do_norte guaranta_do_norte guarda_ferrarese
+guarda_veneta guardamar_del_segura guardavalle_marina guardia_lombardi guardia_perticara
+guardia_piemontese guardia_piemontese_marina guardia_piemontese_terme guardia_sanframondi
+guardia_vomano guatemala_city guayama_municipio guayanilla_municipio guaynabo_municipio
+gucheng_chengguanzhen gudo_visconti guia_de_isora guidan_roumdji guidomandri_marina
+guidomandri_superiore guidonia_montecelio guira_de_melena guiset_east gujan_mestras gujar_khan
+gul_kevichi gungoren_merter gur_yevsk gura_humorului gurabo_municipio guri_si gurp_nar
+guru_har_sahai gus_khrustal_nyy gustavo_adolfo_madero gwynn_oak gyeongsan_si gyor_moson_sopron
+ha_giang ha_il ha_long ha_ong ha_tien ha_tinh ha_tsuen hac_lar hac_qabul hacienda_heights
+hacienda_la_calera hacienda_santa_fe had_soualem hada_iq_al_qubbah hadapu_zhen hadley_wood
+hafar_al_batin hafnarfjor_ur hagere_hiywet hagere_maryam hai_ba_trung hai_chau hai_duong
+haibara_akanedai haidong_zhen haines_city hajdu_bihar haji_zeynalabdin hala_ib half_way_tree
+halifax_south_end halifax_west_end hallandale_beach hallands_lan halle_neustadt halle_saale
+haltern_am_see haltom_city halton_hills ham_lake ham_ninh hamburg_mitte hamburg_nord hamilton_east
+hamma_bouziane hammam_bou_hadjar hammam_lif hammam_sousse hampton_city hampton_park han_airike
+hanau_am_main hang_dong hang_hau hannoversch_munden hanover_park hansestadt_salzwedel
+hansestadt_stade hanwella_ihala hanyin_chengguanzhen happy_valley harare_western_suburbs harbo_re
+hardinxveld_giessendam haren_gn harker_heights harrisonburg_city hasselby_villastad hassi_bahbah
+hassi_messaoud hastings_sunrise hat_piplia hat_yai hatillo_municipio hato_mayor_del_rey
+hatogaya_honcho haut_rhin haute_corse haute_garonne haute_loire haute_marne haute_normandie
+haute_saone haute_savoie haute_vienne hautes_alpes hautes_pyrenees hauts_de_seine haveli_lakha
+havlickuv_brod hawai_kai hawr_al_anz hawsh_isa hawtah_bani_tamim hawthorn_south hay_les_roses
+hayling_island haywards_heath hayy_al_quwaysimah hayy_khilda hazel_dell hazel_grove hazel_park
+hazerswoude_dorp hazerswoude_rijndijk hazro_city hedge_end heer_abtskerke heer_arendskerke
+heer_hendrikskinderen heeswijk_dinther hei_en_boeicop heidenheim_an_der_brenz heilbad_heiligenstadt
+heilig_landstichting heist_op_den_berg helao_nafidi heli_mandi hell_kitchen hell_ville
+hemel_hempstead hendrik_ido_ambacht heng_fa_chuen hengelo_gld henin_beaumont hennef_sieg henry_farm
+heppenheim_an_der_bergstrasse herblay_sur_seine herceg_novi herf_lge hermanuv_mestec hermosa_beach
+herne_bay heroica_caborca heroica_ciudad_de_tlaxiaco heroica_guaymas heroica_matamoros
+heroica_zitacuaro herouville_saint_clair herval_doeste hervey_bay hessisch_oldendorf hialeah_gardens
+hidalgo_del_parral higashi_matsuyama high_blantyre high_park_north high_park_swansea high_peak
+high_point high_wycombe highland_park highland_springs highland_village highlands_ranch
+hillcrest_heights hillcrest_village hilton_head hilton_head_island himachal_pradesh hisai_motomachi
+hitachi_naka hitachi_ota hj_rring hlavni_mesto_praha hluboka_nad_vltavou hm_db_yli hmaw_bi
+ho_chi_minh_city ho_man_tin hoa_binh hoa_cuong hoa_thanh hoan_kiem hoan_lao hoang_mai
+hochheim_am_main hod_hasharon hodkovice_nad_mohelkou hoek_van_holland hoffman_estates
+hofheim_am_taunus hoge_hexel hoge_vucht hoheluft_ost hohen_neuendorf hohenstein_ernstthal hoi_an
+hoi_lai_estate hoji_ya_henda hok_yuen hollandsche_rading holly_springs holme_olstrup homa_bay
+homer_glen hondomachi_hondo hong_an hong_kah hong_kong hong_kong_island hong_linh hong_lok_yuen
+hong_ngu hongch_on hongguang_qidui hood_river hoog_keppel hoog_soeren hooge_mierde hooge_zwaluwe
+hoogvliet_rotterdam hoonah_angoon hopatcong_hills hope_mills hopewell_city hopital_saint_louis
+hoppers_crossing hora_svate_kateriny horad_zhodzina horb_am_neckar horishni_plavni horizon_city
+horizon_hills hormigueros_municipio horn_lake horni_benesov horni_blatna horni_briza horni_cerekev
+horni_jeleni horni_jiretin horni_mecholupy horni_plana horni_slavkov horodnic_de_sus horsovsky_tyn
+horta_guinardo hosa_ina hospitalet_de_llobregat hot_spring hot_springs hougang_new_town
+houghton_le_spring houmt_souk howard_beach hoyland_nether hpa_an hradec_kralove hradec_nad_moravici
+hradek_nad_nisou hranice_okres_cheb hrochuv_tynec hrusovany_nad_jevisovkou hrvatska_kostajnica
+hua_hin huai_an huai_khwang huai_yot huaiyuan_chengguanzhen hualien_city huber_heights hubli_dharwad
+hudkeshwar_buzurg huejutla_de_reyes huercal_overa huetamo_de_nunez huis_ter_heide
+huixian_chengguanzhen hujra_shah_muqim hukkyo_ri hulan_ergi hulu_langat hulu_yam_lama
+humacao_municipio humanes_de_madrid humberto_de_campos hung_my hung_yen hunt_valley hunting_park
+huntington_beach huntington_park huntington_station hunts_cross hunts_point huong_thuy huong_tra
+huoqiu_chengguanzhen hurup_thy hutan_melintang huyen_lam_ha hvide_sande hwangju_up hwaseong_si
+hybla_valley hyde_park hyesan_dong iavre_vigo_rendena ibo_town icheon_si icod_de_los_vinos
+idaga_hamus idaho_falls idar_oberstein ido_dong ien_ban igaracu_do_tiete igarape_acu igarape_miri
+igbara_odo igbo_ora igbo_ukwu igea_marina igede_ekiti igreja_nova iguaba_grande
+iguala_de_la_independencia ihnasya_al_madinah ijduvon_shahri ijebu_igbo ijebu_jesa ijebu_ode
+ijero_ekiti ikere_ekiti ikot_ekpene il_casone il_castagno il_castagno_val_elsa il_fabbro il_romito
+il_rosi il_skiy ila_orangun ile_bizard_sainte_genevieve ile_de_france ile_des_soeurs ile_ife
+ilha_de_itamaraca ilha_solteira iligan_city ille_et_vilaine illes_balears illkirch_graffenstaden
+imara_daima_estate imaricho_ko imi_tanout imouzzer_kandar imperial_beach in_ija in_salah in_via_aloi
+in_via_ammiraglio_cristodulo in_via_brancaccio in_via_chiavelli in_via_dalmazia in_via_gioiamia
+in_via_messina_marine in_via_san_nicola inam_maniyachi incisa_in_val_arno incisa_scapaccino
+incoronata_di_vasto inda_silase indian_river indian_trail indre_by indre_et_loire induno_olona
+ingelheim_am_rhein ingeniero_pablo_nogues inglewood_finn_hill inh_van inner_huai_khwang innere_stadt
+inowroc_aw international_city interporto_bentivoglio intorsura_buzaului inver_grove_heights
+inverno_monteleone inverso_pinasca iola_di_montese iowa_city ipixuna_do_para iriga_city irving_park
+is_isat is_murdegus is_urigus isabela_municipio isanlu_itedoijowa isca_marina isca_sullo_ionio
+ischia_di_castro ischia_ponte ischia_porto ischia_san_michele ischia_trentina ise_ekiti
+isernhagen_farster_bauerschaft isidro_casanova isil_kul iskandar_puteri isla_cristina isla_vista
+isle_of_lewis isle_of_wight isle_sur_la_sorgue islington_city_centre_west isola_arbia isola_asti
+isola_bella isola_del_cantone isola_del_giglio isola_del_liri isola_del_piano isola_della_scala
+isola_delle_femmine isola_di_bene_vagienna isola_di_capo_rizzuto isola_di_caprera isola_di_fano
+isola_di_fondra isola_di_ortonovo isola_di_palanzano isola_dovarese isola_farnese isola_fossara
+isola_maggiore isola_morosini isola_palmaria isola_rizza isola_sacra isola_san_giulio
+isola_sant_antonio isola_vicentina isole_tremiti ispra_centro_euratom issy_les_moulineaux
+istgah_rah_ahan_garmsar istia_ombrone it_heidenskip it_ong itaim_bibi itaim_paulista itala_marina
+itapecerica_da_serra itapecuru_mirim itaporanga_ajuda itay_al_barud itezhi_tezhi itinga_do_maranhao
+ivanic_grad ivano_fracena ivano_frankivsk ivanovice_na_hane ives_estates ivory_park ivry_sur_seine
+iwon_up ixtapa_zihuatanejo ixtapan_de_la_sal ixtlan_del_rio izbat_al_burj izbat_ali_as_sayyid
+izobil_nyy izucar_de_matamoros ja_ela jabal_os_saraj jablonec_nad_jizerou jablonec_nad_nisou
+jablonne_nad_orlici jablonne_podjestedi jaboatao_dos_guararapes jackson_heights jacksonville_beach
+jacobo_hunter jacona_de_plancarte jaguey_grande jahanian_shah jalai_nur jalalpur_jattan
+jalalpur_pirwala jalandhar_cantonment jalgaon_jamod jalpa_de_mendez jaltipan_de_morelos
+jamaica_plain jambi_city james_city jammu_cantonment jamtlands_lan jandaia_do_sul jandiala_guru
+janovice_nad_uhlavou janske_lazne janub_as_surrah jaragua_do_sul jaral_del_progreso jardim_angela
+jardim_botanico jardim_helena jardim_paulista jardim_sao_luis jardin_america jardines_de_la_silla
+jaromerice_nad_rokytnou jaros_aw jashpur_nagar jasmine_estates jastrzebie_zdroj jasz_nagykun_szolnok
+jatoi_shimali jaxaay_parcelle_niakoul_rap jaynagar_majilpur jayuya_municipio jebel_ali jeff_davis
+jefferson_city jefferson_davis jeffreys_bay jeju_city jelcz_laskowice jelenia_gora
+jenipapo_dos_vieiras jerago_con_orago jerez_de_garcia_salinas jerez_de_la_frontera jersey_city
+jesenice_okres_rakovnik jesus_del_monte jesus_maria jesus_menendez jhang_sadr jharoda_kalan
+jharoda_mazra_burari jhumri_telaiya ji_an ji_parana jian_ou jiang_an jiawang_zhen jidd_hafs
+jihocesky_kraj jihomoravsky_kraj jijoca_de_jericoacoara jilove_prahy jim_hogg jim_wells jinan_gun
+jindrichuv_hradec jing_an jiquilpan_de_juarez jisr_ash_shughur jo_daviess joao_alfredo joao_camara
+joao_dourado joao_lisboa joao_monlevade joao_pessoa joao_pinheiro joaquim_gomes joaquin_gonzalez
+jodiya_bandar johns_creek johnson_city johor_bahru johor_jaya joinville_le_pont jolanda_di_savoia
+jonkopings_lan joppolo_giancaxio jora_khurd jose_bonifacio jose_cardel jose_de_freitas
+jose_mariano_jimenez jose_panganiban jose_paz jose_rizal joue_les_tours jouy_le_moutier joypur_hat
+juan_aldama juan_de_acosta juan_diaz juan_griego juan_jose_castelli juan_jose_rios juan_les_pins
+juana_diaz_municipio juazeiro_do_norte judeida_makr judith_basin juiz_de_fora julio_de_castilhos
+juma_shahri juncos_municipio junction_city juneau_city_and juniata_park jurong_east jurong_town
+jurong_west jurupa_valley juventino_rosas ka_ersai kabeya_kamwanga kabin_buri kad_nhan kadima_zoran
+kaech_on kaeng_khoi kaeng_khro kafia_kingi kafr_ad_dawwar kafr_al_battikh kafr_al_kurdi
+kafr_ash_shaykh kafr_az_zayyat kafr_kanna kafr_laha kafr_manda kafr_qari kafr_qasim kafr_sa
+kafr_saqr kafr_shukr kafr_takharim kafr_zayta kag_zman kaga_bandoro kahna_nau kahror_pakka kai_tak
+kaki_bukit_estate kakogawacho_honmachi kalaa_srira kalaban_koro kalach_na_donu kaleke_mandi
+kalibo_poblacion kalihi_palama kalihi_valley kallar_kahar kallur_tekkumuri kallur_vadakummuri
+kalmar_lan kalur_kot kalyan_dombivli kam_tin kam_ying kamal_pur_majra_burari kamar_mushani
+kameda_honcho kamen_na_obi kamenice_nad_lipou kamenicky_senov kamensk_shakhtinsky kamensk_ural_skiy
+kamienna_gora kamigyo_ku kamogatacho_kamogata kamojimacho_jogejima kamp_lintfort kamphaeng_phet
+kampong_cham kampong_chhnang kampong_dungun kampong_kadok kampong_loyang kampong_masjid_tanah
+kampong_pangkal_kalong kampong_pasir_ris kampong_sidam kampong_speu kampong_thom
+kampung_alor_mengkudu kampung_ayer_keroh kampung_ayer_molek kampung_baharu_nilai
+kampung_baru_balakong kampung_baru_subang kampung_baru_ulu_melaka kampung_batu_empat
+kampung_bertam_ulu kampung_bukit_baharu kampung_cheng kampung_hutan_arau kampung_jeli
+kampung_jelutong_tengah kampung_kangkar_teberau kampung_kerubong kampung_kupang kampung_larkin_lama
+kampung_machap_baru kampung_manjoi kampung_minyak_beku kampung_pasir_gudang_baru kampung_perak
+kampung_sedenak kampung_selang kampung_setia kampung_simpang_renggam kampung_sungai_ara
+kampung_sungai_glugur kampung_sungai_kajang kampung_tanjung_karang kampung_tanjung_minyak
+kampung_teluk_air_tawar kampung_teluk_kemang kampung_teluk_kumbar kamuhanda_ruyenzi
+kamyanets_podilskyi kan_nar_middle kan_onjicho kanaker_zeytun kand_ra kangdong_up kannabecho_yahiro
+kanpur_cantonment kansas_city kanta_hame kanzakimachi_kanzaki kapas_herd kapel_avezaath
+kapiri_mposhi kapolei_villages kapsan_up kapurthala_town kar_owice_rozanka kara_balta kara_kul
+kara_kulja kara_suu karak_city karap_nar karasu_mahallesi karavayevi_dachi karawal_nagar
+kardasova_recice kardaun_bozen karia_ba_mohamed karlova_ves karlovarsky_kraj karlovy_vary karmi_el
+karol_bagh karreb_ksminde kars_yaka karumandi_chellipalaiyam kasba_tadla kaseda_shirakame
+kaset_sombun kaset_wisai kashihara_shi kashima_shi kasongo_lunda kasperske_hory
+katalem_va_sadat_shahr katav_ivanovsk katima_mulilo kato_lakatameia kato_polemidia katori_shi
+katsina_ala katsuren_haebaru kattaqo_rg_on_shahri katwijk_aan_zee katwijk_nb kaura_namoda
+kawachi_nagano kawasan_perindustrian_cheng kawm_hamadah ke_macina keat_hong_village kebri_dahar
+kedzierzyn_kozle keilor_east keirao_bitra kelaa_kebira kelaat_mgouna kelishad_va_sudarjan
+kelpen_oler kematen_pfitsch kempston_hardwick kempten_allgau ken_caryl kenai_peninsula kendale_lakes
+kendall_west keng_hau keng_tung kennedy_park kennedy_street kennedy_town kensington_cedar_cottage
+kensington_chinatown kepala_batas kerk_avezaath keshorai_patan keski_pohjanmaa keski_suomi kessel_lo
+ketchikan_gateway keur_medoune kew_gardens kew_gardens_hills key_west keya_paha kfar_saba kfar_yona
+khai_gala khairpur_mir khairpur_nathan_shah khairpur_tamewah khajoori_khas
+khajuraho_group_of_monuments khali_kachigam khalifah_city khamis_mushait khan_na_yao khan_neshin
+khan_shaykhun khan_yunis khanapuram_haveli khangah_dogran khanh_hai khanh_hoa khanpur_mahar
+khanty_mansiysk khanu_woralaksaburi khao_saming khao_wong khao_yoi khariar_road kharkivskyi_masyv
+khartoum_north khashm_al_qirbah khawr_fakkan khemis_el_khechna khemis_miliana kheri_nangal
+khlong_chan khlong_kum khlong_luang khlong_sam_wa khlong_san khlong_toei khlong_yai khomeyni_shahr
+khon_buri khon_kaen khoroshevo_mnevniki khot_kovo khuraybat_as_suq khwaeng_bang_khae
+khwaeng_bang_plat kibre_mengist kiel_windeweer kien_an kien_hai kil_bhuvanagiri killingly_center
+kilwa_masoko kim_lien kima_kieza kinel_cherkassy king_and_queen king_faisal_military_city
+king_george king_khalid_military_city king_lynn king_of_prussia king_william kings_bridge kings_park
+kingston_upon_hull kingsview_village_the_westway kirari_suleman_nagar kirari_sulemannagar
+kirchheim_unter_teck kirkby_in_ashfield kirke_eskilstrup kirke_hyllinge kirke_saby kirovo_chepetsk
+kiryandongo_refugee_camp kiryas_joel kiryat_gat kiryat_ono kisela_voda kit_carson kita_akita
+kizhake_chalakudi kizhuvalam_koonthalloor klagenfurt_am_worthersee klamath_falls klazienaveen_noord
+klebang_besar klein_zundert klinteby_frihed klobouky_brna klooster_lidlum knokke_heist ko_obrzeg
+ko_samui koby_ka koch_ang koch_bihar kochkor_ata kodamacho_kodamaminami kodiak_island kogon_shahri
+kogota_ekimae koh_kong kohtla_jarve kokotamangalam_south kokubu_matsuki kol_chugino kom_ombo
+komarom_esztergom komendantsky_aerodrom komsomolsk_on_amur kon_tum kone_ta_la_paung kongens_lyngby
+konigs_wusterhausen konigslutter_am_elm konigstein_im_taunus konstancin_jeziorna konstantynow_odzki
+koog_aan_de_zaan kop_ung koppana_agrahara koprivnicko_krizevacka kord_kuy korsun_shevchenkivskyi
+kosaya_gora koski_tl kosovo_polje kostelec_na_hane kostelec_nad_cernymi_lesy kostelec_nad_labem
+kostelec_nad_orlici kostrzyn_nad_odra kot_addu kot_diji kot_ghulam_muhammad kot_kapura
+kot_malik_barkhurdar kot_mumin kot_radha_kishan kot_samaba kota_bharu kota_damansara kota_kinabalu
+kota_kuala_muda kota_sambas kota_tinggi kotel_nich kotel_niki kotel_nikovo kotli_loharan
+koudekerk_aan_den_rijn koungneul_sosse kovanc_lar kowloon_city kowloon_city_centre kowloon_tong
+kowloon_west_end kowon_up koz_modem_yansk kozakai_cho kozel_sk kozepso_ferencvaros kraj_vysocina
+kralovehradecky_kraj kralovo_pole kralovske_vinohrady kralupy_nad_vltavou kraluv_dvur
+krapinsko_zagorska krasna_hora_nad_vltavou krasna_lipa krasnaya_glinka krasne_udoli krasnoural_sk
+krasnoye_selo krasnyy_sulin krathum_baen krestovskiy_ostrov krimpen_aan_de_lek
+krimpen_aan_den_ijssel kring_van_dorth kriva_palanka kronberg_tal kronobergs_lan
+kropeliner_tor_vorstadt kryvyy_rih krzyki_partynice ksar_chellala ksar_el_boukhari ksar_el_kebir
+ksar_hellal ksour_essaf kuala_belait kuala_kangsar kuala_kedah kuala_ketil kuala_krai
+kuala_kubu_baharu kuala_kurau kuala_lipis kuala_lumpur kuala_nerus kuala_penyu kuala_pilah
+kuala_selangor kuala_terengganu kuala_tungkal kubang_semang kuchai_lama kui_buri kuils_river
+kujang_up kujawsko_pomorskie kuliouou_kalani_iki kunda_dya_baze kuoshi_airike kur_yanovo kuri_dulal
+kurobe_shi kusong_si kusum_pur kut_abdollah kut_chap kutna_hora kuwait_city kuz_minki kv_rndrup
+kwai_chung kwail_up kwun_tong ky_anh kyaka_ii_refugee_camp kyangwali_refugee_camp kynsperk_nad_ohri
+kyo_kone_east kyzyl_kyya kyzyl_suu la_algaba la_asuncion la_azulita la_banda la_barca la_barceloneta
+la_baule_escoublac la_bianca la_blancarde la_bonanova la_bordeta la_borra la_botte la_breita
+la_briglia la_cabima la_calera la_caletta la_california la_canada_flintridge la_carlota la_carnia
+la_carolina la_cassa la_castellana la_ceiba la_ceja la_celle_saint_cloud la_chapelle_sur_erdre
+la_chaux_de_fonds la_chorrera la_ciotat la_cite_limoilou la_comina la_concepcion la_corte la_coruna
+la_costa la_costa_di_laives la_courneuve la_crau la_crescenta_montrose la_cretaz la_croce la_crosse
+la_cruz la_defense la_dolorita la_dorada la_ermita la_esperanza la_estrella la_falda la_felguera
+la_fiora la_fiorana la_fleche la_foce la_forma la_fria la_gala la_garde la_garenne_colombes
+la_gazelle la_gi la_giustiniana la_gomera la_goulette la_grande la_grange la_grita la_guaira
+la_guardia la_guineueta la_habana_vieja la_habra la_haute_saint_charles la_iguala la_isla
+la_jagua_de_ibirico la_jolla la_joya la_laguna la_landrigga la_libertad la_ligua la_lima la_loggia
+la_louviere la_luce la_maddalena la_madeleine la_magdalena_tlaltelulco la_magdeleine la_mana
+la_manna la_marina_de_port la_marque la_marsa la_martella la_maternitat_sant_ramon la_mesa la_mirada
+la_mohammedia la_mornaghia la_morra la_moschella la_muddizza la_murgetta la_nucia la_oliva la_orilla
+la_orotava la_oroya la_palma la_paragua la_paz la_paz_centro la_peca la_petrizia
+la_piedad_de_cabadas la_pila la_pineda la_pintana la_place la_plata la_pobla_de_vallbona la_pomme
+la_porte la_possession la_prairie la_presa la_prosperitat la_providencia_siglo_xxi la_puente
+la_querce la_quercia la_quinta la_reunion la_rinconada la_rioja la_roche_sur_yon la_rochelle la_roda
+la_romana la_rotta la_runcina la_rustica la_sagrera la_salle la_salud la_salute_di_livenza
+la_santona la_saxe la_scala la_sebala_du_mornag la_secca la_serena la_serra la_seyne_sur_mer
+la_sierpe la_solana la_spezia la_storta la_tebaida la_teste_de_buch la_thuile la_torre la_traversa
+la_trinidad la_trinite la_troncal la_union la_valette_du_var la_valle la_valle_agordina
+la_valletta_brianza la_vecchia la_vega la_vela_de_coro la_vergne la_verna la_verne la_verneda_la_pau
+la_victoria la_vila_de_gracia la_villa la_villa_del_rosario la_virginia la_vista laag_keppel
+laag_soeren laag_zuthem labuan_bajo labuhan_deli lac_qui_parle lacco_ameno ladang_seri_kundang
+ladera_ranch ladhewala_waraich lady_frere laem_ngop laem_sing lage_mierde lage_vuursche lage_zwaluwe
+laggio_di_cadore laghetto_di_castel_gandolfo laghetto_di_montecompatri lagny_sur_marne lago_averno
+lago_boracifero lago_da_pedra lago_di_vico lago_norte lago_patria lago_sul lagoa_da_canoa
+lagoa_da_confusao lagoa_da_prata lagoa_do_carro lagoa_do_itaenga lagoa_formosa lagoa_grande
+lagoa_nova lagoa_santa lagoa_seca lagoa_vermelha lagos_de_moreno laguna_beach laguna_city
+laguna_de_duero laguna_hills laguna_niguel laguna_verde laguna_woods lahad_datu lai_chau lai_chi_van
+lai_vung laino_borgo laino_castello lajas_municipio lak_si lake_and_peninsula lake_butler
+lake_charles lake_country lake_elsinore lake_forest lake_havasu_city lake_in_the_hills lake_jackson
+lake_magdalene lake_mary lake_of_the_woods lake_oswego lake_ridge lake_ronkonkoma lake_sebu
+lake_shore lake_stevens lake_wales lake_worth_beach lake_worth_corridor lake_zurich
+lal_bahadur_nagar lala_musa lalla_mimouna lam_tin lama_dei_peligni lama_di_reno lama_di_setta
+lama_mocogno lama_pezzoli lama_polesine lambari_oeste lamezia_terme lamie_di_olimpie
+lampedusa_linosa lancenigo_villorba land_lakes landau_in_der_pfalz landsberg_am_lech lang_ata
+lang_son lang_suan lang_thuong langao_chengguanzhen langley_park languedoc_roussillon
+lanham_seabrook lansing_westgate lanzo_di_martina_franca lanzo_intelvi lanzo_torinese lao_cai
+lapu_lapu_city laranjal_do_jari laranjal_paulista laranjeiras_do_sul lares_municipio las_aguilas
+las_animas las_brenas las_choapas las_cruces las_cumbres las_delicias las_flores las_gabias
+las_guacamayas las_heras las_margaritas las_marias_municipio las_matas_de_farfan las_palmas
+las_piedras las_piedras_municipio las_pinas las_pintas_de_arriba las_pintitas las_plassas las_rosas
+las_rozas_de_madrid las_tejerias las_torres_de_cotillas las_tres_torres las_tunas las_varillas
+las_vegas lascari_scalo lashkar_gah laste_di_rocca_pietore lastra_signa lat_krabang lat_phrao
+lat_yao laterina_stazione latina_aeroporto latina_di_baia latina_scalo latri_kunda latri_sabiji
+lattrop_breklenkamp lauda_konigshofen lauderdale_lakes laudio_llodio lauf_an_der_pegnitz
+laureana_cilento laureana_di_borrello lauria_inferiore lauria_superiore lauro_de_freitas
+lauro_di_sessa_aurunca laval_des_rapides lavarone_cappella lavena_ponte_tresa laveno_mombello
+lavinio_lido_di_enea lavino_di_mezzo lavone_di_pezzaze lavras_da_mangabeira lawar_khas
+lawrence_park_south lazaro_cardenas lazne_belohrad lazne_bohdanec lazne_kynzvart le_badie
+le_bagnese_san_giusto le_bardo le_blanc_mesnil le_botteghe le_bouscat le_camas le_cannet le_casette
+le_casine le_castella le_chesnay le_cozze le_crete le_creusot le_croci le_ferriere le_flore le_forna
+le_francois le_gosier le_grand_quevilly le_grazie le_grazie_varignano le_havre le_hochet le_kram
+le_kremlin_bicetre le_lamentin le_mans le_mee_sur_seine le_moline le_mosse le_moule le_pecq
+le_perreux_sur_marne le_petit_quevilly le_plateau le_plateau_mont_royal le_plessis_robinson
+le_plessis_trevise le_pontet le_port le_pre_saint_gervais le_prese le_puy_en_velay le_regine
+le_robert le_roux le_rughe le_stiacciole le_sud_ouest le_sueur le_tampon le_vesinet
+le_vieux_longueuil le_ville league_city leandro_alem leaside_bennington leca_da_palmeira
+leca_do_bailio lecce_nei_marsi ledec_nad_sazavou lee_on lee_summit lehigh_acres lei_tung
+lei_tung_estate leidsche_rijn leighton_buzzard leighton_hill leinfelden_echterdingen leipziger_land
+leisure_city lemon_grove lencois_paulista lengstein_am_ritte leninsk_kuznetsky leninskiye_gory
+lentate_sul_seveso leon_de_los_aldama leone_santa_elisabetta leonessa_di_melfi leporano_marina
+lequio_berria lequio_tanaro lercara_friddi lerdo_de_tejada lerma_de_villada les_abymes les_cayes
+les_clayes_sous_bois les_corts les_coteaux les_escaldes les_herbiers les_lilas les_moulins
+les_mureaux les_olives les_pavillons_sous_bois les_pennes_mirabeau les_rivieres les_roquetes
+les_sables_olonne les_ulis lesignano_de_bagni lesignano_palmia letchworth_garden_city
+leva_di_montecchio_precalcino levallois_perret levico_terme levizzano_rangone lewis_and_clark
+lewiston_orchards lexington_city lexington_fayette li_celli li_mori li_punti li_teggi
+libcice_nad_vltavou liberecky_kraj libertador_general_san_martin licciana_nardi
+licenciado_benito_juarez lichuan_zhen licignano_di_napoli licko_senjska licodia_eubea lido_adriano
+lido_conchiglie lido_degli_estensi lido_dei_pini lido_di_camaiore lido_di_campomarino lido_di_classe
+lido_di_fermo lido_di_iesolo lido_di_licola lido_di_mortelle lido_di_ostia lido_di_ostia_levante
+lido_di_ostia_ponente lido_di_savio lido_di_spina lido_di_squillace lido_di_tarquinia
+lido_di_venezia lido_silvana lidzbark_warminski lieu_giai lignano_pineta lignano_sabbiadoro
+likino_dulevo liliha_kapalama lille_skensved lima_duarte limbach_oberfrohna limburg_an_der_lahn
+limeil_brevannes limestre_pistoiese limido_comasco limite_sull_arno limiti_di_greccio
+limoeiro_de_anadia limoeiro_do_ajuru limoeiro_do_norte limone_piemonte limone_sul_garda
+linate_aeroporto linate_paese lincoln_park lincoln_square linda_velha linden_nord linh_am lino_lakes
+lintan_chengguanzhen linton_hall linxia_chengguanzhen lipa_city lipnik_nad_becvou liptovsky_mikulas
+lisciano_di_colloto lisciano_niccone lisovyi_masyv lithia_springs litta_parodi little_elm
+little_havana little_portugal little_river little_rock liuzzo_orto live_oak livoberezhnyi_masyv
+livorno_ferraris livramento_de_nossa_senhora livramento_do_brumado livry_gargan lizzano_in_belvedere
+lizzano_pistoiese ll_se lloret_de_mar lo_prado lo_stradone loa_janan locate_di_triulzi
+locate_varesino lodeynoye_pole lodi_vecchio loenen_aan_de_vecht loewenviertel_elisabethsiedlun
+logan_city logan_square lohas_park lohr_am_main loir_et_cher loire_atlantique loiri_porto_san_paolo
+loiza_municipio lom_sak loma_bonita loma_de_gato loma_linda loma_plata lomas_de_zamora lomas_del_sur
+lomnice_nad_luznici lomnice_nad_popelkou lona_lases lonate_ceppino lonate_pozzolo
+londonderry_county_borough long_beach long_bien long_branch long_dien long_eaton long_island_city
+long_khanh long_my long_thanh long_xuyen longfellow_community longling_county longobardi_marina
+longone_al_segrino longone_sabino lons_le_saunier loo_gld loo_oldebroek loon_op_zand lop_buri
+lora_del_rio lordelo_do_ouro lorenzago_di_cadore loreto_aprutino loreto_stazione loro_ciuffenna
+loro_piceno los_alamos los_alcazares los_altos los_andes los_angeles los_banos los_barrios
+los_dos_caminos los_gatos los_llanos_de_aridane los_lunas los_mochis los_palacios
+los_palacios_villafranca los_patios los_polvorines los_puertos_de_altagracia los_rastrojos
+los_realejos los_reyes_acaquilpan los_reyes_de_juarez los_reyes_de_salgado los_rosales los_teques
+los_toldos los_vilos losino_petrovskiy losson_della_battaglia lot_et_garonne loucna_pod_klinovcem
+louis_trichardt louvain_la_neuve loves_park lower_earley lower_hutt lower_lonsdale lower_moyamensing
+lower_sackville lower_west_side lozzo_atestino lozzo_di_cadore lu_an lu_bagnu lu_colbu lu_cuponeddi
+lu_fraili lu_impostu lu_lioni lu_muvruneddu lu_ricciu lu_sitagliacciu lu_tintimbaru lu_titimbaru
+luang_prabang lucany_nad_nisou lucas_do_rio_verde lucca_sicula lucignano_arbia luco_dei_marsi
+luco_mugello ludwigshafen_am_rhein lueyang_chengguanzhen lugagnano_val_arda
+lugnano_citta_di_castello lugnano_in_teverina lugo_di_grezzana lugo_di_vicenza luis_correia
+luis_eduardo_magalhaes lumding_railway_colony lumezzane_pieve lumezzane_sant_apollonio
+lunca_cetatuii luni_mare luohu_district luong_bang luquillo_municipio lurago_erba lurago_marinone
+lurate_caccivio lusaka_west luserna_san_giovanni lutes_mountain lutherville_timonium ly_son
+lynchburg_city lynn_haven lys_va lysa_nad_labem lytham_st_annes ma_ale_adummim ma_an ma_anshan
+ma_arratmisrin ma_on_shan ma_opolskie ma_rib ma_tau_wai maai_mahiu maalot_tarshiha
+maastricht_airport maasvlakte_rotterdam mabalacat_city maccagno_con_pino_veddasca macchia_albanese
+macchia_di_giarre macchia_isernia macchia_valfortore macchia_vomano macedo_de_cavaleiros
+macerata_campania macerata_feltria machadinho_oeste machesney_park madhurampur_dehri madhya_pradesh
+madhyapur_thimi madinat_an_nasr madinat_as_sadat madinat_hamad madinat_isa madinat_khalifah
+madinat_wadi_an_natrun madison_heights madonna_boschi madonna_degli_angeli madonna_dei_fornelli
+madonna_del_carmine madonna_del_monte madonna_del_pantano madonna_del_piano madonna_del_pilone
+madonna_del_sasso madonna_dell_albero madonna_dell_arco madonna_dell_olmo madonna_dell_ulivo
+madonna_della_neve madonna_della_pace madonna_della_scala madonna_della_stella madonna_delle_bozzole
+madonna_delle_grazie madonna_di_baiano madonna_di_buja madonna_di_buonviaggio madonna_di_campagna
+madonna_di_campiglio madonna_di_pietravolta madonna_di_pugliano madonna_di_tirano
+madonna_pozzo_guacito madre_de_deus madrid_centro mae_chan mae_do_rio mae_ramat mae_sai mae_sot
+maebaru_chuo magdalena_atlicpac magdalena_contreras magdalena_de_kino magliana_trullo
+magliano_alfieri magliano_alpi magliano_alpi_soprano magliano_alpi_sottano magliano_de_marsi
+magliano_di_tenna magliano_in_toscana magliano_nuovo magliano_romano magliano_sabina magliano_vetere
+maglio_di_sopra magnano_in_riviera magre_di_schio magta_lahjar magugpo_poblacion maha_sarakham
+mahallat_damanah mahd_adh_dhahab mahmudabad_nemuneh mahnar_bazar mai_dich main_hochst maine_et_loire
+maine_soroa maiolati_spontini maiorano_di_monte mairena_del_alcor mairena_del_aljarafe mairo_inya
+maison_blanche maisons_alfort maisons_laffitte majd_el_kurum majhiaon_kalan major_isidoro
+makakilo_city makakilo_kapolei_honokai_hale makakilo_makaiwa_hills_kunia makati_city
+makiki_lower_punchbowl_tantalus makueni_boma malabanban_norte malakpur_kohi_rangpur malakwal_city
+malatia_sebastia malborghetto_valbruna malemba_nkulu maler_kotla malgrat_de_mar mali_losinj
+malir_cantonment malles_venosta malpensa_aeroporto maltignano_di_cascia malvern_east mamu_kanjan
+man_gyongdae_ri manassas_city manassas_park manassas_park_city manati_municipio
+manchester_city_centre mancio_lima mandaluyong_city mandaue_city mandelieu_la_napoule
+mandello_del_lario mandello_vitta mandi_bahauddin mandi_dabwali mandia_di_ascea
+mandolossa_di_brescia manerba_del_garda mangere_east mangilao_village mangnai_zhen mangrul_pir
+manhattan_beach manhattan_valley mani_majra manibaug_pasig manjai_kunda manolo_fortich
+manoppello_scalo manoppello_stazione manor_park mansfield_city mansfield_woodhouse
+manshiyat_al_qanatir mantes_la_jolie mantes_la_ville mantta_vilppula manu_district manuel_ojinaga
+manukau_city maple_grove maple_heights maple_ridge maple_shade maple_valley maqin_county
+maquela_do_zombo mar_de_ajo mar_del_plata mar_del_tuyu mar_ina_gorka mar_ino marana_di_montereale
+marano_dei_marsi marano_di_napoli marano_di_valpolicella marano_equo marano_lagunare
+marano_marchesato marano_principato marano_sul_panaro marano_ticino marano_veneziano
+marano_vicentino maratea_porto marausa_loco_grande maravatio_de_ocampo marawi_city marbach_am_neckar
+marburg_an_der_lahn marcallo_con_casone marche_en_famenne marchienne_au_pont marciana_marina
+marciano_della_chiana marciano_freddo marco_de_canaveses marco_island marcos_juarez marcq_en_bar_ul
+marechal_candido_rondon marechal_deodoro marechal_floriano marechal_thaumaturgo maren_kessel
+mareno_di_piave marg_ilon margaret_drive margherita_di_savoia margine_coperta maria_hoop
+maria_la_baja mariana_mantovana mariano_comense mariano_del_friuli mariano_roque_alonso
+maricao_municipio marikina_city marina_ardore marina_di_altidona marina_di_andora marina_di_ardea
+marina_di_ascea marina_di_belvedere_marittimo marina_di_camerota marina_di_campo marina_di_caronia
+marina_di_carrara marina_di_casal_velino marina_di_castagneto marina_di_castagneto_carducci
+marina_di_castellaneta marina_di_caulonia marina_di_cerveteri marina_di_davoli
+marina_di_fiumefreddo_bruzio marina_di_fuscaldo marina_di_ginosa marina_di_gioia_tauro
+marina_di_gioiosa_ionica marina_di_grosseto marina_di_guardavalle marina_di_leuca marina_di_massa
+marina_di_melilli marina_di_minturno marina_di_modica marina_di_montemarciano marina_di_nicotera
+marina_di_nocera_terinese marina_di_palizzi marina_di_patti marina_di_pietrasanta
+marina_di_pisciotta marina_di_ragusa marina_di_ravenna marina_di_san_lorenzo marina_di_san_vito
+marina_di_savelletri marina_di_schiavonea marina_di_strongoli marina_di_tortora marina_di_vasto
+marina_di_vietri marina_grande_di_capri marina_julia marina_palmense marina_romea marina_san_nicola
+marina_velca marine_parade marinella_di_sarzana marinella_di_selinunte mariners_harbor
+marinha_grande marino_del_tronto mario_campos marion_oaks maristella_porto_conte marj_al_hamam
+markaz_woluswali_ye_achin market_harborough markisches_viertel marly_le_roi marne_la_vallee
+marsa_matruh marsico_nuovo martha_lake martignana_di_po martigny_ville martina_franca
+martinetto_del_rame martinez_de_la_torre martiniana_po martinsville_city martirano_lombardo
+martiri_di_pizzocalvo maryland_city maryland_heights marzano_appio marzano_di_nola
+marzocca_di_senigallia masaki_cho masanti_di_sotto masaurhi_buzurg masciago_primo masera_di_padova
+maserada_sul_piave mashtul_as_suq masi_di_cavalese masi_manimba masi_san_giacomo masi_torello
+masjed_soleyman mason_city mason_vicentino massa_albe massa_carrara massa_cozzile
+massa_della_lucania massa_di_somma massa_fermana massa_finalese massa_fiscaglia massa_lombarda
+massa_lubrense massa_macinaia massa_marittima massa_martana massa_pisana massa_san_giorgio
+massa_san_giovanni massa_santa_lucia massapequa_park massey_east massino_visconti mata_de_sao_joao
+mata_grande mata_roma mata_utu matanuska_susitna materdomini_di_nocera mateus_leme
+matias_romero_avendano matilda_estate matoes_do_norte matriz_de_camaragibe mau_aimma maulavi_bazar
+maunabo_municipio mawlai_mawiong may_cadera may_pen mayaguez_municipio mayang_imphal maych_ew
+mayfield_heights mazar_sharif mazara_del_vallo mazzano_romano mazzarra_sant_andrea
+mazzo_di_valtellina mazzo_milanese mazzorno_destro mbanza_kongo mbanza_ngungu mboursou_lere
+mbuji_mayi mccully_moiliili mckenzie_towne mckinley_park me_imurska mead_valley meadow_woods
+meana_di_susa meana_sardo mechelen_aan_de_maas mechouar_kasba mechraa_bel_ksiri
+mecklenburg_vorpommern medeiros_neto media_legua media_luna medicine_hat medina_del_campo
+medina_estates medina_gounas medio_campidano medjez_el_bab meduna_di_livenza medvezh_yegorsk
+megliadino_san_fidenzio megliadino_san_vitale mehal_meda mehdia_daira_de_meghila mehtar_lam mei_foo
+mei_foo_sun_chuen meikle_earnock mejorada_del_campo mek_ele melano_bastia melbourne_city_centre
+melchor_ocampo melicucca_di_dinami melito_di_napoli melito_di_porto_salvo melito_irpino melrose_park
+melton_mowbray memuro_minami mena_vallestrema mendez_nunez mene_de_mauroa mene_grande
+mengcheng_chengguanzhen menlo_park mennzel_bou_zelfa menomonee_falls menzel_abderhaman
+menzel_bourguiba menzel_jemil menzel_temime mer_awi meran_sinic mercatale_di_cortona
+mercatale_val_di_pesa mercatale_valdarno mercatale_vernio mercatello_di_salerno
+mercatello_sul_metauro mercatino_conca mercato_cilento mercato_san_severino mercato_saraceno
+mercedes_norte mercer_island mercerville_hamilton_square mercier_hochelaga_maisonneuve
+mereto_di_capitolo mereto_di_tomba mergnano_san_savino merritt_island mers_el_kebir mers_el_kheir
+merta_road merter_keresteciler merthyr_tydfil mertule_maryam meshgin_shahr meshkin_dasht
+mestec_kralove mesto_albrechtice mesto_touskov metairie_terrace metaponto_lido metlili_chaamba
+meurthe_et_moselle mevasseret_tsiyyon mexico_city mezzana_bigli mezzana_corti mezzana_mortigliengo
+mezzana_rabattone mezzana_salice mezzane_di_sotto mezzano_chitantolo mezzano_inferiore
+mezzano_rondani mezzano_scotti mezzano_superiore mezzaselva_di_roana mezzomonreale_boccadifalco
+mezzomonte_di_sopra mezzomonte_di_sotto mharal_bk mi_eso miahuatlan_de_porfirio_diaz miami_beach
+miami_dade miami_gardens miami_lakes mian_channun mian_sahib mianzhu_deyang_sichuan michigan_city
+michoacan_de_ocampo mid_city mid_levels middle_river middle_village middleburg_heights midi_pyrenees
+midway_islands midwest_city miedzyrzec_podlaski miercurea_ciuc migdal_ha_emeq mignano_monte_lungo
+miguel_aleman_la_doce miguel_alves miguel_calmon miguel_hidalgo miguel_pereira mihail_kogalniceanu
+miko_ow mile_end milford_mill mili_marina mili_san_marco mili_superiore mililani_mauka
+mililani_mauka_launani_valley mililani_town militello_rosmarino mill_creek mill_creek_east mill_park
+mille_lacs millingen_aan_de_rijn milpa_alta milton_keynes mimoso_do_sul minakuchicho_matoba
+minami_alps minami_aoyama minami_oi minami_soma minas_de_marcona minas_de_matahambre minas_novas
+minato_city mineralnye_vody minervino_di_lecce minervino_murge mingala_tangnyunt minnetonka_mills
+minsk_mazowiecki minskyi_masyv mint_hill minya_al_qamh minyat_an_nasr mir_pur_turk mira_bhayandar
+mira_mesa mira_porte mira_taglio mirabella_eclano mirabella_imbaccari mirabello_di_cantu
+mirabello_di_pavia mirabello_monferrato mirabello_sannitico miracema_do_tocantins miradolo_terme
+mirafiori_nord mirafiori_sud miramare_di_rimini miranda_de_ebro miranda_do_douro miranda_do_norte
+miranpur_katra mirante_do_paranapanema mirassol_oeste mirpur_khas mirpur_mathelo mirpur_model_thana
+misano_adriatico misano_di_gera_adda misano_monte misato_saitama misburg_nord misitano_inferiore
+misitano_superiore missao_velha mission_bend mission_district mission_hill mission_viejo
+missouri_city mit_abu_ghalib mit_ghamr mit_salsil mitha_tiwana mitras_poniente mitry_mory
+mixquiahuala_de_juarez mizan_teferi mlada_boleslav mlada_vozice mnichovo_hradiste mnisek_pod_brdy
+mo_ili_ili mo_rana moca_municipio mocaiana_stazione mocimboa_da_praia model_town modica_alta
+modiin_ilit moehlen_in_taufer moggio_di_sopra moggio_di_sotto moggio_udinese moggiona_di_poppi
+mogi_das_cruzes mogi_guacu mogi_mirim moglia_di_sermide mogliano_veneto mohale_hoek mohammad_shahr
+mohammed_bin_zayed_city mohyliv_podilskyy moi_bridge moio_alcantara moio_de_calvi
+moio_della_civitella moissy_cramayel mojtame_maskuni_ye_namju mojui_dos_campos mola_di_bari
+moldova_veche molenbeek_saint_jean molin_nuovo molina_aterno molina_de_segura molina_di_fiemme
+molina_di_ledro molina_di_quosa moline_di_banale molini_di_tenna molini_di_triora molini_di_tures
+molini_isola molino_dei_torti molino_del_pallone molino_del_piano molino_dell_anzola
+molino_di_altissimo molino_di_bascio molins_de_rei mollet_del_valles moloto_south mombello_di_torino
+mombello_monferrato mon_repos monasterace_marina monastero_bormida monastero_di_lanzo
+monastero_di_vasco monasterolo_casotto monasterolo_del_castello monasterolo_di_savigliano
+monasterolo_torinese monastier_di_treviso monchio_delle_corti monchio_nel_frignano moncloa_aravaca
+moncucco_torinese mondonio_san_domenico_savio monforte_alba monforte_de_lemos monforte_marina
+monforte_san_giorgio mong_cai mong_kok mong_la mong_yang mong_yawng mongiardino_ligure
+mongiuffi_melia mongrassano_stazione monheim_am_rhein moniego_di_noale moniga_del_garda monkey_bay
+mons_en_bar_ul monsampietro_morico monsampolo_del_tronto monsenhor_tabosa monsummano_terme
+mont_de_marsan mont_dore mont_kiara mont_royal mont_saint_aignan mont_saint_hilaire
+montagna_in_valtellina montagnana_pistoiese montagnana_val_di_pesa montagnano_alberoro
+montalbano_di_fasano montalbano_elicona montalbano_jonico montaldo_bormida montaldo_di_mondovi
+montaldo_roero montaldo_scarampi montaldo_torinese montale_rangone montalto_delle_marche
+montalto_di_castro montalto_dora montalto_ligure montalto_pavese montalto_uffugo
+montalto_uffugo_scalo montanare_di_cortona montanaso_lombardo montano_antilia montano_lucino
+montauro_stazione montcada_reixac montceau_les_mines monte_alegre monte_alegre_de_minas monte_alto
+monte_amiata monte_antico monte_antico_scalo monte_aprazivel monte_argentario monte_azul
+monte_azul_paulista monte_caminetto monte_carlo monte_carmelo monte_caseros monte_castello
+monte_castello_di_vibio monte_cavallo monte_cerignone monte_chingolo monte_cicerale monte_colombo
+monte_cremasco monte_di_malo monte_di_mezzo monte_di_procida monte_donato monte_estoril monte_faito
+monte_giberto monte_guidi monte_isola monte_llano monte_longu monte_magre monte_marcone
+monte_marenzo monte_mor monte_olimpino monte_oliveto monte_oliveto_maggiore monte_oriolo
+monte_ortobene monte_petrosu monte_plata monte_porzio monte_porzio_catone monte_rinaldo
+monte_roberto monte_romano monte_rosello monte_san_biagio monte_san_giacomo monte_san_giovanni
+monte_san_giovanni_campano monte_san_giusto monte_san_marino monte_san_martino monte_san_pietrangeli
+monte_san_pietro monte_san_quirico monte_san_savino monte_san_vigilio monte_san_vito
+monte_sant_angelo monte_santa_maria monte_santa_maria_tiberina monte_sante_marie monte_santo
+monte_santo_de_minas monte_siao monte_terminillo monte_urano monte_vidon_combatte
+monte_vidon_corrado monteacuto_delle_alpi montebello_della_battaglia montebello_di_bertona
+montebello_ionico montebello_sul_sangro montebello_vicentino montecalvo_in_foglia montecalvo_irpino
+montecalvo_versiggia montecastelli_pisano montecastelli_umbro montecatini_alto montecatini_terme
+montecatini_val_di_cecina montecatini_val_di_nievole montecchia_di_crosara montecchio_emilia
+montecchio_maggiore montecchio_maggiore_alte_ceccato montecchio_precalcino montechiaro_acqui
+montechiaro_asti montechiaro_denice montecorvino_pugliano montecorvino_rovella montecosaro_stazione
+montefalcone_appennino montefalcone_di_val_fortore montefalcone_nel_sannio montefiore_conca
+montefiore_dell_aso monteforte_alpone monteforte_cilento monteforte_irpino montefranco_in_venosta
+montegiordano_marina montego_bay montegrino_valtravaglia montegrosso_asti montegrosso_asti_stazione
+montegrosso_di_cinaglio montegrosso_pian_latte montegrotto_terme monteleone_di_fermo
+monteleone_di_puglia monteleone_di_spoleto monteleone_orvieto monteleone_rocca_doria
+monteleone_sabino montelupo_albese montelupo_fiorentino montemaggiore_al_metauro
+montemaggiore_belsito montemagno_di_quarrata montemale_di_cuneo montemarzo_asti montemor_novo
+montenero_di_bisaccia montenero_di_todi montenero_sabino montenero_val_cocchiara montepaone_lido
+montepescali_stazione montepulciano_stazione montereale_valcellina montereau_fault_yonne
+montereggio_di_mulazzo monterey_park monteroni_arbia monteroni_di_lecce monterosso_al_mare
+monterosso_almo monterosso_calabro monterosso_etneo monterosso_grana monterosso_stazione
+monterotondo_marittimo monterotondo_stazione montes_claros montesano_salentino montesano_scalo
+montesano_sulla_marcellana montesilvano_colle montesilvano_marina montesilvano_spiaggia monteu_da_po
+monteu_roero monteverde_di_boiano monteverdi_marittimo montgomery_village monti_arena
+monti_di_licciana monticchio_bagni monticchio_di_massa_lubrense monticelli_brusati monticelli_ongina
+monticelli_pavese monticelli_terme monticelli_terme_di_montechiarugolo monticello_alba
+monticello_amiata monticello_brianza monticello_conte_otto monticello_dell_amiata monticello_di_fara
+montiglio_monferrato montignies_sur_sambre montigny_le_bretonneux montigny_les_cormeilles
+montigny_les_metz montopoli_di_sabina montopoli_in_val_arno montorio_al_vomano montorio_nei_frentani
+montorio_romano montornes_del_valles montoro_inferiore montoro_superiore montorso_vicentino
+montreal_nord montu_beccaria montville_center monza_della_brianza mooi_river moonee_ponds moose_jaw
+morada_nova moraduccio_di_valsalva morano_calabro morano_madonnuccia morano_sul_po
+moravske_budejovice moravskoslezsky_kraj moravsky_beroun moravsky_krumlov morciano_di_leuca
+morciano_di_romagna moreno_valley morfelden_walldorf morgan_hill morgan_park mori_ferrovia
+moriago_della_battaglia moriondo_torinese morkovice_slizany morlanwelz_mariemont mornico_al_serio
+mornico_losana morningside_heights moron_de_la_frontera morovis_municipio morphett_vale
+morra_de_sanctis morrano_nuovo morrano_vecchio morris_heights morro_agudo morro_alba morro_da_fumaca
+morro_do_chapeu morro_oro morro_reatino morrone_del_sannio morrovalle_stazione morsang_sur_orge
+morsano_al_tagliamento morteza_gerd morton_grove moscavide_portela moschetta_di_locri
+mosciano_sant_angelo moses_lake moso_in_passiria moss_park mossel_bay mostytskyi_masyv mott_haven
+motta_affermo motta_baluffi motta_camastra motta_de_conti motta_di_costigliole motta_di_livenza
+motta_filocastro motta_montecorvino motta_san_damiano motta_san_giovanni motta_sant_anastasia
+motta_santa_lucia motta_sulla_secchia motta_vigana motta_visconti moulay_ali_cherif mount_barker
+mount_clemens mount_davis mount_druitt mount_eden mount_eliza mount_gambier mount_greenwood
+mount_hagen mount_hampden mount_isa mount_juliet mount_laurel mount_lebanon mount_martha
+mount_olive_silverstone_jamestown mount_pearl mount_pleasant mount_pleasant_east mount_pleasant_west
+mount_prospect mount_vernon mount_vernon_triangle mount_waverley mountain_brook mountain_view
+mountlake_terrace mozzano_torretta mt_pleasant mto_wa_mbu mu_aydhir_rawdat_rashid mu_er mu_se
+muang_phonsavan muang_sing muang_xay muara_bungo muara_teweh mueang_nonthaburi mugnano_del_cardinale
+mugnano_di_napoli muhlbach_gais muhldorf_am_inn muhlen_pfalzen muhlen_taufers muhlen_truden
+muhlheim_am_main mui_ne mukai_awagasaki mukim_pulai mulazzano_ponte munder_buiten mundo_novo
+muniz_freire munke_bjergby munsha_at_abu_umar muong_lay muradabad_pahari muris_di_ragogna
+muro_leccese muro_lucano muroto_misakicho mursko_sredisce musan_up musano_di_trevignano
+musiara_inferiore musile_di_piave muswell_hill muzza_sant_angelo muzzana_del_turgnano mwene_ditu
+my_drarga my_hao my_khe my_lai my_tho mykilska_borshchahivka myo_thit_ka myongch_on myonggan_dong
+myrtle_beach myrtle_grove mys_owice na_di na_in na_klang nabatiye_et_tahta naberezhnyye_chelny
+nadim_tiruvuru nag_hammadi nagar_karnul nagar_naluakot nago_torbole naguabo_municipio
+nahiyat_al_fuhud nahiyat_al_iskandariyah nahiyat_ash_shinafiyah nahiyat_ghammas naini_tal
+nak_nad_notecia naka_niida nakhl_taqi nakhon_luang nakhon_nayok nakhon_pathom nakhon_phanom
+nakhon_ratchasima nakhon_sawan nakhon_si_thammarat nakivale_refugee_camp nal_khera nall_han
+nalzovske_hory nam_can nam_cheong nam_inh nam_som namapa_erati namest_nad_oslavou namyang_nodongjagu
+namys_ow nang_rong nanga_eboko nangli_sakrawat nangloi_jat nani_daman nankana_sahib nanto_shi
+nanzhang_chengguanzhen nao_me_toque nar_yan_mar nara_shi narang_mandi naranjito_municipio narian_mar
+narl_ca narni_scalo narni_stazione naro_fominsk narre_warren narre_warren_south narutocho_mitsuishi
+nasim_shahr natile_nuovo natile_vecchio national_city natori_shi naucalpan_de_juarez naujoji_vilnia
+naushahra_virkan naushahro_firoz navalmoral_de_la_mata nave_san_felice nave_san_rocco navi_mumbai
+naxc_van nay_pyi_taw naya_gaon naz_sciaves nazare_da_mata nazare_paulista nazerat_illit nder_felding
+nder_omme nder_stenderup ndibene_dahra nea_erythraia nea_filadelfeia nea_ionia nea_makri nea_smyrni
+near_north_side near_south_side neb_sarai nederhorst_den_berg nederweert_eind neem_ka_thana
+nefas_mewch negresti_oas nek_emte nema_kunku nemcice_nad_hanou nera_montoro nervesa_della_battaglia
+nesima_inferiore nesima_superiore ness_ziona nether_edge neu_anspach neu_hohenschonhausen
+neu_isenburg neu_ulm neu_wulmstorf neuburg_an_der_donau neue_neustadt neufahrn_bei_freising
+neufchatel_est_lebourgneuf neugraben_fischbek neuilly_plaisance neuilly_sur_marne neuilly_sur_seine
+neukirchen_vluyn neumarkt_in_der_oberpfalz neunburg_vorm_wald neustadt_am_rubenberge
+neustadt_an_der_weinstrasse neustadt_in_holstein neustadt_nord neustadt_sud neustadtner_waldnaab
+nev_yansk nevel_sk neviano_de_rossi neviano_degli_arduini new_achimota new_albany new_amsterdam
+new_badah new_bani_sewif_city new_bedford new_berlin new_bern new_braunfels new_brighton new_britain
+new_brunswick new_cairo new_canaan new_caney new_castle new_city new_corella new_cross new_delhi
+new_fes new_glasgow new_halfa new_hampshire new_hanover new_haven new_hope new_iberia new_jersey
+new_jeshwang new_kent new_kingston new_lenox new_london new_lynn new_madrid new_malden new_mexico
+new_milford new_mills new_milton new_mirpur_city new_orleans new_philadelphia new_plymouth
+new_port_richey new_rochelle new_smyrna_beach new_south_memphis new_springville new_tafo
+new_taipei_city new_territories new_territory new_westminster new_yekepa new_york new_york_city
+newala_kisimani newark_on_trent newcastle_under_lyme newcastle_upon_tyne newport_beach newport_news
+newport_news_city newport_pagnell newton_abbot newton_aycliffe newton_le_willows newton_mearns
+newtonbrook_east newtonbrook_west nez_perce nga_bay nga_nam nga_son nghi_son nghi_xuan nghia_lo
+nha_be nha_trang nia_valencia niagara_falls niagara_on_the_lake niakoul_rab nibong_tebal
+nicetown_tioga nicolas_romero nieder_ingelheim niella_belbo niella_tanaro nieuw_amsterdam
+nieuw_annerveen nieuw_balinge nieuw_beerta nieuw_beijerland nieuw_buinen nieuw_dordrecht
+nieuw_en_sint_joosland nieuw_heeten nieuw_lekkerland nieuw_namen nieuw_roden nieuw_scheemda
+nieuw_schoonebeek nieuw_vennep nieuw_vossemeer nieuw_weerdinge nieuwe_niedorp nieuwe_pekela
+nieuwe_tonge nieuwe_wetering nieuwer_ter_aa nieuwerbrug_aan_den_rijn nieuwerkerk_aan_den_ijssel
+nieuwlande_coevorden niitsu_honcho nij_altoenae nij_beets nikol_sk nikol_skoye nikolayevsk_on_amure
+ning_er ninh_binh ninh_hoa nino_jesus nioro_du_rip nishi_tokyo_shi nisia_floresta niu_valley
+niviano_castello niz_hajo nizahon_ii nizhniy_lomov nizhniy_novgorod nizhny_tagil nizhnyaya_salda
+nizhnyaya_tura nizza_di_sicilia nizza_millefonti nizza_monferrato nkhata_bay noble_park
+nocera_inferiore nocera_superiore nocera_terinese nocera_umbra nochistlan_de_mejia
+nociazzi_inferiore noe_valley nogaredo_di_prato nogarole_rocca nogarole_vicentino nogent_sur_marne
+nogent_sur_oise noisy_le_grand noisy_le_sec nok_kundi non_sung nong_bua_lamphu nong_chok nong_khae
+nong_khaem nong_khai nong_kung_si nong_phai noord_brabant noord_holland noord_scharwoude noord_sleen
+noordeinde_gld noordwijk_binnen nor_nork nord_pas_de_calais nordrhein_westfalen norfolk_city
+norfolk_county norrbottens_lan norris_green north_amityville north_andover north_arlington
+north_attleborough_center north_augusta north_aurora north_ayrshire north_babylon north_battleford
+north_bay north_bay_shore north_bel_air north_bellmore north_bergen north_bethesda north_brunswick
+north_canton north_carolina north_center north_charleston north_chicago north_chicopee
+north_cowichan north_creek north_dakota north_decatur north_delta north_druid_hills north_dumdum
+north_fort_myers north_guwahati north_haven north_highlands north_hills north_hollywood
+north_kingstown north_la_crosse north_lakes north_lakhimpur north_lanarkshire north_las_vegas
+north_lauderdale north_lawndale north_liberty north_little_rock north_massapequa north_melbourne
+north_miami north_miami_beach north_myrtle_beach north_ogden north_olmsted north_peoria
+north_plainfield north_platte north_port north_potomac north_providence north_richland_hills
+north_ridgeville north_royalton north_salt_lake north_shields north_shore north_slope
+north_st_james_town north_stamford north_tonawanda north_tustin north_valley_stream north_vancouver
+north_watford north_yorkshire northern_islands_municipality northwest_arctic northwest_one
+norton_city norton_shores nossa_senhora_da_gloria nossa_senhora_das_dores nossa_senhora_de_fatima
+nossa_senhora_do_socorro nosy_varika notaresco_stazione notre_dame_de_grace notting_hill nou_barris
+nouvelle_caledonie nova_alvorada_do_sul nova_andradina nova_bystrice nova_cruz nova_darnytsya
+nova_era nova_esperanca nova_esperanca_do_piria nova_friburgo nova_gradiska nova_granada nova_hartz
+nova_iguacu nova_kakhovka nova_levante nova_lima nova_mamore nova_milanese nova_mutum nova_odessa
+nova_olimpia nova_olinda nova_olinda_do_norte nova_paka nova_pazova nova_petropolis nova_ponente
+nova_prata nova_resende nova_role nova_russas nova_santa_rita nova_serrana nova_siri nova_siri_scalo
+nova_siri_stazione nova_soure nova_vcelnice nova_venecia nova_vicosa nova_vida nova_xavantina
+nova_zabudova nova_zagora novaliches_proper novara_di_sicilia novate_mezzola novate_milanese
+novaya_balakhna novaya_derevnya novaya_usman nove_hrady nove_mesto nove_mesto_nad_metuji
+nove_mesto_nad_vahom nove_mesto_pod_smrkem nove_sedlo nove_straseci nove_zamky noventa_di_piave
+noventa_padovana noventa_vicentina novhorod_siverskyi novi_di_modena novi_ligure novi_marof
+novi_pazar novi_sad novi_velia novi_vinodolski novo_airao novo_aripuana novo_cruzeiro novo_gama
+novo_hamburgo novo_horizonte novo_mesto novo_oriente novo_peredelkino novo_progresso
+novo_repartimento novokuz_minki novoul_yanovsk novoural_sk novy_bydzov novy_jicin novy_knin
+novy_oskol novyi_lviv novyi_rozdil novyy_turtkul novyy_urengoy novyye_cheremushki novyye_kuz_minki
+nowa_ruda nowa_sol nowshera_cantonment nowshera_kalan nowy_dwor_mazowiecki nowy_sacz nowy_targ
+nowy_tomysl nu_ayjah nucleo_bandeirante nueva_bolivia nueva_espana nueva_gerona nueva_granada
+nueva_guinea nueva_imperial nueva_italia_de_ruiz nueva_loja nueva_rosita nueve_de_julio nuevo_belen
+nuevo_casas_grandes nuevo_imperial nuevo_laredo nuevo_leon nuevo_mexico nuevo_san_carlos
+nughedu_san_nicolo nughedu_santa_vittoria nugola_nuova nui_sap nui_thanh nuku_alofa numana_lido
+nuova_cliternia nuova_olonio nuraxi_figus nutana_sector nuuanu_punchbowl nuwara_eliya nyk_bing
+nyk_bing_falster nyk_bing_sj nyzhnya_telychka oadar_temsia oak_bay oak_creek oak_forest oak_grove
+oak_harbor oak_hill oak_lawn oak_park oak_ridge oakland_park oakleaf_plantation oakwood_village
+ober_ramstadt oberau_bozen oberwinterthur_kreis oc_awek oc_eo occhieppo_inferiore
+occhieppo_superiore ocean_acres ocean_springs ochakovo_matveyevskoye ocho_rios ocna_mures
+ocotlan_de_morelos ocozocoautla_de_espinosa ocumare_del_tuy odacho_oda odalengo_grande
+odalengo_piccolo odolena_voda odorheiu_secuiesc oeiras_do_para oer_erkenschwick
+oggiona_con_santo_stefano oglala_lakota ogliastro_cilento ogliastro_marina ogori_shimogo ogwashi_uku
+ohafia_ifigh ohe_en_laak oi_man_estate oizumi_gakuencho ojo_de_agua okanagan_mission oke_ila oke_kan
+oke_mesi oklahoma_city oktyabr_sk okubo_naka okuchi_shinohara ol_kalou ola_diba olbia_tempio
+old_bridge old_city old_harbour old_jamestown old_shinyanga old_swan old_trafford oleggio_castello
+oleksandrivska_slobidka olesa_de_montserrat olevano_di_lomellina olevano_romano olevano_sul_tusciano
+olgiate_comasco olgiate_molgora olgiate_olona olho_agua_das_cunhas olho_agua_das_flores oliva_gessi
+olive_branch oliveira_de_azemeis oliveira_do_bairro oliveira_do_douro oliveira_do_hospital
+oliveira_dos_brejinhos oliver_valdefierro oliveto_citra oliveto_lario oliveto_lucano
+olivetta_san_michele olmi_di_treviso olmo_al_brembo olmo_di_castagnole_lanze olmo_di_martellago
+olmo_gentile olomoucky_kraj oltre_brenta oltre_il_colle oltressenda_alta oltrona_al_lago
+oltrona_di_san_mamette omamacho_omama omignano_scalo omignano_stazione ong_ha ong_hoi ong_phu
+ong_xoai ongallur_ii ongata_rongai ongch_on_up ono_hara ono_san_pietro oost_graftdijk oost_souburg
+oost_west_en_middelbeers oosterwolde_gld opa_locka oppido_lucano oppido_mamertina or_akiva or_yehuda
+ora_dong orange_walk orbetello_scalo orbetello_stazione orcenico_inferiore orciano_di_pesaro
+orciano_pisano orco_feglino orebro_lan oregon_city orekhovo_borisovo orekhovo_borisovo_severnoye
+orekhovo_zuyevo orero_di_serra_ricco orient_heights orio_al_serio orio_canavese orio_litta
+oriolo_romano orita_eruwa orkney_islands orland_park ormond_beach ornano_grande oro_valley
+orocovis_municipio oroqen_zizhiqi orsano_cammoro orsara_bormida orsara_di_puglia orta_di_atella
+orta_nova orta_novarese orta_san_giulio orte_scalo orte_stazione orti_inferiore orti_superiore
+ortignano_raggiolo ortona_dei_marsi ortona_foro ortona_porto orvieto_scalo orvieto_stazione
+osiedle_kosmonautow osiedle_powstancow_slaskich osimo_stazione osio_sopra osio_sotto
+osjecko_baranjska ospedaletto_alpinolo ospedaletto_di_gemona ospedaletto_di_rimini
+ospedaletto_euganeo ospedaletto_lodigiano ospedalicchio_di_bastia_umbra ospital_monacale
+ospitale_di_cadore ospitale_nel_frignano ospitaletto_mantovano ossago_lodigiano ossimo_inferiore
+ossimo_superiore ostergotlands_lan osterholz_scharmbeck osteria_bianca osteria_del_gatto
+osteria_della_fontana osteria_grande osteria_nuova osterode_am_harz ostia_antica ostia_parmense
+ostra_vetere ostro_eka ostrow_mazowiecka ostrow_wielkopolski ostrowiec_swietokrzyski osvaldo_cruz
+otacilio_costa otan_ayegbaju otegen_batyra otelu_rosu ottawa_south otter_tail ottobrunn_bei_munchen
+ou_bei_choan oud_ade oud_alblas oud_annerveen oud_beijerland oud_gastel oud_ootmarsum oud_vossemeer
+oud_zuilen ouda_yamaguchi oude_meer oude_niedorp oude_pekela oude_tonge oude_wetering oude_willem
+ouderkerk_aan_de_amstel ouderkerk_aan_den_ijssel oued_el_abtal oued_el_alleug oued_fodda oued_lill
+oued_rhiou oued_sly oued_zem oued_zenati oulad_ayad oulad_barhil oulad_tayeb oulad_teima
+ouled_djellal ouled_haddaj ouled_mimoun ouled_moussa ouled_slama_fouaga oum_el_bouaghi
+ourilandia_do_norte ouro_branco ouro_fino ouro_preto ouro_preto_do_oeste ouro_sogui
+outat_oulad_al_haj outram_park ouwster_nijega overland_park owen_sound owings_mills oxford_circle
+oxon_hill oxon_hill_glassmanor oyanomachi_noboritate ozamiz_city ozoir_la_ferriere ozone_park
+ozumba_de_alzate ozzano_dell_emilia ozzano_monferrato ozzano_taro pa_sang pabellon_de_arteaga
+pace_del_mela pachuca_de_soto pacific_grove pacific_palisades pacific_pines paco_de_arcos
+paco_do_lumiar pacos_de_ferreira pad_idan padang_besar padang_rengas padang_serai padegan_manjil
+padenghe_sul_garda paderno_adda paderno_del_grappa paderno_dugnano paderno_franciacorta
+paderno_ponchielli padre_bernardo padre_hurtado padre_las_casas padre_paraiso padula_scalo
+paech_on_up paek_ak paganico_sabino pagar_alam pagliara_dei_marsi pago_pago pago_veiano paijat_hame
+pais_vasco paisco_loveno pak_chong pak_kret pak_phanang pak_tin_estate palaio_faliro palata_pepoli
+palayan_city palazzo_adriano palazzo_arcevia palazzo_assisi palazzo_canavese palazzo_del_pero
+palazzo_pignano palazzo_san_gervasio palazzolo_acreide palazzolo_dello_stella palazzolo_milanese
+palazzolo_sull_oglio palazzolo_vercellese palazzuolo_sul_senio palia_kalan palisades_park
+palizzi_marina pallanza_intra_suna palm_bay palm_beach palm_beach_gardens palm_city palm_coast
+palm_desert palm_harbor palm_river_clair_mel palm_springs palm_valley palma_campania palma_del_rio
+palma_di_montechiaro palma_soriano palmar_de_varela palmarito_tochapan palmaro_di_pra palmas_arborea
+palmas_de_monte_alto palmeira_das_missoes palmeiras_de_goias palmers_green palmerston_north
+palmetto_bay palo_alto palo_del_colle palo_negro palo_pinto palombara_sabina palomeras_bajas
+palomeras_sureste palos_de_moguer palos_hills palu_del_fersina palwal_rural pan_an panama_city
+panayattur_vadakkumbhagam pangkalan_brandan pango_aluquem panipat_taraf_ansar
+panipat_taraf_makhdum_zadgan panipat_taraf_rajputan panlongcheng_jingji_kaifaqu pano_aqil
+panorama_hills pantai_remis pantano_di_grano pantano_di_teggiano pantelleria_aeroporto panth_piplia
+pao_de_acucar paola_marina paola_santuario paolo_vi paonta_sahib paotana_hat paoy_paet
+papantla_de_olarte par_naogaon para_de_minas paracho_de_verduzco paradip_garh parafield_gardens
+paraguacu_paulista paraiba_do_sul paraiso_do_tocantins paramathi_velur paranaque_city
+paravur_tekkumbhagam parc_extension parco_delle_acacie parco_scizzo pardes_hanna_karkur pardu_nou
+pardubicky_kraj parets_del_valles pariquera_acu paris_arrondissement paris_batignolles_monceau
+paris_bourse paris_buttes_chaumont paris_buttes_montmartre paris_elysee paris_entrepot
+paris_gobelins paris_hotel_de_ville paris_louvre paris_luxembourg paris_menilmontant
+paris_observatoire paris_opera paris_palais_bourbon paris_pantheon paris_passy paris_popincourt
+paris_reuilly paris_temple paris_vaugirard parit_buntar parit_raja parit_sulung park_forest
+park_ridge park_slope park_view park_way parkwood_manor parkwoods_donalda parli_vaijnath
+parma_heights parmezzana_calzana parodi_ligure parque_das_nacoes parque_do_carmo
+parque_industrial_ciudad_mitras parque_lefevre parrana_san_giusto parrana_san_martino
+parras_de_la_fuente parre_ponte_selva partanna_mondello pas_de_calais pascoe_vale pasian_di_prato
+pasiano_di_pordenone pasig_city pasir_gudang pasir_mas pasir_puteh pasir_ris_new_town
+paso_de_carrasco paso_de_los_libres paso_robles passa_quatro passagem_franca passaggio_di_bettona
+passerano_marmorito passignano_sul_trasimeno passo_corese passo_costalunga passo_dei_pecorai
+passo_del_bidollo passo_del_bocco passo_del_tonale passo_di_mirabella passo_di_ripe passo_di_treia
+passo_fundo passo_oscuro passo_penice passo_rolle passo_san_ginesio passo_stelvio pastena_di_salerno
+pastine_di_pontecorvo pastos_bons pat_heung paterno_calabro pathum_thani pathum_wan
+patillas_municipio pato_branco patos_de_minas patos_fshat paty_do_alferes pau_dos_ferros pauk_kone
+pauli_arbarei paulino_neves paullo_di_casina paulo_afonso paulo_ramos pavana_pistoiese
+pavia_di_udine pavlovskiy_posad pavona_stazione pavone_alessandria pavone_canavese pavone_del_mella
+pavullo_nel_frignano paxtakor_shahri paya_lebar paya_terubong pays_de_loire payshamba_shahri
+paz_de_ariporo peachtree_city peachtree_corners pearl_city pearl_river pec_pod_snezkou pecan_grove
+pecetto_di_valenza pecetto_torinese pecorini_mare pedali_di_viggianello pedersoren_kunta pedra_azul
+pedra_branca pedra_cupa pedra_preta pedras_de_fogo pedro_betancourt pedro_canario pedro_carbo
+pedro_do_rosario pedro_ii pedro_juan_caballero pedro_leopoldo pedro_meoqui pehladpur_bangar
+peixoto_de_azevedo pekan_bahapal pekan_nenas pelabuhan_klang pellegrino_parmense pellio_intelvi
+pelos_di_cadore pembroke_pines pena_grande pend_oreille peng_siang penha_de_franca penn_hills
+penna_in_teverina penna_san_giovanni penna_sant_andrea penuelas_municipio pera_di_fassa
+perarolo_di_cadore pereira_barreto pereslavl_zalesskiy pergine_valdarno pergine_valsugana
+periban_de_ramos periya_semur permatang_kuching pernis_rotterdam pero_dei_santi perosa_argentina
+perosa_canavese perry_hall perry_vale persico_dosimo perth_amboy perth_and_kinross pertica_alta
+pertica_bassa perugia_stazione pesaro_urbino pescara_colli pescara_del_tronto pescarolo_ed_uniti
+peschiera_borromeo peschiera_del_garda peschiera_maraglio pescia_romana pesco_sannita
+pescocanale_di_capistrello peso_da_regua pessano_con_bornago pessina_cremonese petah_tiqva
+petaling_jaya petersburg_city petershausen_west petilia_policastro petit_bourg petit_grabo
+petralia_soprana petralia_sottana petrella_liri petrella_salto petrella_tifernina petrignano_assisi
+petrignano_del_lago petropavlovsk_kamchatsky petrovsk_zabaykal_skiy petruro_irpino
+pettoranello_del_molise pettorano_sul_gizio pettorazza_grimani pezze_di_greco pezzolo_valle_uzzone
+pfaffenhofen_an_der_ilm phak_hai phan_rang_thap_cham phan_thiet phan_thong phanat_nikhom
+phanom_sarakham phasi_charoen phaya_thai phenix_city phibun_mangsahan phnom_penh pho_yen
+phon_charoen phong_ien phong_thanh phool_nagar phra_khanong phra_nakhon phra_nakhon_si_ayutthaya
+phra_phutthabat phra_pradaeng phu_khiao phu_khuong phu_kradueng phu_loc phu_ly phu_my phu_quoc
+phu_quy phu_tho phuc_yen phulwari_sharif phum_anlung_vil phumi_ampil_leu phumi_tnaot phumi_veal_sre
+phumi_veal_tonsay phumi_youl_toung phuoc_an phuoc_hoa piacenza_adige piagge_di_ascoli_piceno
+pian_camuno pian_degli_ontani pian_dei_ratti pian_del_lago pian_di_borno pian_di_casale
+pian_di_mugnone pian_di_pieca pian_di_san_martino pian_di_sco pian_di_venola piana_battolla
+piana_crixia piana_degli_albanesi piana_di_capo_orlando piana_di_cerchiara piana_di_monte_verna
+piana_la_fara piana_san_raffaele pianceri_alto piane_archi piane_crati piane_di_falerone
+piane_di_montegiorgio piane_di_morro pianello_del_lario pianello_di_ostra
+pianello_di_petralia_sottana pianello_val_tidone pianello_vallesina pianezze_del_lago
+piani_di_borghetto piano_accio piano_api piano_arta piano_dei_peri piano_del_conte piano_del_voglio
+piano_delle_fonti piano_di_coreglia piano_di_follo piano_di_frassineta piano_di_mommio
+piano_di_setta piano_di_sorrento piano_di_valeriano piano_maglio piano_orta piano_porlezza
+piano_regolatore piano_san_nicola piano_tavola piano_vetrale pianoro_vecchio pianosa_isola
+pianura_vomano piatra_neamt piazza_al_serchio piazza_armerina piazza_brembana piazza_caduti
+piazza_del_galdo piazza_di_pandola piazza_roma piazzano_di_atessa piazzola_sul_brenta
+piazzolla_di_saviano picnic_point_north_lynnwood pico_rivera pico_truncado pie_casavecchia
+pie_di_moggio pie_di_via pie_falcade piecki_migowo piedimonte_alife piedimonte_del_calvario
+piedimonte_di_sessa_aurunca piedimonte_etneo piedimonte_ischia piedimonte_matese
+piedimonte_san_germano piedimonte_san_germano_alta piedipaterno_sul_nera piedras_negras
+piegaio_basso piekary_slaskie pierrefitte_sur_seine pierrefonds_roxboro piet_retief pietra_de_giorgi
+pietra_ligure pietra_marazzi pietrapaola_stazione pieve_al_bagnoro pieve_al_toppo pieve_albignola
+pieve_alpago pieve_caina pieve_del_cairo pieve_di_bono pieve_di_cadore pieve_di_cagna pieve_di_cento
+pieve_di_compito pieve_di_compresseto pieve_di_controne pieve_di_coriano pieve_di_curtarolo
+pieve_di_cusignano pieve_di_ledro pieve_di_rivoschio pieve_di_santa_luce pieve_di_sinalunga
+pieve_di_soligo pieve_di_teco pieve_di_trebbio pieve_di_zignago pieve_elici pieve_emanuele
+pieve_fanonica pieve_fissiraga pieve_fosciana pieve_ligure pieve_modolena pieve_nievole pieve_olmi
+pieve_porto_morone pieve_presciano pieve_ripoli pieve_saliceto pieve_salutare pieve_san_giacomo
+pieve_san_lorenzo pieve_san_paolo pieve_san_vincenzo pieve_santo_stefano pieve_socana pieve_terzagni
+pieve_tesino pieve_torina pieve_trebbio pieve_vergonte pigna_bassa pignataro_interamna
+pignataro_maggiore pila_ai_piani pila_sul_gromolo pilao_arcado pilar_de_la_horadada pilar_do_sul
+pimenta_bueno pimpri_chinchwad pinar_de_chamartin pinar_del_rey pinar_del_rio pinarolo_po
+pind_dadan_khan pindare_mirim pindi_bhattian pindi_gheb pine_bluff pine_hills pineda_de_mar
+pinellas_park pineta_di_arenzano pineta_di_pescara pineta_di_sortenna pineta_di_sortenna_vallesana
+ping_shan pingwu_county pinhal_novo pino_asti pino_torinese pinotepa_nacional pinzano_al_tagliamento
+pio_ix pio_xii piobesi_alba piobesi_torinese piombino_dese pioppe_di_salvaro piotrkow_trybunalski
+piova_massaia piove_di_sacco piovene_rocchette pipera_voluntari piquet_carneiro pir_jo_goth
+pir_mahal pira_maseda pirai_do_sul pirapora_do_bom_jesus pires_do_rio pisano_etneo pisticci_scalo
+pita_kotte piton_saint_leu pitt_meadows pivdenna_borshchahivka pivnichna_saltivka pivnichni_osokorky
+pivnichno_brovarskyi_masyv pizzo_marina placido_de_castro plaine_du_var plaisance_du_touch
+plan_felinaz plan_in_passiria plan_introd plana_nad_luznici planeta_rica plano_piloto plant_city
+playa_del_carmen playa_del_ingles playas_del_rosario plaza_de_la_revolucion pleasant_grove
+pleasant_hill pleasant_plains pleasant_prairie pleasant_view pleasure_ridge_park pleebo_city
+plettenberg_bay plzensky_kraj po_bandino poble_sec pocao_de_pedras poco_fundo poco_redondo
+poco_verde pocos_de_caldas poderi_di_montemerano podporozh_ye podu_iloaiei podunajske_biskupice
+pogerola_di_amalfi poggetello_di_tagliacozzo poggio_alla_malva poggio_aquilone poggio_asti
+poggio_berni poggio_bustone poggio_caiano poggio_cancelli poggio_capanne poggio_catino
+poggio_cinolfo poggio_dei_pini poggio_delle_rose poggio_di_bretta poggio_di_otricoli poggio_di_roio
+poggio_favaro poggio_fidoni poggio_filippo poggio_franco poggio_garfagnana poggio_imperiale
+poggio_mirteto poggio_mirteto_scalo poggio_mirteto_stazione poggio_moiano poggio_morello
+poggio_murella poggio_nativo poggio_perugino poggio_picenze poggio_renatico poggio_rusco
+poggio_san_francesco poggio_san_lorenzo poggio_san_marcello poggio_san_vicino poggio_san_vittorino
+poggio_sannita poggio_terzarmata poggio_torriana poggio_tulliano poggio_umbricchio
+poggiovalle_di_borgorose pogliano_milanese pognana_lario pohja_tallinn pohjois_hervanta
+pohjois_karjala pohjois_pohjanmaa pohjois_savo poiana_di_granfion poiana_maggiore poiana_mare
+poienile_de_sub_munte point_breeze point_cook point_fortin point_pedro point_pleasant pointe_claire
+pointe_coupee pointe_noire pointe_pitre poitou_charentes pok_fu_lam pok_hong pokok_sena
+pokrovskoye_streshnevo polesine_parmense policastro_bussentino police_nad_metuji polignano_mare
+polizzi_generosa pollena_trocchia polo_nord polpenazze_del_garda polyarnyye_zori polynesie_francaise
+pom_prap_sattru_phai pomaro_monferrato pomigliano_arco pompano_beach pompei_scavi ponca_city
+ponce_municipio ponders_end pongch_on_up pont_canavese pont_celles pont_mousson pont_saint_martin
+pont_suaz ponta_de_pedras ponta_delgada ponta_grossa ponta_pora pontal_do_parana pontault_combault
+ponte_al_bozzone ponte_all_abate ponte_all_ania ponte_alla_chiassa ponte_arbia ponte_arche
+ponte_arli ponte_assi ponte_barizzo ponte_bozzone ponte_buggianese ponte_caffaro ponte_cappiano
+ponte_chiasso ponte_cingoli ponte_crepaldo ponte_de_lima ponte_de_sor ponte_del_colombarone
+ponte_del_giglio ponte_dell_olio ponte_della_persica ponte_della_pietra ponte_della_priula
+ponte_della_venturina ponte_di_barbarano ponte_di_brenta ponte_di_castegnero ponte_di_falmenta
+ponte_di_ferro ponte_di_legno ponte_di_masino ponte_di_nanto ponte_di_nava ponte_di_piave
+ponte_di_savignone ponte_di_serravalle ponte_di_verzuno ponte_egola ponte_elsa ponte_ema ponte_ete
+ponte_gardena ponte_giogoli ponte_giurino ponte_gombola ponte_gorzone ponte_guelpa ponte_in_foglia
+ponte_in_valtellina ponte_lambro ponte_messa ponte_molino_baffoni ponte_moriano ponte_nelle_alpi
+ponte_nizza ponte_nossa ponte_nova ponte_nuovo ponte_organasco ponte_poppi ponte_rasa ponte_rio
+ponte_rio_di_monterado ponte_ronca ponte_san_lorenzo ponte_san_marco ponte_san_nicolo
+ponte_san_pellegrino ponte_san_pietro ponte_selva ponte_serraglio ponte_signa ponte_storto
+ponte_sulla_moletta ponte_taro ponte_trebbia ponte_tresa ponte_tressa ponte_vedra_beach ponte_zanano
+pontecagnano_faiano pontecchio_marconi pontecchio_polesine pontes_lacerda ponti_sul_mincio
+pontian_besar ponticelli_citta_della_pieve pontirolo_nuovo ponto_novo ponzano_di_fermo ponzano_magra
+ponzano_monferrato ponzano_romano ponzano_superiore ponzano_veneto ponzo_bovecchio popesti_leordeni
+poplar_bluff poquoson_city por_do_sol porchiano_del_monte porelli_di_bagnara porretta_terme
+port_alberni port_alfred port_angeles port_area port_arthur port_au_prince port_aux_francais
+port_blair port_charlotte port_chester port_colborne port_coquitlam port_de_bouc port_de_paix
+port_dickson port_gentil port_harcourt port_hedland port_hueneme port_huron port_loko port_louis
+port_macquarie port_melbourne port_moody port_moresby port_of_spain port_orange port_richmond
+port_said port_saint_lucie port_shepstone port_sudan port_vila port_washington porta_palazzo
+porta_westfalica portacomaro_stazione portage_park porte_saint_denis porte_saint_martin
+portella_di_mare portico_di_caserta portico_di_romagna portico_san_benedetto porticos_de_san_antonio
+porto_acre porto_adda porto_alegre porto_amboim porto_ascoli porto_azzurro porto_belo porto_calvo
+porto_ceresio porto_cervo porto_cesareo porto_corsini porto_da_folha porto_de_mos porto_de_moz
+porto_di_mezzo porto_empedocle porto_ercole porto_feliz porto_ferreira porto_frailis porto_franco
+porto_fuori porto_garibaldi porto_grande porto_mantovano porto_maurizio porto_nacional porto_novo
+porto_potenza_picena porto_real porto_real_do_colegio porto_recanati porto_rotondo porto_salvo
+porto_san_giorgio porto_san_paolo porto_sant_elpidio porto_santa_margherita porto_santo
+porto_santo_stefano porto_seguro porto_tolle porto_torres porto_uniao porto_valtravaglia porto_velho
+porto_viro portopalo_di_capo_passero portsmouth_city portsmouth_heights porz_am_rhein post_falls
+posta_fibreno posto_da_mata potenza_picena pottaneri_nallakavundanpatti potters_bar poukham_un
+poulton_le_fylde pouso_alegre pouso_redondo povazska_bystrica pove_del_grappa povegliano_veronese
+povoa_de_santa_iria povoa_de_varzim powder_river poza_rica_de_hidalgo pozesko_slavonska pozo_almonte
+pozuelo_de_alarcon pozza_di_acquasanta pozza_di_fassa pozzaglia_sabina pozzaglio_ed_uniti
+pozzi_san_michele_tagliamento pozzo_adda pozzo_alto pozzo_camacici pozzo_della_chiana pozzo_di_gotto
+pozzo_di_gualdo_cattaneo pozzo_guacito pozzo_sant_evasio pozzo_strada pozzol_groppo
+pozzolo_formigaro pozzuolo_del_friuli pozzuolo_martesana pr_st pra_catinat pra_di_roburent
+prachin_buri prachin_buri_town prachuap_khiri_khan praga_po_noc praga_po_udnie praia_da_vitoria
+praia_grande praia_mare prairie_village prakhon_chai pramaggiore_blessaglia pran_buri
+prata_ansidonia prata_camportaccio prata_di_pordenone prata_di_principato_ultra prata_sannita
+pratica_di_mare prato_all_isarco prato_allo_stelvio prato_capanne prato_carnico prato_comune
+prato_perillo prato_ranieri prato_sesia prato_sopralacroce pratola_peligna pratola_serra
+pratora_sarrottino pratovecchio_stia pravyi_bereh pre_saint_didier prea_di_roccaforte preaek_prasab
+predappio_alta pregnana_milanese premia_de_mar premosello_chiovenda prenzlauer_berg prescott_valley
+preselle_sergardi presidencia_roque_saenz_pena presidente_dutra presidente_epitacio
+presidente_figueiredo presidente_franco presidente_getulio presidente_medici presidente_olegario
+presidente_prudente presidente_sarney presidente_tancredo_neves presidente_venceslau presque_isle
+prey_veng priego_de_cordoba prignano_cilento prignano_sulla_secchia prima_porta prime_case
+primer_ensanche primero_de_enero primorsko_akhtarsk primorsko_goranska primrose_place prince_albert
+prince_edward prince_george prince_of_wales_hyder prince_william princesa_isabel
+principado_de_asturias priolo_gargallo prior_lake profesor_salvador_mazza progreso_de_alvaro_obregon
+prokop_yevsk prospect_heights provaglio_iseo provaglio_val_sabbia provenals_del_poblenou
+province_alpes_cote_azur pruno_di_stilves pruszcz_gdanski przedmiescie_awskie przymorze_wielkie
+psie_pole psie_pole_zawidawie pu_an pu_awy pu_er pu_tusk pudussery_west pueblo_nuevo
+pueblo_nuevo_el_chivo pueblo_west puegnago_sul_garda puente_alto puente_de_ixtla puente_de_vallecas
+puente_genil puerta_bonita puerta_del_angel puerto_asis puerto_ayacucho puerto_aysen puerto_barrios
+puerto_berrio puerto_boyaca puerto_cabello puerto_cabezas puerto_carreno puerto_colombia
+puerto_cortez puerto_cumarebo puerto_de_la_cruz puerto_del_carmen puerto_del_rosario puerto_deseado
+puerto_el_triunfo puerto_escondido puerto_esperanza puerto_francisco_de_orellana puerto_iguazu
+puerto_la_cruz puerto_leguizamo puerto_lopez puerto_madryn puerto_maldonado puerto_montt
+puerto_natales puerto_padre puerto_penasco puerto_piritu puerto_plata puerto_princesa puerto_real
+puerto_rico puerto_salgar puerto_san_jose puerto_santander puerto_tejada puerto_triunfo
+puerto_vallarta puerto_varas puerto_wilches pukekohe_east pul_khumri pul_pehlad pulong_santa_cruz
+punjai_puliyampatti punta_ala punta_alta punta_arenas punta_cana punta_cardon punta_de_mata
+punta_de_piedras punta_gorda punta_gorda_isles punta_le_castella punta_marina punta_raisi_aeroporto
+punto_fijo puos_alpago purepero_de_echaiz purisima_de_bustos puryong_up puth_kalan putra_heights
+putzu_idu puy_de_dome puyang_chengguanzhen pyin_oo_lwin pyrenees_atlantiques pyrenees_orientales
+pyt_yakh qa_em_shahr qa_emiyeh qa_en qacha_nek qadirpur_ran qal_at_bishah qal_at_salih qal_at_sukkar
+qarah_zia_od_din qaryat_suluq qasr_al_qarabulli qasr_bin_ghashir qasr_khiyar qasr_qand qasr_shirin
+qe_adize qing_an qir_moav qiryat_ata qiryat_bialik qiryat_hayovel qiryat_mal_akhi qiryat_motsqin
+qiryat_shmona qiryat_tiv_on qiryat_yam qo_qon qo_rg_ontepa qo_shko_pir quadrelli_di_fellino
+quadrivio_di_campagna quakers_hill quan_ba quan_bon quan_hau quan_muoi quan_muoi_mot quan_nam
+quan_sau quan_uc_thinh quang_minh quang_ngai quang_phu quarna_sopra quarna_sotto quart_de_poblet
+quartiere_otto quarto_altino quarto_asti quarto_dei_mille quarto_di_sarsina quarto_inferiore
+quarto_oggiaro quartu_sant_elena quatre_bornes quatro_barras quattro_castella quattro_strade
+qubo_saeed_khan quebradillas_municipio quedas_do_iguacu queen_anne queen_creek queens_village
+queenstown_estate quero_vas quezon_city qui_nhon quinta_do_conde quintana_roo quinte_west
+quinto_al_mare quinto_de_stampi quinto_di_treviso quinto_vercellese quinto_vicentino quinzano_oglio
+quinze_vingts ra_anana ra_bayrut ra_ngae rabkavi_banhatti rach_gia radda_in_chianti radford_city
+radio_kootwijk radzyn_podlaski rafael_jambeiro ragusa_ibla rahad_al_bardi rahim_yar_khan
+raipur_domana rais_hamidou raj_nandgaon raja_jang raja_pur_khurd rajec_jestrebi rajpur_sonarpur
+ramat_gan ramat_hasharon ramganj_mandi ramna_maidan ramnicu_sarat ramnicu_valcea ramodipalo_rasa
+ramon_campagna ramos_arizpe ramponio_verna rampur_hat rampura_phul rancho_cordova rancho_cucamonga
+rancho_mirage rancho_palos_verdes rancho_penasquitos rancho_san_diego rancho_santa_margarita
+rancio_valcuvia rani_khera raossi_di_vallarsa rapid_city rapolano_terme raposo_tavares
+ras_al_khaimah ras_el_aioun ras_el_ma ras_el_oued ras_gharib ras_tanura rasa_di_velate rask_lle
+rasnov_romacril rass_el_djebel rasun_anterselva rasun_di_sopra rasun_di_sotto rat_burana raul_soares
+raurkela_industrial_township rawa_mazowiecka rayduzhnyi_masyv rayon_ktz realejo_alto
+reana_del_roiale recanto_das_emas recoaro_terme red_deer red_lake red_river red_willow red_wing
+redbank_plains redipuglia_sacrario redondo_beach redwood_city reef_al_fujairah_city regente_feijo
+reggio_calabria reggio_emilia reggio_nell_emilia reghin_sat regina_margherita region_de_murcia
+rego_park reguengos_de_monsaraz reichenbach_vogtland reino_de_antula reino_de_bandim
+rejon_placu_grunwaldzkiego rejon_placu_swietego_macieja rejon_ulicy_traugutta remedello_di_sopra
+remedello_di_sotto remire_montjoly remseck_am_neckar renala_khurd renfrew_collingwood
+renfrew_heights reno_centese reno_finalese ressano_garcia resuttana_san_lorenzo revigliasco_asti
+revigliasco_torinese revine_lago reyes_acozac rheda_wiedenbruck rheinland_pfalz rhemes_notre_dame
+rhemes_saint_georges rhode_island rhone_alpes riace_marina riachao_das_neves riachao_do_dantas
+riachao_do_jacuipe riacho_das_almas riacho_de_santana riacho_fundo riacho_fundo_ii riana_di_monchio
+ribarroja_del_turia ribas_do_rio_pardo ribat_al_khayr ribeira_de_frades ribeira_do_pombal
+ribeira_grande ribeirao_branco ribeirao_da_ilha ribeirao_das_neves ribeirao_pires ribeirao_preto
+ribnitz_damgarten ricco_nel_frignano richard_toll richards_bay richmond_city richmond_hill
+richmond_west ridotti_di_balsorano riese_pio rifreddo_di_saluzzo rifreddo_mondovi rignano_bolognese
+rignano_flaminio rignano_garganico rignano_garganico_scalo rignano_sull_arno rijkevoort_de_walsert
+rijswijk_gld rijswijk_nb rikuzen_takata riley_park rillieux_la_pape rima_san_giuseppe
+rimavska_sobota rincon_de_la_victoria rincon_de_romos rincon_municipio ringk_bing rio_abajo
+rio_arriba rio_bananal rio_blanco rio_bonito rio_branco rio_branco_do_sul rio_brilhante rio_bueno
+rio_cauto rio_ceballos rio_chico rio_claro rio_colorado rio_cuarto rio_das_ostras rio_das_pedras
+rio_de_janeiro rio_de_mouro rio_de_teapa rio_di_pusteria rio_do_sul rio_formoso rio_gallegos
+rio_grande rio_grande_da_serra rio_grande_municipio rio_guayabal_de_yateras rio_largo rio_linda
+rio_maior rio_marano rio_maria rio_marina rio_negrinho rio_negro rio_nell_elba rio_pardo
+rio_pardo_de_minas rio_pequeno rio_pomba rio_preto_da_eva rio_rancho rio_real rio_rico rio_saliceto
+rio_salso rio_san_martino rio_segundo rio_tercero rio_tinto rio_verde riola_sardo riolo_terme
+rionero_in_vulture rionero_sannitico rios_rosas ripa_teatina ripabianca_tressanti
+ripabottoni_stazione ripalta_arpina ripalta_cremasca ripalta_guerina ripalta_nuova
+ripe_civitella_del_tronto ripe_san_ginesio ris_orangis risalpur_cantonment rishon_letsiyyon
+riva_del_garda riva_del_sole riva_di_pinerolo riva_di_solto riva_di_tures riva_di_vallarsa
+riva_faraldi riva_ligure riva_presso_chieri riva_trigoso riva_valdobbia rivalta_bormida
+rivalta_di_torino rivalta_scrivia rivalta_sul_mincio rivamonte_agordino rivarolo_canavese
+rivarolo_del_re rivarolo_ligure rivarolo_mantovano rivas_vaciamadrid rive_arcano river_atuwara
+river_falls riviera_beach riviere_du_loup rivignano_teor rivoli_veronese rivolta_adda
+riyad_al_khabra rl_se road_town roanoke_city roanoke_rapids roata_chiusani roata_rossi robat_karim
+robbiano_di_giussano robecchetto_con_induno robecco_oglio robecco_pavese robecco_sul_naviglio
+rocca_arazzo rocca_arce rocca_arsie rocca_canavese rocca_canterano rocca_ciglie rocca_corneta
+rocca_de_baldi rocca_de_giorgi rocca_delle_caminate rocca_di_botte rocca_di_cambio
+rocca_di_capri_leone rocca_di_cave rocca_di_mezzo rocca_di_neto rocca_di_papa rocca_di_roffeno
+rocca_evandro rocca_grimalda rocca_imperiale rocca_imperiale_marina rocca_malatina rocca_massima
+rocca_monreale rocca_pia rocca_pietore rocca_priora rocca_san_casciano rocca_san_felice
+rocca_san_giovanni rocca_san_zenone rocca_santa_maria rocca_santo_stefano rocca_sinibalda
+rocca_susella rocca_tunda rocca_vecchia roccaforte_del_greco roccaforte_ligure roccaforte_mondovi
+roccaravindola_stazione roccasecca_dei_volsci roccasecca_stazione roccella_guarnaschelli
+roccella_ionica roccella_valdemone rocche_di_civitella rocchetta_belbo rocchetta_cairo
+rocchetta_croce rocchetta_di_fabriano rocchetta_di_vara rocchetta_ligure rocchetta_nervina
+rocchetta_nuova rocchetta_palafea rocchetta_sandri rocchetta_sant_antonio
+rocchetta_sant_antonio_stazione rocchetta_tanaro rocchetta_volturno rocciola_sorda rochedale_south
+rochester_hills rock_forest rock_hill rock_island rock_springs rockcliffe_smythe rockville_centre
+rocky_mount rocky_river rodeano_basso rodengo_saiano rodeo_del_medio rodi_garganico rodi_milici
+rodolfo_sanchez_taboada roe_alte roe_volciano roger_mills rogers_park roggiano_gravina roghudi_nuovo
+rohnert_park roi_et roio_del_sangro roio_piano roissy_en_brie rokytnice_nad_jizerou
+rokytnice_orlickych_horach rolim_de_moura rolling_meadows romagnano_al_monte romagnano_sesia
+romano_banco romano_brianza romano_canavese romano_di_lombardia romano_ezzelino romans_di_varmo
+romans_isonzo romans_sur_isere romea_vecchia rometta_apuana rometta_marea romito_magra
+romorantin_lanthenay ron_phibun ronchi_dei_legionari ronchi_di_campanile ronchi_valsugana
+ronco_all_adige ronco_biellese ronco_briantino ronco_campo_canneto ronco_canavese ronco_scrivia
+roncole_verdi rondon_do_para ronov_nad_doubravou ronzo_chienis roquetas_de_mar roreto_chisone
+rosa_zarate rosario_de_la_frontera rosario_de_lerma rosario_do_sul rosario_oeste rosario_valanidi
+rosciolo_dei_marsi rose_hill rose_island rosedale_moore_park roselle_terme rosemont_la_petite_patrie
+roseto_capo_spulico roseto_capo_spulico_stazione roseto_degli_abruzzi roseto_valfortore rosh_ha_ayin
+rosignano_marittimo rosignano_monferrato rosignano_solvay rosignano_solvay_castiglioncello
+rosiori_de_vede rosiorii_de_vede rosny_sous_bois rosolina_mare rossano_stazione rossano_veneto
+rostov_on_don rostov_veliky rota_greca rota_imagna rota_municipality rothenburg_ob_der_tauber
+rotta_primero rottanova_di_cavarzere rotterdam_albrandswaard round_lake round_lake_beach round_rock
+rouyn_noranda roveleto_landi rovello_porro rovensko_pod_troskami rovere_della_luna rovere_veronese
+roveredo_di_gua roveredo_in_piano rovereto_ferrarese rovereto_sulla_secchia rowland_heights
+roxas_city roxburgh_park roxbury_crossing royal_leamington_spa royal_oak royal_palm_beach
+royal_tunbridge_wells rozanka_polanka rozmberk_nad_vltavou rozmital_pod_tremsinem
+roznov_pod_radhostem rre_aaby rre_alslev rre_asmindrup rre_nebel rre_snede rtyne_podkrkonosi
+ruda_slaska rudk_bing ruds_vedby rueil_malmaison rufisque_est rui_an rum_djurs rungsted_kyst
+russelsheim_am_main ruvo_del_monte ruvo_di_puglia ruy_barbosa rwamwanja_refugee_camp
+rychnov_jablonce_nad_nisou rydu_towy ryl_sk ryotsu_minato sa_adat_shahr sa_dah sa_dec sa_idabad
+sa_ir sa_kaeo sa_lumenera sa_pala_ruia sa_perta_ruia sa_pischera sa_rocca_tunda
+saalfelden_am_steinernen_meer sabaa_aiyoun sabah_as_salim sabana_de_mendoza sabana_de_parra
+sabana_de_torres sabana_grande_de_boya sabana_grande_municipio sabbio_bergamasco sabbio_chiese
+sabbioncello_san_pietro sabbioncello_san_vittore sabt_alalayah sacca_fisola sachsen_anhalt
+sadatpur_gujran saddat_al_hindiyah saddle_ridge sadr_city safety_harbor saffron_walden
+saginaw_township_north sagliano_micca sagrada_familia sagron_mis sagua_de_tanamo sagua_la_grande
+sahibabad_daulotpur sahuayo_de_morelos sai_kung sai_mai sai_wan_ho saint_albans saint_amand_les_eaux
+saint_ambroise saint_andre saint_andrews saint_augustin_de_desmaures saint_avertin saint_avold
+saint_barthelemy saint_basile_le_grand saint_benoit saint_brieuc saint_bruno_de_montarville
+saint_chamond saint_charles saint_charles_borromee saint_christophe saint_clair_shores saint_cloud
+saint_constant saint_croix saint_cyr_ecole saint_cyr_sur_loire saint_denis saint_die_des_vosges
+saint_dizier saint_egreve saint_etienne saint_etienne_du_rouvray saint_eustache saint_fons
+saint_genis_laval saint_george saint_georges saint_germain_en_laye saint_ghislain saint_gilles
+saint_gratien saint_helier saint_henri saint_herblain saint_hubert saint_hyacinthe saint_ives
+saint_jean_de_braye saint_jean_sur_richelieu saint_jerome saint_john saint_john_west saint_joseph
+saint_josse_ten_noode saint_kilda saint_laurent saint_laurent_du_maroni saint_laurent_du_var
+saint_lazare saint_leonard saint_leu saint_leu_la_foret saint_lin_laurentides saint_lo saint_louis
+saint_louis_de_terrebonne saint_louis_park saint_loup saint_malo saint_mande saint_marc saint_marcel
+saint_martin saint_martin_heres saint_matthews saint_maur_des_fosses saint_maurice
+saint_medard_en_jalles saint_michael saint_michel saint_michel_de_atalaye saint_michel_sur_orge
+saint_nazaire saint_neots saint_nicolas saint_omer saint_ouen saint_ouen_aumone saint_oyen
+saint_paul saint_peter_port saint_peters saint_petersburg saint_pierre saint_pierre_des_corps
+saint_pierre_et_miquelon saint_pol_sur_mer saint_priest saint_quentin saint_quentin_en_yvelines
+saint_raphael saint_rhemy_en_bosses saint_roch saint_sebastien_sur_loire saint_thomas_mount
+saint_vincent saint_vincent_de_paul sainte_anne sainte_catherine sainte_foy sainte_foy_les_lyon
+sainte_genevieve_des_bois sainte_julie sainte_marguerite sainte_marie sainte_rose sainte_suzanne
+sainte_therese saipan_municipality saiyad_ul_ajaib sakai_nakajima sakchu_up sakiet_ed_daier
+sakiet_ez_zit sakon_nakhon saksk_bing sal_sk sala_al_barro sala_baganza sala_biellese sala_bolognese
+sala_comacina sala_consilina sala_di_caserta sala_monferrato salaberry_de_valleyfield salah_bey
+sale_al_jadida sale_delle_langhe sale_marasino sale_san_giovanni salem_city salerano_canavese
+salerano_sul_lambro saletto_di_vigodarzere sali_vercellese salice_calabro salice_salentino
+salice_terme salice_ulzio saliceto_buzzalino saliceto_panaro saliceto_san_giuliano salina_cruz
+salinas_de_hidalgo salinas_municipio saline_di_volterra saline_ioniche saline_joniche salmon_arm
+salmon_creek salon_de_provence salsomaggiore_terme salt_lake salt_lake_city saltino_sulla_secchia
+salto_canavese salto_de_pirapora salto_di_fondi salto_do_lontra salvaleon_de_higuey
+salza_di_pinerolo salza_irpina sam_phran sam_roi_yot sam_sen_nai sam_shing sam_son sama_il
+sambiase_di_lamezia_terme sambuca_di_sicilia sambuca_pistoiese sambuca_val_di_pesa samch_on
+samho_rodongjagu samjiyon_up sammichele_di_bari samut_prakan samut_sakhon samut_songkhram
+san_agustin san_andres san_andres_cholula san_andres_cuexcontitlan san_andres_del_rabanedo
+san_andres_itzapa san_andres_tuxtla san_andres_xecul san_angelo san_antero san_antonio
+san_antonio_acahualco san_antonio_de_areco san_antonio_de_cortes san_antonio_de_padua
+san_antonio_del_tachira san_antonio_oeste san_antonio_tecomitl san_augustine san_barbato san_baronto
+san_bartolo san_bartolome san_bartolome_de_tirajana san_bartolomeo san_bartolomeo_al_mare
+san_bartolomeo_in_galdo san_bartolomeo_lanze san_bartolomeo_val_cavargna san_basile san_basilio
+san_basilio_mottola san_bassano san_bellino san_benedetto san_benedetto_belbo
+san_benedetto_dei_marsi san_benedetto_del_querceto san_benedetto_del_tronto san_benedetto_di_lugana
+san_benedetto_in_alpe san_benedetto_in_guarano san_benedetto_in_perillis san_benedetto_po
+san_benedetto_settimo san_benedetto_ullano san_benedetto_vecchio san_benigno san_benigno_canavese
+san_benito san_benito_abad san_bernardino san_bernardino_tlaxcalancingo san_bernardino_verbano
+san_bernardo san_bernardo_carmagnola san_bernardo_ivrea san_biagio san_biagio_della_cima
+san_biagio_della_valle san_biagio_di_callalta san_biagio_in_padule san_biagio_platani
+san_biagio_saracinisco san_biase san_blas_canillejas san_bonico san_bonifacio san_borja san_bortolo
+san_bovio san_brancato san_briccio san_brizio san_bruno san_buenaventura san_buono san_calogero
+san_candido san_canzian_isonzo san_carlo san_carlo_all_arena san_carlo_ascoli san_carlo_canavese
+san_carlo_di_cesena san_carlos san_carlos_de_bariloche san_carlos_de_bolivar san_carlos_del_zulia
+san_carlos_park san_casciano san_casciano_dei_bagni san_cassiano san_cassiano_di_controni
+san_cassiano_valchiavenna san_castrese san_cataldo san_cataldo_di_bella san_cesareo
+san_cesario_di_lecce san_cesario_sul_panaro san_chaung san_chiaffredo san_chirico_nuovo
+san_chirico_raparo san_cipirello san_cipriano san_cipriano_aversa san_cipriano_picentino
+san_cipriano_po san_ciro san_claudio san_clemente san_clemente_di_caserta san_clemente_di_leonessa
+san_colombano san_colombano_al_lambro san_colombano_belmonte san_colombano_certenoli
+san_colombano_di_meldola san_concordio_di_moriano san_cono san_corrado_di_fuori san_cosimo
+san_cosimo_alla_macchia san_cosma san_cosmo_albanese san_costantino san_costantino_albanese
+san_costantino_calabro san_costantino_di_briatico san_costantino_di_rivello san_costanzo
+san_cristobal san_cristobal_verapaz san_cristoforo san_cristoforo_al_lago san_dalmazio
+san_dalmazio_nel_frignano san_damaso san_damiano san_damiano_al_colle san_damiano_asti
+san_damiano_macra san_dana san_daniele_del_friuli san_daniele_po san_defendente san_demetrio_corone
+san_demetrio_ne_vestini san_desiderio san_didero san_diego san_dimas san_domenico_di_fiesole
+san_domino san_dona_di_piave san_donaci san_donato san_donato_di_lecce san_donato_di_mango
+san_donato_di_ninea san_donato_di_tagliacozzo san_donato_fronzano san_donato_in_collina
+san_donato_in_poggio san_donato_milanese san_donnino san_donnino_di_campi san_dorligo_della_valle
+san_estanislao san_esteban san_fantino san_faustino san_fedele san_fedele_intelvi san_fele
+san_felice san_felice_cancello san_felice_circeo san_felice_del_benaco san_felice_del_molise
+san_felice_ema san_felice_pietravairano san_felice_sul_panaro san_feliciano san_felipe
+san_ferdinando san_ferdinando_di_puglia san_fermin san_fermo san_fermo_della_battaglia san_fernando
+san_fernando_de_apure san_fernando_de_henares san_fidenzio san_fili san_filippo san_filippo_del_mela
+san_filippo_di_contigliano san_filippo_inferiore san_filippo_sul_cesano san_fior san_fior_di_sopra
+san_fior_di_sotto san_fiorano san_floriano san_floriano_del_collio san_floro san_foca san_fortunato
+san_francesco san_francesco_aglientu san_francesco_al_campo san_francesco_dell_arena san_francisco
+san_francisco_acuautla san_francisco_cuaxusco san_francisco_de_borja san_francisco_de_macoris
+san_francisco_de_yojoa san_francisco_del_rincon san_francisco_el_alto san_francisco_tesistan
+san_francisco_tlalcilalcalpan san_francisco_zapotitlan san_fratello san_frediano_settimo
+san_fruttuoso san_fruttuoso_di_camogli san_gabriel san_gabriele san_gabriele_dell_addolorata
+san_gaetano san_gallo san_gavino san_gavino_monreale san_gemini san_genesio_atesino
+san_genesio_ed_uniti san_gennarello san_gennaro san_gennaro_vesuviano san_genuario san_german
+san_german_municipio san_germano san_germano_chisone san_germano_dei_berici san_germano_vercellese
+san_gervasio_adda san_gervasio_bresciano san_giacomo san_giacomo_acri san_giacomo_atri
+san_giacomo_degli_schiavoni san_giacomo_del_martignone san_giacomo_delle_segnate
+san_giacomo_di_boves san_giacomo_di_cerzeto san_giacomo_di_laives san_giacomo_di_scerni
+san_giacomo_di_spoleto san_giacomo_di_teglio san_giacomo_di_veglia san_giacomo_filippo
+san_giacomo_maggiore san_giacomo_roncole san_giacomo_vercellese san_gil san_gillio san_gimignano
+san_ginese san_ginesio san_giorgio san_giorgio_al_tagliamento san_giorgio_albanese
+san_giorgio_canavese san_giorgio_colonica san_giorgio_cremano san_giorgio_del_sannio
+san_giorgio_della_richinvelda san_giorgio_delle_pertiche san_giorgio_di_cesena
+san_giorgio_di_crognaleto san_giorgio_di_livenza san_giorgio_di_lomellina san_giorgio_di_mantova
+san_giorgio_di_nogaro san_giorgio_di_perlena san_giorgio_di_pesaro san_giorgio_di_piano
+san_giorgio_di_pietragalla san_giorgio_extra san_giorgio_in_bosco san_giorgio_in_salici
+san_giorgio_ionico san_giorgio_la_molara san_giorgio_liri san_giorgio_lucano san_giorgio_monferrato
+san_giorgio_morgeto san_giorgio_piacentino san_giorgio_scarampi san_giorgio_su_legnano san_giorio
+san_giorio_di_susa san_giovanni san_giovanni_al_natisone san_giovanni_albi san_giovanni_alla_vena
+san_giovanni_asso san_giovanni_battista san_giovanni_bianco san_giovanni_canavese
+san_giovanni_del_dosso san_giovanni_delle_contee san_giovanni_di_baiano san_giovanni_di_bellagio
+san_giovanni_di_casarsa san_giovanni_di_ceppaloni san_giovanni_di_gerace san_giovanni_di_livenza
+san_giovanni_di_ostellato san_giovanni_di_polcenigo san_giovanni_di_querciola
+san_giovanni_di_zambrone san_giovanni_gemini san_giovanni_ilarione san_giovanni_in_croce
+san_giovanni_in_fiore san_giovanni_in_galdo san_giovanni_in_galilea san_giovanni_in_marignano
+san_giovanni_in_persiceto san_giovanni_incarico san_giovanni_la_punta san_giovanni_li_greci
+san_giovanni_lipioni san_giovanni_lupatoto san_giovanni_montebello san_giovanni_paganica
+san_giovanni_paolo san_giovanni_piro san_giovanni_profiamma san_giovanni_reatino
+san_giovanni_rotondo san_giovanni_suergiu san_giovanni_teatino san_giovanni_teduccio
+san_giovanni_valdarno san_girolamo san_giuliano san_giuliano_arezzo san_giuliano_del_sannio
+san_giuliano_di_puglia san_giuliano_mare san_giuliano_milanese san_giuliano_nuovo
+san_giuliano_piacentino san_giuliano_terme san_giuliano_trentapiedi san_giuliano_vecchio
+san_giuseppe san_giuseppe_alla_rena san_giuseppe_della_chiusa san_giuseppe_di_cairo
+san_giuseppe_di_cassola san_giuseppe_di_comacchio san_giuseppe_jato san_giuseppe_vesuviano
+san_giustino san_giustino_valdarno san_giusto_canavese san_godenzo san_gottardo san_grato
+san_gregorio san_gregorio_da_sassola san_gregorio_di_catania san_gregorio_di_veronella
+san_gregorio_ippona san_gregorio_magno san_gregorio_matese san_gregorio_nelle_alpi san_guido
+san_gusme san_ignacio san_ignacio_de_sabaneta san_ignacio_de_velasco san_ildefonso san_isidro
+san_jacinto san_javier san_jeronimo san_jeronimo_cuatro_vientos san_joaquin san_jorge
+san_jorge_pueblo_nuevo san_jose san_jose_de_barlovento san_jose_de_colinas san_jose_de_guanipa
+san_jose_de_mayo san_jose_de_metan san_jose_de_ocoa san_jose_del_cabo san_jose_del_castillo
+san_jose_del_guaviare san_jose_del_monte san_jose_del_quince san_jose_del_valle
+san_jose_guadalupe_otzacatipan san_jose_iturbide san_jose_pinula san_josecito san_juan
+san_juan_bautista san_juan_capistrano san_juan_de_aznalfarache san_juan_de_dios san_juan_de_flores
+san_juan_de_uraba san_juan_del_cesar san_juan_del_rio san_juan_ixtayopan san_juan_municipio
+san_juan_nepomuceno san_juan_sacatepequez san_juan_zitlaltepec san_justo san_kamphaeng san_lazzaro
+san_lazzaro_alberoni san_lazzaro_di_agerola san_lazzaro_di_savena san_lazzaro_parmense
+san_lazzaro_saluzzo san_leandro san_leo san_leo_bastia san_leo_di_anghiari san_leonardello
+san_leonardo san_leonardo_di_cutro san_leonardo_di_linarolo san_leonardo_in_passiria
+san_leonardo_valcellina san_leone san_leone_mose san_leucio san_leucio_del_sannio san_liberale
+san_liberato san_lorenzello san_lorenzitto san_lorenzo san_lorenzo_acopilco san_lorenzo_al_mare
+san_lorenzo_alle_corti san_lorenzo_bellizzi san_lorenzo_colli san_lorenzo_de_esmeraldas
+san_lorenzo_de_picenardi san_lorenzo_del_vallo san_lorenzo_della_costa san_lorenzo_della_pioppa
+san_lorenzo_di_lugo san_lorenzo_di_moriano san_lorenzo_di_pizzoli san_lorenzo_di_rovetta
+san_lorenzo_di_sebato san_lorenzo_di_vasto san_lorenzo_dorsino san_lorenzo_in_banale
+san_lorenzo_in_campo san_lorenzo_in_correggiano san_lorenzo_in_noceto san_lorenzo_isontino
+san_lorenzo_maggiore san_lorenzo_merse san_lorenzo_municipio san_lorenzo_nuovo san_lorenzo_pagnatico
+san_lorenzo_peveragno san_lorenzo_pioppa san_lorenzo_roero san_luca san_lucas_sacatepequez
+san_lucido san_lugano san_luis san_luis_de_since san_luis_del_palmar san_luis_jilotepeque
+san_luis_obispo san_luis_potosi san_luis_rio_colorado san_lupo san_macario san_maderno san_magno
+san_maiano san_mango san_mango_aquino san_mango_cilento san_mango_piemonte san_mango_sul_calore
+san_marcelino san_marcellino san_marcello san_marcello_pistoiese san_marco san_marco_alunzio
+san_marco_argentano san_marco_argentano_stazione san_marco_dei_cavoti san_marco_di_borgomanero
+san_marco_di_montefalco san_marco_di_teggiano san_marco_evangelista san_marco_in_lamis
+san_marco_la_catola san_marco_roggiano_stazione san_marco_trotti san_marcos san_mariano san_marino
+san_martin san_martin_azcatepec san_martin_cuautlalpan san_martin_de_pangoa san_martino
+san_martino_agri san_martino_al_cimino san_martino_al_faggio san_martino_al_tagliamento
+san_martino_alfieri san_martino_alla_palma san_martino_bassa san_martino_buon_albergo
+san_martino_canavese san_martino_carano san_martino_dall_argine san_martino_dei_mulini
+san_martino_del_carso san_martino_del_lago san_martino_della_battaglia san_martino_delle_scale
+san_martino_destra san_martino_di_acquasanta san_martino_di_campagna san_martino_di_castrozza
+san_martino_di_durasca san_martino_di_finita san_martino_di_lupari san_martino_di_taurianova
+san_martino_di_valmozzola san_martino_di_venezze san_martino_in_argine san_martino_in_badia
+san_martino_in_beliseto san_martino_in_casies san_martino_in_converseto san_martino_in_freddana
+san_martino_in_gattara san_martino_in_passiria san_martino_in_pedriolo san_martino_in_pensilis
+san_martino_in_rio san_martino_in_strada san_martino_in_trignano san_martino_montecorvino_rovella
+san_martino_ocre san_martino_pizzolano san_martino_sannita san_martino_secchia
+san_martino_siccomario san_martino_sinistra san_martino_sinzano san_martino_spadafora
+san_martino_spino san_martino_stella san_martino_sul_fiora san_martino_sulla_marrucina
+san_martino_val_masino san_martino_vallata san_martino_valle_caudina san_marzano_oliveto
+san_marzano_sul_sarno san_marzanotto san_massimo san_massimo_all_adige san_mateo san_mateo_atenco
+san_mateo_huitzilzingo san_mateo_otzacatipan san_matteo san_matteo_della_decima
+san_matteo_delle_chiaviche san_maurizio san_maurizio_al_lambro san_maurizio_canavese
+san_maurizio_opaglio san_mauro san_mauro_castelverde san_mauro_cilento san_mauro_di_saline
+san_mauro_forte san_mauro_in_valle san_mauro_la_bruca san_mauro_marchesato san_mauro_mare
+san_mauro_pascoli san_mauro_signa san_mauro_torinese san_mazzeo san_menaio san_miceli san_michele
+san_michele_al_fiume san_michele_al_tagliamento san_michele_all_adige san_michele_appiano
+san_michele_cavana san_michele_dei_mucchietti san_michele_del_carso san_michele_delle_badesse
+san_michele_di_ganzaria san_michele_di_pagana san_michele_di_piave san_michele_di_pratola
+san_michele_di_serino san_michele_di_tiorre san_michele_extra san_michele_grato san_michele_in_bosco
+san_michele_in_teverina san_michele_mondovi san_michele_prazzo san_michele_salentino san_miguel
+san_miguel_ajusco san_miguel_coatlinchan san_miguel_de_abona san_miguel_de_allende
+san_miguel_de_tucuman san_miguel_del_monte san_miguel_del_padron san_miguel_el_alto
+san_miguel_topilejo san_miguelito san_miniato san_miniato_basso san_morello san_narciso san_nazario
+san_nazzaro san_nazzaro_ongina san_nazzaro_sesia san_nazzaro_val_cavargna san_nicandro_garganico
+san_niccolo_di_celle san_nicola san_nicola_arcella san_nicola_baronia san_nicola_da_crissa
+san_nicola_dell_alto san_nicola_di_caulonia san_nicola_di_centola san_nicola_di_tornimparte
+san_nicola_di_tremiti san_nicola_la_strada san_nicola_manfredi san_nicolas san_nicolo
+san_nicolo_arcidano san_nicolo_arena san_nicolo_di_celle san_nicolo_di_comelico san_nicolo_di_ricadi
+san_nicolo_di_valfurva san_nicolo_ega san_nicolo_gerrei san_nicolo_po san_nicolo_tordino
+san_nicolo_trebbia san_nicolo_ultimo san_nullo san_onofre san_pa_tong san_pablo san_pablo_autopan
+san_pablo_jocopilas san_pablo_oztotepec san_pancrazio san_pancrazio_parmense san_pancrazio_salentino
+san_pantaleo san_pantaleone san_paolo san_paolo_albanese san_paolo_argon san_paolo_bel_sito
+san_paolo_cervo san_paolo_di_civitate san_paolo_di_jesi san_paolo_di_noto san_paolo_solbrito
+san_pascual san_pasquale san_patricio san_patrizio san_pedro san_pedro_alcantara san_pedro_ayampuc
+san_pedro_carcha san_pedro_de_copan san_pedro_de_jujuy san_pedro_de_lloc san_pedro_de_macoris
+san_pedro_de_uraba san_pedro_del_pinatar san_pedro_garza_garcia san_pedro_sacatepequez
+san_pedro_sula san_pedro_totoltepec san_pelagio san_pelino san_pellegrinetto san_pellegrino
+san_pellegrino_al_cassero san_pellegrino_di_norcia san_pellegrino_terme san_pier_fedele
+san_pier_isonzo san_pier_marina san_pier_niceto san_pierino san_piero san_piero_grado
+san_piero_in_bagno san_piero_in_campo san_piero_patti san_piero_ponti san_piero_sieve san_pietro
+san_pietro_al_natisone san_pietro_al_tanagro san_pietro_all_olmo san_pietro_apostolo
+san_pietro_avellana san_pietro_belvedere san_pietro_capofiume san_pietro_clarenza san_pietro_cusico
+san_pietro_del_gallo san_pietro_di_barbozza san_pietro_di_berbenno san_pietro_di_cadore
+san_pietro_di_caltagirone san_pietro_di_carida san_pietro_di_cava san_pietro_di_cavarzere
+san_pietro_di_feletto san_pietro_di_legnago san_pietro_di_milazzo san_pietro_di_morubio
+san_pietro_di_scafati san_pietro_di_stra san_pietro_in_amantea san_pietro_in_bevagna
+san_pietro_in_calibano san_pietro_in_campiano san_pietro_in_cariano san_pietro_in_casale
+san_pietro_in_cerro san_pietro_in_elda san_pietro_in_gu san_pietro_in_guarano san_pietro_in_lama
+san_pietro_in_palazzi san_pietro_in_trento san_pietro_in_valle san_pietro_in_vincoli
+san_pietro_in_volta san_pietro_infine san_pietro_laion san_pietro_lametino san_pietro_magisano
+san_pietro_maida san_pietro_monterosso san_pietro_mosezzo san_pietro_mussolino san_pietro_olba
+san_pietro_patierno san_pietro_piturno san_pietro_polesine san_pietro_samolaco san_pietro_sovera
+san_pietro_val_lemina san_pietro_valdastico san_pietro_vara san_pietro_vecchio san_pietro_vernotico
+san_pietro_vico san_pietro_viminario san_pio_delle_camere san_placido_calonero san_po_kong san_polo
+san_polo_dei_cavalieri san_polo_di_piave san_polo_enza san_polo_in_chianti san_polo_matese
+san_polo_sabino san_ponso san_possidonio san_potito san_potito_sannitico san_potito_ultra san_prisco
+san_procopio san_prospero san_prospero_parmense san_protaso san_quirico san_quirico_albareto
+san_quirico_di_vernio san_quirico_in_collina san_quirico_orcia san_quirico_trecasali
+san_quirico_valleriana san_quirino san_rafael san_rafael_abajo san_rafael_arriba san_rafael_de_onoto
+san_rafael_del_sur san_rafael_oriente san_rafael_tlanalapan san_raffaele_cimena san_ramon san_remo
+san_roberto san_rocchetto san_rocco san_rocco_al_porto san_rocco_castagnaretta san_rocco_cherasca
+san_rocco_di_bernezzo san_rocco_di_camogli san_rocco_di_piegara san_rocco_in_turrite san_rocco_monta
+san_rocco_pilli san_romano san_romano_in_garfagnana san_romedio san_romolo san_romualdo san_roque
+san_ruffillo san_rufo san_saba san_sabino san_salvador san_salvador_atenco san_salvador_de_jujuy
+san_salvador_el_seco san_salvador_tizatlalli san_salvario san_salvatore san_salvatore_di_fitalia
+san_salvatore_di_montecarlo san_salvatore_monferrato san_salvatore_telesino san_salvo
+san_salvo_marina san_savino san_sebastian san_sebastian_de_mariquita san_sebastian_el_grande
+san_sebastian_municipio san_sebastiano san_sebastiano_al_vesuvio san_sebastiano_curone
+san_sebastiano_da_po san_sebastiano_della_comunia san_secondo san_secondo_di_pinerolo
+san_secondo_parmense san_severino san_severino_di_centola san_severino_lucano san_severino_marche
+san_severo san_sigismondo san_silvestro san_simon san_simone san_siro san_sisto san_sosio
+san_sossio_baronia san_sossio_di_serino san_sostene san_sostene_marina san_sosti san_sperate
+san_sperato san_sumino san_tammaro san_tan_valley san_teodoro san_terenziano san_terenzo
+san_terenzo_monti san_timoteo san_tin san_tomaso san_tomaso_agordino san_tomio san_tommaso
+san_tommaso_tre_archi san_trovaso san_tung_chung_hang san_valentino san_valentino_alla_muta
+san_valentino_della_collina san_valentino_in_campo san_valentino_torio san_varano san_venanzio
+san_venanzo san_vendemiano san_venerio san_vero_milis san_vicent_del_raspeig san_vicente
+san_vicente_de_canete san_vicente_de_moravia san_vigilio san_vincenzo san_vincenzo_la_costa
+san_vincenzo_torri san_vincenzo_valle_roveto san_vincenzo_vecchio san_vitale san_vitale_di_baganza
+san_vitaliano san_vito san_vito_al_mantico san_vito_al_tagliamento san_vito_al_torre
+san_vito_chietino san_vito_dei_lombardi san_vito_dei_normanni san_vito_di_altivole
+san_vito_di_cadore san_vito_di_fagagna san_vito_di_leguzzano san_vito_di_valdobbiadene
+san_vito_in_monte san_vito_lo_capo san_vito_romano san_vito_sul_cesano san_vito_sullo_ionio
+san_vito_taranto san_vittore san_vittore_del_lazio san_vittore_olona san_vittorino
+san_vittorino_amiterno san_zaccaria san_zeno san_zeno_di_montagna san_zeno_naviglio
+san_zenone_al_lambro san_zenone_al_po san_zenone_degli_ezzelini san_zio sanary_sur_mer sanchez_mira
+sancraiu_de_mures sancti_spiritus sand_in_taufers sand_kl sand_springs sandalfoot_cove
+sandaoling_lutiankuang_wuqi_nongchang sandy_hills sandy_springs sang_charak sangeorgiu_de_mures
+sangeorz_bai sangineto_lido sangla_hill sangli_miraj_kupwad sangre_grande sankt_augustin
+sankt_gallen sankt_goar sankt_goarshausen sankt_ingbert sankt_leonhard sankt_martin sankt_peter
+sankt_polten sankt_wendel sanl_urfa sanlucar_de_barrameda sanluri_stato sannazzaro_de_burgondi
+sannicandro_di_bari sannicolau_mare sant_abbondio sant_adria_de_besos sant_agabio sant_agapito
+sant_agapito_scalo sant_agata sant_agata_bolognese sant_agata_de_goti sant_agata_del_bianco
+sant_agata_di_esaro sant_agata_di_militello sant_agata_di_puglia sant_agata_feltria
+sant_agata_fossili sant_agata_irpina sant_agata_li_battiati sant_agata_martesana sant_agata_mugello
+sant_agata_sul_santerno sant_agnello sant_agostino sant_agusti sant_albano_stura sant_alberto
+sant_albino sant_alessio_con_vialone sant_alessio_in_aspromonte sant_alessio_siculo sant_alfio
+sant_amato sant_ambrogio sant_ambrogio_di_torino sant_ambrogio_di_valpolicella sant_ambrogio_olona
+sant_ambrogio_sul_garigliano sant_ana_do_livramento sant_anastasia sant_anastasio sant_anatolia
+sant_anatolia_di_narco sant_andrea sant_andrea_apostolo sant_andrea_bagni sant_andrea_bonagia
+sant_andrea_del_garigliano sant_andrea_del_pizzone sant_andrea_di_campodarsego sant_andrea_di_conza
+sant_andrea_di_rovereto sant_andrea_di_sorbello sant_andrea_di_suasa sant_andrea_frius
+sant_andrea_in_besanigo sant_andrea_in_casale sant_andrea_in_monte sant_andrea_ionio_marina
+sant_andrea_montecchio sant_andrea_pelago sant_andreu sant_angelo sant_angelo_alife
+sant_angelo_all_esca sant_angelo_cancelli sant_angelo_cupolo sant_angelo_dei_lombardi
+sant_angelo_del_pesco sant_angelo_di_avigliano sant_angelo_di_brolo sant_angelo_di_celle
+sant_angelo_di_cetraro sant_angelo_di_senigallia sant_angelo_fasanella sant_angelo_gerocarne
+sant_angelo_in_colle sant_angelo_in_formis sant_angelo_in_grotte sant_angelo_in_lizzola
+sant_angelo_in_mercole sant_angelo_in_pontano sant_angelo_in_salute sant_angelo_in_theodice
+sant_angelo_in_vado sant_angelo_in_villa sant_angelo_le_fratte sant_angelo_lecore
+sant_angelo_limosano sant_angelo_lodigiano sant_angelo_lomellina sant_angelo_muxaro
+sant_angelo_romano sant_angelo_scala sant_anna sant_anna_alfaedo sant_anna_arresi sant_anna_avagnina
+sant_anna_di_caltabellotta sant_anna_di_chioggia sant_anna_di_seminara sant_anna_di_valdieri
+sant_anna_pelago sant_antimo sant_antioco sant_antoni sant_antoni_de_portmany sant_antonino
+sant_antonino_convento sant_antonino_di_susa sant_antonino_sciortino sant_antonino_ticino
+sant_antonio sant_antonio_abate sant_antonio_ascula sant_antonio_casalini sant_antonio_di_canelli
+sant_antonio_di_gallura sant_antonio_di_mavignola sant_antonio_di_pontecagnano
+sant_antonio_di_santadi sant_antonio_in_bosco sant_antonio_in_mercadello
+sant_antonio_magliano_alfieri sant_antonio_morignone sant_antonio_ruinas sant_antonio_tortal
+sant_antonio_valli sant_antuono_ischia sant_apollinare sant_apollinare_chietino
+sant_apollinare_con_selva sant_apollonio sant_arcangelo sant_arcangelo_di_magione
+sant_arcangelo_trimonte sant_arpino sant_arsenio sant_atto sant_boi_de_llobregat sant_celoni
+sant_cugat_del_valles sant_efisio sant_egidio sant_egidio_alla_vibrata sant_elena sant_elena_irpina
+sant_elena_sannita sant_elia sant_elia_di_condera sant_elia_fiumerapido sant_elia_pianisi
+sant_ellero sant_elpidio sant_elpidio_di_pescorocchiano sant_elpidio_mare sant_elpidio_morico
+sant_eraclio sant_ermete sant_eufemia sant_eufemia_aspromonte sant_eufemia_della_fonte
+sant_eufemia_maiella sant_eulalia sant_eusanio sant_eusanio_del_sangro sant_eusanio_forconese
+sant_eusebio sant_eustachio sant_feliu_de_guixols sant_feliu_de_llobregat sant_gervasi_galvany
+sant_ilario sant_ilario_dello_ionio sant_ilario_di_baganza sant_ilario_enza sant_ilario_ligure
+sant_ilario_milanese sant_imento sant_ippolito sant_ippolito_di_cosenza sant_joan_alacant
+sant_joan_despi sant_just_desvern sant_marti sant_marti_de_provencals sant_olcese sant_oliva
+sant_oliva_di_pontecorvo sant_omero sant_omobono_terme sant_onofrio sant_oreste sant_orsola
+sant_orsola_in_passiria sant_orsola_terme sant_ottilia_in_renon sant_pere_de_ribes
+sant_quirze_del_valles sant_ulderico sant_ulderico_di_tretto sant_urbano sant_vicenc_dels_horts
+santa_ana santa_ana_chiautempan santa_ana_xalmimilulco santa_anita santa_anita_los_ficus
+santa_aquilina santa_barbara santa_barbara_do_para santa_barbara_oeste santa_brigida santa_catalina
+santa_catarina santa_catarina_pinula santa_caterina santa_caterina_albanese
+santa_caterina_dello_ionio santa_caterina_di_cortona santa_caterina_di_pittinurri
+santa_caterina_valfurva santa_caterina_villarmosa santa_cecilia santa_cecilia_di_eboli
+santa_cesarea_terme santa_chiara santa_chiara_di_nardo santa_clara santa_clara_del_mar santa_clarita
+santa_coloma_de_gramenet santa_comba_dao santa_corinna santa_cristina santa_cristina_aspromonte
+santa_cristina_bissone santa_cristina_di_borgomanero santa_cristina_gela santa_cristina_val_gardena
+santa_croce santa_croce_bigolina santa_croce_camerina santa_croce_cervasca santa_croce_del_lago
+santa_croce_del_sannio santa_croce_di_cittareale santa_croce_di_magliano santa_croce_di_piuro
+santa_croce_di_trieste santa_croce_sull_arno santa_cruz santa_cruz_cabralia santa_cruz_das_palmeiras
+santa_cruz_de_barahona santa_cruz_de_mara santa_cruz_de_mora santa_cruz_de_tenerife
+santa_cruz_de_yojoa santa_cruz_del_norte santa_cruz_del_quiche santa_cruz_del_sur
+santa_cruz_do_capibaribe santa_cruz_do_sul santa_cruz_xoxocotlan santa_domenica
+santa_domenica_ricadi santa_domenica_talao santa_domenica_vittoria santa_elena santa_elena_de_uairen
+santa_elisabetta santa_eufemia_lamezia santa_eugenia santa_eularia_des_riu santa_fe
+santa_fe_de_antioquia santa_fe_do_sul santa_fe_springs santa_fiora santa_flavia santa_francesca
+santa_geltrude_in_ultimo santa_gertrude santa_gertrudes santa_giuletta santa_giusta santa_giustina
+santa_giustina_di_santarcangelo santa_giustina_in_colle santa_helena santa_helena_de_goias
+santa_ines santa_iria_da_azoia santa_isabel santa_isabel_do_para santa_isabel_municipio
+santa_juliana santa_libera santa_liberata santa_luce santa_lucia santa_lucia_cilento
+santa_lucia_cotzumalguapa santa_lucia_del_mela santa_lucia_delle_spianate santa_lucia_di_battipaglia
+santa_lucia_di_budoia santa_lucia_di_cava santa_lucia_di_collecorvino santa_lucia_di_fiamignano
+santa_lucia_di_noto santa_lucia_di_piave santa_lucia_di_serino santa_lucia_in_consilvano
+santa_lucia_sopra_contesse santa_lucia_uzzanese santa_luzia santa_luzia_do_para santa_luzia_do_parua
+santa_maddalena santa_mama santa_margarida santa_margherita santa_margherita_adige
+santa_margherita_di_atri santa_margherita_di_belice santa_margherita_di_staffora
+santa_margherita_ligure santa_maria santa_maria_ajoloapan santa_maria_al_bagno santa_maria_apparente
+santa_maria_atzompa santa_maria_capua_vetere santa_maria_chimalhuacan santa_maria_codifiume
+santa_maria_coghinas santa_maria_colonica santa_maria_da_feira santa_maria_da_vitoria
+santa_maria_das_barreiras santa_maria_de_jesus santa_maria_de_jetiba santa_maria_degli_ammalati
+santa_maria_degli_angeli santa_maria_del_cedro santa_maria_del_giudice santa_maria_del_molise
+santa_maria_del_monte santa_maria_del_piano santa_maria_del_piave santa_maria_del_taro
+santa_maria_del_tempio santa_maria_della_croce santa_maria_della_neve santa_maria_della_rovere
+santa_maria_della_versa santa_maria_delle_fabrecce santa_maria_delle_grazie santa_maria_delle_mole
+santa_maria_di_bobbio santa_maria_di_castellabate santa_maria_di_catanzaro santa_maria_di_labante
+santa_maria_di_licodia santa_maria_di_negrar santa_maria_di_non santa_maria_di_piave
+santa_maria_di_rispescia santa_maria_di_sala santa_maria_di_zevio santa_maria_do_para
+santa_maria_goretti santa_maria_hoe santa_maria_imbaro santa_maria_in_duno santa_maria_in_fabriago
+santa_maria_in_punta santa_maria_in_selva santa_maria_in_strada santa_maria_in_valle
+santa_maria_infante santa_maria_la_bruna santa_maria_la_carita santa_maria_la_fossa
+santa_maria_la_longa santa_maria_la_palma santa_maria_la_scala santa_maria_la_stella
+santa_maria_le_grotte santa_maria_lo_piano santa_maria_maddalena santa_maria_maggiore
+santa_maria_monte santa_maria_navarrese santa_maria_nuova santa_maria_oliveto santa_maria_rezzonico
+santa_maria_totoltepec santa_maria_valongo santa_maria_vico santa_maria_villiana santa_marina
+santa_marina_di_milazzo santa_marina_salina santa_marinella santa_marta santa_monica santa_ninfa
+santa_palomba santa_paolina santa_paula santa_perpetua_de_mogoda santa_pola santa_quiteria
+santa_quiteria_do_maranhao santa_reparata santa_restituta santa_rita santa_rita_de_cassia
+santa_rita_do_sapucai santa_rosa santa_rosa_beach santa_rosa_de_cabal santa_rosa_de_copan
+santa_rosa_de_osos santa_rosa_de_viterbo santa_rosa_jauregui santa_rosa_treinta
+santa_rosalia_de_camargo santa_rufina santa_severa santa_severa_nord santa_severina santa_sofia
+santa_sofia_epiro santa_tecla santa_tecla_di_acireale santa_teresa santa_teresa_del_tuy
+santa_teresa_di_riva santa_teresa_gallura santa_teresita santa_terezinha_de_itaipu
+santa_uxia_de_ribeira santa_valburga santa_valburga_ultimo santa_venera santa_veneranda santa_venere
+santa_venerina santa_vitoria santa_vitoria_do_palmar santa_vittoria santa_vittoria_alba
+santa_vittoria_alba_cinzano santa_vittoria_di_gualtieri santa_vittoria_di_libiola
+santa_vittoria_in_matenano santana_de_parnaiba santana_do_acarau santana_do_araguaia
+santana_do_cariri santana_do_ipanema santana_do_paraiso santander_de_quilichao
+santarcangelo_di_romagna sante_marie santeramo_in_colle santi_angeli santi_angeli_del_montello
+santi_cosma_damiano santi_lorenzo_flaviano santiago_atitlan santiago_de_cao santiago_de_compostela
+santiago_de_cuba santiago_de_las_vegas santiago_de_los_caballeros santiago_de_maria
+santiago_de_queretaro santiago_de_surco santiago_de_tolu santiago_de_veraguas santiago_del_estero
+santiago_do_cacem santiago_ixcuintla santiago_momoxpan santiago_papasquiaro santiago_sacatepequez
+santiago_teyahualco santiago_tlacotepec santiago_tulantepec santiago_tuxtla santo_amaro
+santo_amaro_da_imperatriz santo_anastacio santo_andre santo_angelo santo_antonio
+santo_antonio_da_patrulha santo_antonio_da_platina santo_antonio_de_jesus santo_antonio_de_padua
+santo_antonio_de_posse santo_antonio_do_amparo santo_antonio_do_descoberto santo_antonio_do_ica
+santo_antonio_do_leverger santo_antonio_do_monte santo_antonio_do_sudoeste santo_antonio_do_taua
+santo_antonio_dos_olivais santo_cristo santo_domingo santo_domingo_este santo_domingo_oeste
+santo_domingo_tehuantepec santo_estevao santo_iona santo_marino santo_ovidio
+santo_padre_delle_perriere santo_pietro santo_spirito santo_stefano santo_stefano_al_mare
+santo_stefano_aveto santo_stefano_belbo santo_stefano_del_sole santo_stefano_di_briga
+santo_stefano_di_buja santo_stefano_di_cadore santo_stefano_di_camastra santo_stefano_di_campobasso
+santo_stefano_di_magra santo_stefano_di_rogliano santo_stefano_di_sessanio santo_stefano_di_zimella
+santo_stefano_in_aspromonte santo_stefano_in_vairano santo_stefano_lodigiano santo_stefano_medio
+santo_stefano_quisquina santo_stefano_roero santo_stefano_ticino santo_stino_di_livenza santo_tirso
+santo_tomas santo_tome santos_dumont santos_lugares santpoort_noord santpoort_zuid sants_badal
+sants_montjuic santu_lussurgiu santuario_della_guardia santuario_di_montevergine
+santuario_di_pietracquaria santuario_di_polsi santuario_di_savona santuario_di_vicoforte
+santuario_san_francesco santuario_tinella sanza_pombo sao_benedito sao_bento sao_bento_do_sul
+sao_bento_do_una sao_bernardo sao_bernardo_do_campo sao_borja sao_caetano_de_odivelas
+sao_caetano_do_sul sao_caitano sao_carlos sao_cristovao sao_desiderio sao_domingos
+sao_domingos_de_rana sao_domingos_do_araguaia sao_domingos_do_capim sao_domingos_do_maranhao
+sao_domingos_do_prata sao_felipe sao_felix_do_coribe sao_felix_do_xingu sao_fidelis sao_francisco
+sao_francisco_de_assis sao_francisco_de_itabapoana sao_francisco_de_paula sao_francisco_do_conde
+sao_francisco_do_guapore sao_francisco_do_sul sao_gabriel sao_gabriel_da_cachoeira
+sao_gabriel_da_palha sao_gabriel_do_oeste sao_geraldo_do_araguaia sao_goncalo_do_amarante
+sao_goncalo_do_sapucai sao_goncalo_dos_campos sao_gotardo sao_jeronimo sao_joao sao_joao_batista
+sao_joao_da_barra sao_joao_da_madeira sao_joao_da_ponte sao_joao_da_talha sao_joao_de_meriti
+sao_joao_de_pirabas sao_joao_del_rei sao_joao_do_paraiso sao_joao_do_piaui sao_joao_do_soter
+sao_joao_dos_inhamuns sao_joao_dos_patos sao_joao_evangelista sao_joao_nepomuceno sao_joaquim
+sao_joaquim_da_barra sao_joaquim_de_bicas sao_joaquim_do_monte sao_jorge_de_arroios sao_jose
+sao_jose_da_laje sao_jose_da_lapa sao_jose_da_tapera sao_jose_de_mipibu sao_jose_de_piranhas
+sao_jose_de_ribamar sao_jose_do_belmonte sao_jose_do_egito sao_jose_do_norte sao_jose_dos_campos
+sao_jose_dos_pinhais sao_lazaro sao_leopoldo sao_lourenco sao_lourenco_da_mata sao_lourenco_da_serra
+sao_lourenco_do_oeste sao_lourenco_do_sul sao_lucas sao_luis sao_luis_do_quitunde sao_luiz_gonzaga
+sao_mamede_de_infesta sao_manuel sao_marcos sao_martinho sao_martinho_do_bispo sao_mateus
+sao_mateus_do_maranhao sao_mateus_do_sul sao_miguel sao_miguel_arcanjo sao_miguel_do_araguaia
+sao_miguel_do_guama sao_miguel_do_guapore sao_miguel_do_iguacu sao_miguel_do_tapuio
+sao_miguel_dos_campos sao_miguel_oeste sao_paulo sao_paulo_de_frades sao_paulo_de_olivenca
+sao_paulo_do_potengi sao_pedro sao_pedro_da_aldeia sao_pedro_da_cova sao_pedro_do_sul sao_rafael
+sao_raimundo_das_mangabeiras sao_raimundo_nonato sao_roque sao_salvador_de_lordelo sao_sebastiao
+sao_sebastiao_do_cai sao_sebastiao_do_paraiso sao_sebastiao_do_passe sao_sepe sao_simao
+sao_tiago_de_custoias sao_tome sao_vicente sao_vicente_ferrer saone_et_loire saperna_slobidka
+saphan_sung saponara_marittima sapucaia_do_sul sar_kam sar_pul sarai_akil sarai_alamgir sarai_mir
+sarai_naurang sarai_sidhu sarat_abidah saratoga_springs sarigam_ina sariwon_si sark_sla sarpol_zahab
+sarria_sant_gervasi sartirana_lomellina sas_linnas_siccas sas_murtas sas_van_gent sass_pordoi
+sasso_di_castalda sasso_di_neviano sasso_guidano sasso_marconi sasso_morelli sasso_morello
+sasso_ombrone sasso_pisano satiro_dias satriano_di_lucania satu_mare sau_mau_ping sault_ste_marie
+sauze_di_cesana sauze_oulx savanna_la_mar savelli_di_norcia savignano_di_rigo savignano_irpino
+savignano_montetassi savignano_stazione savignano_sul_panaro savignano_sul_rubicone
+savigny_le_temple savigny_sur_orge savinesti_poiana_teiului saviore_dell_adamello savogna_isonzo
+savoia_di_lucania savorgnano_del_torre savuto_di_cleto saw_bwar_gyi_kone sawai_madhopur
+sawang_daen_din sayreville_junction scaffa_san_sossio scala_coeli scala_di_torregrotta scala_ritiro
+scaletta_uzzone scaletta_zanclea scalo_di_baragiano scalo_teverina scandolara_ravara
+scandolara_ripa_oglio scano_al_brembo scano_di_montiferro scanzano_jonico scarborough_village
+scarlino_scalo scarlino_stazione scarperia_san_piero scauri_siculo scerne_di_pineto
+scheggia_pascelupo schela_cladovei schiavi_di_abruzzo schin_op_geul schiphol_rijk schleswig_holstein
+schofield_barracks schofield_wheeler schwabisch_gmund schwabisch_hall schwandorf_in_bayern
+schwedt_oder schweizer_reneke sclafani_bagni scotch_plains scottish_borders scotts_bluff
+scurcola_marsicana seal_beach sebin_karahisar sebt_gzoula secchiano_marecchia security_widefield
+sedeh_lanjan sedlec_prcice seeheim_jugenheim seen_kreis sega_dei_lessini sega_di_cavaion
+seghe_di_velo segromigno_in_monte segromigno_in_piano segundo_ensanche seine_et_marne seine_maritime
+seine_saint_denis seis_am_schler seis_am_schlern seiser_al seit_bei_leifer sek_ot sekimachi_minami
+sekondi_takoradi sel_tso selayang_baru_utara selebi_phikwe selino_basso sella_di_corno sellia_marina
+selva_alegre selva_dei_molini selva_del_bocchetto selva_del_montello selva_di_altino selva_di_cadore
+selva_di_fasano selva_di_grigno selva_di_progno selva_di_sora selva_di_val_gardena selva_malvezzi
+selva_nel_frignano selva_piana selvana_bassa selvazzano_dentro selve_marcone sembawang_estate
+sena_madureira sena_nikhom senador_canedo senador_guiomard senador_jose_porfirio senador_pompeu
+senale_san_felice sengkang_new_town senhor_do_bonfim senhora_da_hora senna_comasco senna_lodigiana
+sento_se seongnam_si seoni_chhapara seoni_malwa sept_iles serafina_correa serangoon_garden
+serangoon_new_town seren_del_grappa sergiyev_posad seri_kembangan seri_manjung sermoneta_scalo
+sernaglia_della_battaglia serra_aiello serra_de_conti serra_di_castelcivita serra_di_pratola_serra
+serra_do_ramalho serra_dourada serra_marina serra_negra serra_pamparato serra_pedace serra_pistoiese
+serra_preta serra_ricco serra_san_bruno serra_san_quirico serra_san_quirico_stazione
+serra_sant_abbondio serra_talhada serrada_di_folgaria serralunga_alba serralunga_di_crea
+serranova_di_carovigno serrara_fontana serravalle_all_adige serravalle_asti serravalle_di_bibbiena
+serravalle_di_carda serravalle_di_chienti serravalle_di_norcia serravalle_langhe
+serravalle_pistoiese serravalle_po serravalle_scrivia serravalle_sesia serre_di_rapolano
+sessa_aurunca sessa_cilento sessano_del_molise sesta_godano sesto_al_reghena sesto_calende
+sesto_campano sesto_cremonese sesto_ed_uniti sesto_fiorentino sesto_imolese sesto_san_giovanni
+sesto_ulteriano sestri_levante sestri_ponente set_ka_lay setakamachi_takayanagi
+setauket_east_setauket sete_lagoas sete_rios setharja_old setia_alam setia_tropika
+setteville_di_guidonia setti_fatma settimo_milanese settimo_rottaro settimo_san_pietro
+settimo_torinese settimo_vittone seven_hills seven_oaks seven_sisters severna_park severo_zadonsk
+severobaykal_sk severoural_sk seyah_cheshmeh sezimovo_usti sezze_scalo sezze_stazione
+sfantu_gheorghe sh_iariah sha_tin sha_tin_wai shadipur_julana shafi_pur_ranhola shah_alam
+shahbazpur_town shahdad_kot shahin_dezh shahin_shahr shahpur_chakar shahr_babak shahr_kord
+shahr_sadra shahr_sultan shahrak_ala_in shahrak_mohandesi_ye_zera shahrak_pardisan shahrak_qods
+shahrak_taleqani shahre_jadide_andisheh shajing_residential_district shajing_town shaker_heights
+shakhun_ya sham_shui_po sham_tseng shama_junction shan_chaung shangri_la shap_pat_heung shar_ya
+sharm_el_sheikh sharqpur_sharif shaykh_miskin sheepshead_bay shefar_am shek_kip_mei
+shek_kip_mei_estate shek_lei shenzhen_city_centre shepherds_bush sherman_oaks sherwood_park
+shetland_islands sheung_shui shibin_al_kawm shibin_al_qanatir shimo_furano shimo_ochiai shimo_tsuma
+shin_ichi shirahamacho_usazakiminami shivaji_nagar shivpur_charcha shizunai_furukawacho sho_rchi
+shofirkon_shahri shoreham_by_sea short_pump shu_fat shubra_al_khaymah shuen_wan shui_chuen
+shwe_lin_ban si_maha_phot si_mahosot si_racha si_sa_ket si_satchanalai sibari_stazione
+sibensko_kninska sibu_jaya sicignano_degli_alburni sicignano_degli_alburni_stazione siderno_marina
+siderno_superiore sidi_abdelli sidi_abid sidi_aissa sidi_akkacha sidi_allal_el_bahraoui sidi_amar
+sidi_amrane sidi_barani sidi_bel_abbes sidi_bennour sidi_bin_zinah sidi_bouzid sidi_ech_chahmi
+sidi_ghazi sidi_ifni sidi_kacem sidi_khaled sidi_merouane sidi_moussa sidi_okba sidi_rahal
+sidi_salim sidi_slimane sidi_slimane_echcharaa sidi_taibi sidi_yahia_el_gharb siem_reap
+siemianowice_slaskie sierra_vista sighetu_marmatiei sigillo_di_posta sikandra_rao sil_li
+silao_de_la_victoria sillano_giuncugnano siloam_springs silva_jardim silvana_mansio silvano_orba
+silvano_pietra silver_bow silver_firs silver_lake silver_spring silvi_marina simao_dias
+simei_new_town simeri_crichi simi_valley simin_shahr simleu_silvaniei simoes_filho simpang_empat
+simpang_renggam sin_le_noble sinch_on_up sinchu_alagi sindkhed_raja sing_buri sinopoli_inferiore
+sint_agatha sint_amandsberg sint_andries sint_annaland sint_annen sint_anthonis sint_geertruid
+sint_genesius_rode sint_gillis_waas sint_hubert sint_jansklooster sint_jansteen sint_joost
+sint_katelijne_waver sint_kruis sint_maarten sint_maartensbrug sint_maartensdijk
+sint_maartensvlotbrug sint_michielsgestel sint_nicolaasga sint_niklaas sint_odilienberg
+sint_oedenrode sint_pancras sint_philipsland sint_pieters_leeuw sint_truiden sintra_nema sinwon_up
+sioux_city sioux_falls sipe_sipe siqueira_campos sir_muttra sirakoro_meguetana siribala_coro
+sirs_al_layyanah sisacko_moslavacka sissa_trecasali siswa_bazar sita_road sitio_novo sitka_city_and
+siu_lek_yuen siu_sai_wan_estate siurgus_donigala six_fours_les_plages sj_lland sj_llands_odde
+sj_lund sk_bing sk_dstrup sk_lsk sk_rb sk_rping sk_vinge skagway_municipality skane_lan
+skarzysko_kamienna skhidni_kvartaly slavkov_brna slavonski_brod slavyansk_na_kubani slijk_ewijk
+sm_rum smach_mean_chey smalle_ee smederevska_palanka so_uk so_uk_estate soanierana_ivongo
+soave_mantovano sobradinho_ii soc_son soc_trang socorro_mission_number_colonia sodermanlands_lan
+sofiivska_borschahivka sofo_birnin_gwari sogliano_al_rubicone sogliano_cavour soiano_del_lago
+soisy_sous_montmorency soko_ka soko_ow_podlaski sokol_niki sol_iletsk solano_inferiore
+solarolo_rainerio solbiate_arno solbiate_olona solec_kujawski soledad_de_graciano_sanchez
+soliera_apuana solignano_nuovo solr_strand solto_collina somerset_east somerset_west somma_lombardo
+somma_vesuviana sommariva_del_bosco sommariva_perno son_en_breugel son_la son_rapinya son_tay
+son_tra song_cau songnim_ni songwon_up sonnino_scalo sook_kalan sorbo_di_montella
+sorbo_di_tagliacozzo sorbo_san_basile sorbo_serpico sorel_tracy soriano_calabro soriano_nel_cimino
+sos_alinos sosnovaya_polyana sosnovyy_bor sotteville_les_rouen souk_ahras souk_el_arbaa
+souq_larb_al_gharb souq_sebt_oulad_nemma sour_el_ghozlane south_ayrshire south_bel_air south_bend
+south_benfleet south_boston south_bradenton south_burlington south_carolina south_chicago
+south_croydon south_dakota south_dublin south_dumdum south_el_monte south_elgin south_elmsall
+south_euclid south_fulton south_gate south_granville south_hadley south_hayling south_hill
+south_holland south_horizons south_horizons_estate south_houston south_jordan south_jordan_heights
+south_kingstown south_lake_tahoe south_lanarkshire south_laurel south_lawndale south_miami_heights
+south_milwaukee south_morang south_norwood south_ockendon south_ogden south_old_bridge south_orange
+south_ozone_park south_parkdale south_pasadena south_peabody south_plainfield south_portland
+south_portland_gardens south_riding south_river south_riverdale south_ruislip south_saint_paul
+south_salt_lake south_san_francisco south_san_jose_hills south_shields south_shore south_suffolk
+south_surrey south_tangerang south_valley south_vineland south_whittier south_windsor south_yarra
+south_yorkshire south_yuba_city southeast_fairbanks southend_on_sea southwest_waterfront
+souto_soares souza_gare soverato_marina soverato_superiore soveria_mannelli soveria_simeri
+sovetskaya_gavan sowme_eh_sara sp_ttrup spaarndam_gem_haarlem spalene_porici spanish_fork
+spanish_lake spanish_springs spanish_town spassk_dal_niy spazzate_sassatelli specchia_gallone
+specchia_tarantina sperone_di_custonaci spezzano_albanese spezzano_albanese_stazione
+spezzano_albanese_terme spezzano_della_sila spezzano_piccolo spiazzo_rendena spigno_monferrato
+spigno_saturnia spigno_saturnia_inferiore spijk_gn spindleruv_mlyn spinea_orgnano spineto_scrivia
+spinetta_marengo spino_adda spinone_al_lago spirito_santo spisska_nova_ves splitsko_dalmatinska
+spokane_valley sporting_mirasole sprang_capelle spring_hill spring_valley springfield_gardens
+springfield_lakes spruce_grove squillace_lido sremska_mitrovica sri_aman sri_dungargarh
+sri_ganganagar sri_jayewardenepura_kotte sri_madhopur sri_petaling srisailam_project_rfc_township
+sroda_wielkopolska st_albans st_albert st_andr st_andra st_andrew_windfields st_annaparochie
+st_anton st_austell st_bernard st_catharines st_charles st_christina_crestina_gherdeina st_clair
+st_croix st_croix_island st_felix st_francis st_francois st_georgen st_gertraud st_helena st_helens
+st_jacobiparochie st_jakob st_jakob_bei_boze st_jakob_bozen st_jakob_in_ahrn st_jakob_in_ahrnta
+st_james st_james_assiniboia_east st_johann_in_ahrn st_johann_in_ahrnta st_john st_john_island
+st_john_the_baptist st_johns st_josef_am_see st_joseph st_justina_eppan st_kassia st_kassian
+st_konstantin st_landry st_lawrence st_leonhard st_leonhard_in_pass st_lorenzen st_louis
+st_louis_city st_lucie st_lugan st_magdalen st_magdalena st_martin st_martin_am_kofl st_martin_gsie
+st_martin_in_gsies st_martin_in_passeier st_mary st_marys st_michael_eppan st_michael_kastelr
+st_moritz_ulten st_moritz_villanders st_nikolau st_nikolaus_eggen st_nikolaus_kaltern
+st_nikolaus_ulten st_oswald st_pankraz st_pauli st_pauls st_pauls_eppan st_pete st_peter_in_ahrn
+st_peter_laje st_peter_lajen st_petersburg st_sigmun st_sigmund st_tammany st_thomas
+st_thomas_island st_ulrich_urtijei st_valentin st_veit_in_prags st_vigi st_vigil_enneberg st_vring
+st_walburg_antholz st_walburg_ulte st_walburg_ulten st_willebrord stad_aan_haringvliet
+stadt_winterthur_kreis staggia_modenese stagno_lombardo stalowa_wola stamford_hill stanford_le_hope
+stantsiya_novyy_afon stara_darnytsya stara_lubovna stara_pazova stara_zagora staraya_derevnya
+staraya_kupavna staraya_russa stare_mesto stare_mesto_okres_sumperk stare_misto stare_strasnice
+stargard_szczecinski stari_grad starogard_gdanski stary_bohumin stary_plzenec staryy_malgobek
+staryy_oskol starza_vecchia starze_di_summonte state_college staten_island staunton_city
+stazione_di_allerona stazione_di_campiglia_marittima stazione_di_fasano
+stazione_di_fiumefreddo_bruzio stazione_di_furbara stazione_di_mongrassano stazione_di_montale
+stazione_di_monte_antico stazione_di_padule stazione_di_portacomaro stazione_masotti
+stazione_morrovalle stazione_valmozzola stazzu_bruciatu stazzu_mesu ste_genevieve steccato_di_cutro
+stella_cilento stella_di_monsampolo stenl_se ster_assels ster_ulslev ster_vra sterling_heights
+sterpito_di_sopra sterpito_di_sotto stevens_point stevenson_ranch sticciano_scalo sticciano_stazione
+stimigliano_scalo stimigliano_stazione stj_rdalshalsen stockholms_lan stockton_on_tees
+stoke_on_trent stonegate_queensway stoney_creek stony_plain store_fuglede store_heddinge
+store_merl_se stourport_on_severn stoutenburg_noord str_by strada_in_chianti strada_san_zeno
+stramentizzo_nuovo strasatti_di_marsala stratford_upon_avon strawberry_hill strawberry_mansion
+straz_nad_nezarkou straz_pod_ralskem stredocesky_kraj street_ne stretti_di_eraclea strzelce_opolskie
+stubbek_bing studio_city stung_treng stuttgart_feuerbach stuttgart_muhlhausen stuttgart_ost
+su_canale su_cologone su_cossu su_lau su_linalvu su_ngai_kolok su_pinu su_planu su_pradu su_tilio
+su_troccu suan_luang subang_jaya succiso_nuovo suchdol_nad_luznici sucy_en_brie sudoeste_octagonal
+sueyoshicho_ninokata sufalat_sama_il suffolk_city sugar_hill sugar_land suio_terme
+suitland_silver_hill sukheke_mandi sukhoy_log sulphur_springs sultan_kudarat sultan_pur
+sultan_pur_majra sultan_sa_barongis sulzbach_rosenberg sumbawa_besar sumedang_utara summerlin_south
+sumusta_al_waqf sumusta_as_sultani sun_city sun_city_center sun_city_west sun_prairie sun_tin_wai
+sun_valley sunbury_on_thames sunch_on sung_wong_toi sungai_besar sungai_buloh sungai_dua sungai_jawi
+sungai_lalang sungai_penuh sungai_petani sungai_raya sungai_simpang sungai_siput sungai_udang
+sungho_tong sunland_park sunny_isles_beach sunnybank_hills sunrise_manor sunset_park sunshine_coast
+sunshine_west suphan_buri surat_thani surendranagar_dudhrej surfers_paradise surif_city
+surrey_city_centre surry_hills suto_orizare sutton_coldfield sutton_in_ashfield suva_reka suwa_ki
+svay_rieng sveb_lle sveta_nedelja sveti_ivan_zelina svetla_nad_sazavou svoboda_nad_upou
+swains_island sweet_grass swietoch_owice swift_current sydney_central_business_district sylvan_lake
+szabolcs_szatmar_bereg ta_if ta_khmau taboao_da_serra tabuleiro_do_norte tacambaro_de_codallos
+tadaoka_higashi taesal_li tafi_viejo tagajo_shi tagbilaran_city tage_erqi taglio_di_po
+tagliolo_monferrato tai_an tai_di_cadore tai_kok_tsui tai_koo tai_mei_tuk tai_po tai_shui_hang
+tai_wai tai_wo_hau taibon_agordino taikoo_shing taj_pul tak_bai tak_long_estate taka_toolo
+takoma_park takua_pa tal_menka talata_mafara talavera_de_la_reina talegaon_dabhade taling_chan
+tall_rif_at tallang_dong taluker_char_doani talwandi_bhai talwandi_sabo tam_giang tam_ky
+tam_shanter_sullivan taman_desa taman_greenwood taman_melati taman_melawati taman_oug taman_pelangi
+taman_permas_jaya taman_petaling taman_scientex taman_senai taman_senawang_indah taman_seremban_jaya
+taman_sri_sinar taman_tun_dr_ismail taman_universiti tamazula_de_gordiano tamba_sasayama
+tambo_grande tamil_nadu tampines_estate tampines_new_town tamuning_tumon_harmon_village tan_an
+tan_binh tan_chau tan_tan tan_uyen tanah_merah tanca_marchese tancau_sul_mare tanchang_chengguanzhen
+tando_adam tando_allahyar tando_bago tando_jam tando_muhammad_khan tangancicuaro_de_arista
+tangara_da_serra tanjong_malim tanjung_balai tanjung_pandan tanjung_pinang tanjung_selor
+tanjung_sepat tanki_leendert tanque_novo tanque_verde tanushimarumachi_toyoki tapah_road taphan_hin
+tappern_je taquaritinga_do_norte taranta_peligna tarch_sodo targu_frumos targu_jiu targu_lapus
+targu_mures targu_neamt targu_ocna targu_secuiesc tarif_kalba tarko_sale tarlac_city tarn_et_garonne
+tarn_taran tarnowskie_gory tarpon_springs tasek_glugor tash_kumyr tassin_la_demi_lune tatsuno_kita
+tatsunocho_tominaga taufers_ahrntal taufers_munstertal taung_thu_kone tavarnelle_val_di_pesa
+tavazzano_con_villavesco taverna_di_montalto_uffugo taverna_di_monte_colombo taverna_ravindola
+taverne_arbia tavernelle_emilia tavernelle_vicentina tavernes_de_la_valldigna tavernola_bergamasca
+tavernola_san_felice tavernole_sul_mella taxco_de_alarcon tay_ho tay_mo tay_ninh taylor_massey
+taylors_hill taylors_lakes tayyibat_al_imam tazah_khurmatu tazoult_lambese tbeng_meanchey
+tchin_tabaraden te_atatu_peninsula te_atatu_south tecamac_de_felipe_villanueva teck_whye
+tecpan_de_galeana tecpan_guatemala teglio_veneto teixeira_de_freitas tejupilco_de_hidalgo
+tekstil_shchiki tel_aviv tel_sheva telemaco_borba telese_terme teloi_kanan telok_blangah teluk_dalam
+teluk_intan teluk_nibung teluk_panglima_garang telve_di_sopra telve_di_valsugana tema_new_town
+tempe_junction tempio_pausania temple_city temple_terrace templeton_est ten_boer ten_post
+tenango_de_arista teodoro_sampaio teodoro_schmidt teofilo_otoni teotihuacan_de_arista
+teotonio_vilela tepatitlan_de_morelos tepatlaxco_de_hidalgo teplice_nad_metuji ter_aar ter_aard
+ter_apel ter_apelkanaal ter_heijde ter_idzard terbanggi_besar teremky_ii termas_de_rio_hondo
+terme_di_stiglian terme_vigliatore termine_di_cadore termini_imerese terno_isola terontola_stazione
+terra_boa terra_del_sole terra_preta terra_roxa terra_santa terrace_heights terradura_di_ascea
+terranova_arpaise terranova_da_sibari terranova_dei_passerini terranova_di_pollino
+terranova_monferrato terranova_sappo_minulio terranuova_bracciolini terrassa_padovana
+terrazas_del_valle terre_haute terrenove_bambina terrier_rouge territoire_de_belfort terzo_aquileia
+terzo_di_tolmezzo terzo_la_pieve teshi_old_town testa_dell_acqua testa_di_lepre testaccio_ischia
+tetti_neirotti tetuan_de_las_victorias tevragh_zeina texas_city texcoco_de_mora tezze_sul_brenta
+tezze_val_sugana th_of_october_city tha_bo tha_kham tha_mai tha_maka tha_muang tha_raeng tha_ruea
+tha_yang thaba_nchu thaba_tseka thai_binh thai_hoa thai_nguyen thambon_na_mueang thana_bhawan
+thanh_hoa thanh_khe thanh_liet thanh_pho_ba_ria thanh_pho_song_cong thanh_pho_uong_bi thanh_xuan
+thap_khlo thap_than tharu_shah thawi_watthana the_acreage the_beaches the_bronx the_colony
+the_crossings the_dalles the_gap the_hague the_hammocks the_palm_jumeirah the_peak
+the_trails_of_frisco the_valley the_villages the_woodlands theniet_el_had thetford_mines
+thi_tran_ai_tu thi_tran_am_ha thi_tran_at thi_tran_ba_che thi_tran_lam_son thi_tran_mao_khe
+thi_tran_na_duong thi_tran_ngai_giao thi_tran_nuoc_hai thi_tran_ong_trieu thi_tran_pho_lu
+thi_tran_phuoc_buu thi_tran_that_khe thi_tran_thuan_chau thi_tran_tien_yen thi_tran_trung_khanh
+thi_tran_viet_quang thi_xa_quang_tri thies_nones thin_gan_kyun_gyi thoi_binh thoi_lai
+thomas_magena_home thon_buri thonon_les_bains thornaby_on_tees thorncliffe_park thornton_cleveleys
+thot_not thousand_oaks three_lakes throgs_neck thu_dau_mot thu_uc thuan_an thuan_thanh thunder_bay
+thung_khru thung_song thuong_cat ti_port_de_paix tia_juana tiarno_di_sopra tiarno_di_sotto
+tibau_do_sul tierra_blanca tijucas_do_sul tikil_dingay tikri_kalan tilda_newra tillmans_corner
+timayy_al_imdid times_square timparello_di_luzzi tin_shui_wai tin_wan tine_biougra ting_kau
+tingo_maria tinh_bien tinian_municipality tinley_park tinton_falls tione_degli_abruzzi
+tione_di_trento tiong_bahru_estate tirat_karmel tirupati_nma tit_mellil titabor_town tito_scalo
+tiu_keng_leng tivoli_terme tixtla_de_guerrero tizi_gheniff tizi_ouzou tizi_rached tizi_tleta
+tizzano_val_parma tj_reborg tlajomulco_de_zuniga tlaltenango_de_sanchez_roman tlapa_de_comonfort
+to_kwa_wan to_rqao_rg_on toa_alta_municipio toa_baja_municipio toa_payoh_new_town toba_tek_singh
+tobias_barreto tocco_caudio tocco_da_casauria tochio_honcho tog_wajaale tokch_on toli_toli
+tolu_viejo tom_green tomaszow_lubelski tomaszow_mazowiecki tomba_di_nerone tome_acu tommaso_natale
+tommaso_natale_sferracavallo toms_river tonengo_di_mazze tonezza_del_cimone tonnara_di_bonagia
+tor_de_cenci tor_lupara tor_san_lorenzo tor_sapienza tor_tre_ponti tora_piccilli torano_castello
+torano_castello_scalo torano_nuovo torbat_heydariyeh torbat_jam torbole_casaglia
+torella_dei_lombardi torella_del_sannio torelli_di_mercogliano torello_di_melizzano torino_di_sangro
+torino_di_sangro_stazione torlino_vimercati torlupara_di_mentana torrazza_coste
+torrazza_dei_mandelli torrazza_piemonte torre_alfina torre_angela torre_annunziata torre_archirafi
+torre_arese torre_balfredo torre_beretti_castellaro torre_boldone torre_bormida torre_cajetani
+torre_calzolari torre_canavese torre_canne torre_cerchiar torre_chianca torre_de_busi torre_de_negri
+torre_de_passeri torre_de_picenardi torre_de_ratti torre_de_roveri torre_degli_alberi
+torre_dei_calzolari torre_dei_nolfi torre_del_greco torre_del_lago_puccini torre_del_mangano
+torre_del_mar torre_del_moro torre_del_padiglione torre_del_pozzo torre_dell_orso torre_di_fine
+torre_di_mosto torre_di_paestum torre_di_palme torre_di_ruggiero torre_di_santa_maria torre_faro
+torre_gaia torre_garofoli torre_grande torre_isola torre_lapillo torre_le_nocelle torre_maina
+torre_mare torre_maura torre_melissa torre_mondovi torre_mozza torre_normanna torre_orsaia
+torre_pacheco torre_pallavicina torre_pedrera torre_pellice torre_piscitelli torre_san_giorgio
+torre_san_patrizio torre_santa_susanna torre_spaccata torreano_di_martignacco torrejon_de_ardoz
+torremezzo_di_falconara torres_novas torres_vedras torrevecchia_pia torrevecchia_teatina
+torri_arcugnano torri_del_benaco torri_di_quartesolo torri_in_sabina torricella_del_pizzo
+torricella_in_sabina torricella_peligna torricella_sicura torricella_verzate torrio_casetta
+torrio_sopra torrio_sopra_sotto_casetta torrion_quartara torrione_di_salerno torrita_di_siena
+torrita_stazione torrita_tiberina torrone_di_sulmona torsa_di_pocenia tortora_marina tortoreto_lido
+tosayamadacho_nakano toscolano_maderno tottenham_hale tottori_shi tovo_di_sant_agata
+tovo_san_giacomo town_country tra_vinh trabia_miniere tram_chim tramonti_di_sopra tramonti_di_sotto
+tran_van_thoi trang_bang trang_bom trarego_viggiona trau_quy travaco_siccomario travedona_monate
+traverse_city tre_croci tre_fontane tre_re trebbo_di_reno trebechovice_pod_orebem treinta_tres
+tremblay_en_france tremestieri_etneo trenque_lauquen trentino_nel_frignano trentola_ducenta
+treppo_carnico treppo_grande tres_arroyos tres_barras tres_cantos tres_coracoes tres_coroas
+tres_de_maio tres_de_mayo tres_isletas tres_lagoas tres_marias tres_passos tres_pontas tres_rios
+tres_valles tresche_conca trescore_balneario trescore_cremasco trevi_nel_lazio trevignano_romano
+treviso_bresciano trezzano_rosa trezzano_sul_naviglio trezzo_sull_adda trezzo_tinella trhove_sviny
+trhovy_stepanov tri_cities tribunali_castellammare tricase_porto trignano_nel_frignano
+trikarpur_north trikarpur_south trinita_agultu_vignola trinity_bellwoods tristan_suarez
+trivignano_udinese trivio_di_formia trizidela_do_vale trois_rivieres trona_di_sopra
+tronzano_lago_maggiore tronzano_vercellese tropicana_indah trujillo_alto trujillo_alto_municipio
+trung_phung ts_khinvali tsentralno_miskyi tseung_kwan tsim_sha_tsui tsing_yi_town tsotsin_yurt
+tsuen_wan tsurugi_asahimachi tsz_ching_estate tsz_wan_shan tu_bong tu_son tuen_mun tuen_mun_san_hui
+tufara_valle tufo_di_carsoli tufo_di_minturno tula_de_allende tulangan_utara tull_en_waal
+tultitlan_de_mariano_escobedo tulu_bolo tung_chung tung_tau_estate tuoro_sul_trasimeno tupi_paulista
+turago_bordone turano_lodigiano turar_ryskulov turnu_magurele tustin_legacy tuxpam_de_rodriguez_cano
+tuy_hoa tuyen_quang tuz_khurmatu twentynine_palms twifu_praso twin_falls tyn_nad_vltavou
+tyne_and_wear tynec_nad_labem tynec_nad_sazavou tyniste_nad_orlici tyoply_stan ubach_palenberg
+ubiale_clanezzo ubon_ratchathani uc_irvine uc_pho uc_trong ucho_azy uchqurghon_shahri ucu_seles
+udon_thani uekimachi_mono ueno_ebisumachi ugerl_se uggiano_la_chiesa uggiano_montefusco
+uggiate_trevano uherske_hradiste uhersky_brod uhersky_ostroh uhlirske_janovice uijeongbu_si
+ujescisko_ostowice ujezd_brna ula_tirso ulan_bator ulan_ude uliveto_terme ulu_bedok ulu_kelang
+ulu_tiram ulvenhout_ac umina_beach umm_al_quwain_city umm_as_summaq umm_el_fahm umm_ghuwaylinah
+umm_hajar umm_lakhba umm_qasr umm_ruwaba umm_salal_muhammad umm_shawkah umm_suqaym un_chau_estate
+unch_on_up uniao_da_vitoria uniao_dos_palmares union_city union_de_reyes union_hill_novelty_hill
+universal_city universidade_rural universitats_und_hansestadt_greifswald university_city
+university_endowment_lands university_heights university_of_texas university_park university_place
+unser_fra unsere_frau_schnals unsere_liebe_frau unterrain_eppan uppal_kalan upper_alton
+upper_arlington upper_bicutan upper_coomera upper_dir upper_gilgil upper_hutt upper_norwood
+upper_saint_clair upper_west_side upplands_vasby uppsala_lan ur_evac urago_oglio urbano_santos
+ureshinomachi_shimojuku urgut_shahri ursem_gem urun_islampur urus_martan usa_river usmate_velate
+usol_ye_sibirskoye ust_dzheguta ust_ilimsk ust_kamenogorsk ust_katav ust_kut ust_labinsk
+usta_muhammad ustecky_kraj usti_nad_labem usti_nad_orlici uthai_thani uttar_char_fasson
+uttar_pradesh utuado_municipio uyun_al_jiwa vaccarizzo_albanese vaccarizzo_di_montalto
+vadakarai_kil_pidagai vadakku_valliyur vadakku_viravanallur vado_ligure vagli_sopra vagli_sotto
+vaglio_basilicata vaglio_serra vaiano_cremasco vaihingen_an_der_enz vairano_patenora vairano_scalo
+vairano_stazione vairo_superiore vakf_kebir val_assano val_brembilla val_de_marne val_della_torre
+val_des_arbres val_di_nizza val_di_vizze val_dor val_masino val_oise val_or val_rezzo val_verde
+val_vomano valasai_dindigul_dist valasske_klobouky valasske_mezirici valdaora_di_mezzo
+valdaora_di_sotto valdicastello_carducci vale_de_cambra vale_of_leven valea_caselor_dragasani
+valea_lui_mihai valea_mare_babeni valea_mare_negresti valeggio_sul_mincio valenca_do_piaui
+valenii_de_munte valente_diaz valentin_alsina valera_fratta valguarnera_caropepe vall_alta
+vallabh_vidyanagar vallada_agordina valle_agricola valle_aurina valle_benedetta valle_bernardo
+valle_canzano valle_castellana valle_cerrina valle_de_bravo valle_de_la_pascua valle_de_santiago
+valle_dell_angelo valle_di_cadore valle_di_casies valle_di_maddaloni valle_di_murialdo
+valle_di_saviore valle_di_teva valle_hermoso valle_lomellina valle_martella valle_mosso
+valle_ponticelli valle_salimbene valle_san_bartolomeo valle_san_felice valle_san_floriano
+valle_san_giovanni valle_san_nicolao valle_sant_anastasio valle_sauglio valle_talloria
+vallecrosia_alta vallelunga_pratameno vallemare_di_cepagatti vallensb_strand valley_east valley_glen
+valley_station valley_stream valli_del_pasubio valli_moceniche valli_mocenighe vallio_terme
+vallo_della_lucania vallo_di_caluso vallo_di_nera vallo_torinese valmozzola_stazione
+valparaiso_de_goias valprato_soana valu_lui_traian valvasone_arzene van_buren van_nest van_nuys
+van_wert van_zandt vand_uvre_les_nancy vandoies_di_sopra vandoies_di_sotto vaneze_di_bondone
+vang_vieng vanl_se vanzone_con_san_carlo vapi_ina vaprio_adda vaprio_agogna vara_inferiore
+vara_superiore varallo_pombia varano_borghi varano_de_melegari varano_dei_marchesi varano_marchesi
+varazdinske_toplice varco_sabino varese_ligure vargem_alta vargem_grande vargem_grande_do_sul
+vargem_grande_paulista varmlands_lan varsinais_suomi varzea_alegre varzea_da_palma varzea_grande
+varzea_paulista vasai_virar vasco_da_gama vasil_yevo vasterbottens_lan vasternorrlands_lan
+vastmanlands_lan vasto_marina vastra_frolunda vastra_gotalands_lan vasyl_evsky_ostrov vatican_city
+vatra_dornei vauda_canavese vauda_canavese_superiore vaudreuil_dorion vaulx_en_velin
+vedado_del_cotorro vedano_al_lambro vedano_olona vedder_crossing veduggio_con_colzano
+vega_alta_municipio vega_baja vega_baja_municipio veinticinco_de_mayo vejers_strand vejle_st
+veks_sj_lland vel_sk velate_milanese velez_malaga velezzo_lomellina velika_gorica velika_kladusa
+velikiy_novgorod velikiy_ustyug velikiye_luki veliko_turnovo velizy_villacoublay velka_bites
+velka_bystrice velke_bilovice velke_hamry velke_opatovice velke_pavlovice velky_senov
+vellezzo_bellini velo_astico velo_veronese velsen_noord velsen_zuid ven_zelderheide vena_superiore
+venado_tuerto venancio_aires venaria_reale vendas_novas venegono_inferiore venegono_superiore
+venetico_marina venetico_superiore venezia_mestre vengola_kizhakkumbagam ventimiglia_di_sicilia
+venustiano_carranza vera_cruz verano_brianza verbano_cusio_ossola verderio_inferiore
+verderio_superiore vergano_di_borgomanero vergano_villa verkhniy_ufaley verkhnyaya_pyshma
+verkhnyaya_salda vermont_square verneuil_sur_seine vernon_hills vero_beach vero_beach_south
+verrieres_le_buisson verrua_po verrua_savoia vertemate_con_minoprio veseli_nad_luznici
+vestavia_hills vester_skerninge vestola_ghiare vettica_pastena vezza_alba vezza_oglio vezzano_ligure
+vezzano_sul_crostolo vezzi_portio vi_thanh via_dei_romani via_larga via_piana viana_do_castelo
+vianen_nb vibo_marina vibo_valentia vibo_valentia_marina vibora_park viby_sj_lland vicente_guerrero
+vicente_pires vico_canavese vico_del_gargano vico_di_palma vico_elsa vico_equense vico_matrino
+vico_nel_lazio vicosa_do_ceara vicovu_de_jos vicovu_de_sus victor_rosales victoria_de_durango
+victoria_downtown victoria_falls victoria_fraserview victoria_village vieques_municipio viet_tri
+viet_yen vietri_di_potenza vietri_sul_mare vigano_san_martino vigarano_mainarda vigarano_pieve
+vighizzolo_di_cantu vighizzolo_este vigliano_asti vigliano_biellese vigna_di_valle
+vignale_monferrato vignale_riotorto vigne_di_castrovillari vigne_di_narni vigneux_sur_seine
+vignola_falesina vignole_borbera vigo_anaunia vigo_cavedine vigo_di_cadore vigo_di_fassa vigo_di_ton
+vigo_lomaso vigo_meano vigo_rendena vigolo_baselga vigolo_marchese vigolo_vattaro vijayapuri_north
+vila_andrade vila_curuca vila_do_conde vila_flor vila_formosa vila_franca_de_xira vila_galvao
+vila_guilherme vila_jacui vila_leopoldina vila_maria vila_mariana vila_matilde vila_medeiros
+vila_nova_de_famalicao vila_nova_de_gaia vila_prudente vila_real vila_rica vila_seca vila_velha
+vilafranca_del_penedes vilagarcia_de_arousa vilanova_la_geltru vilapicina_la_torre_llobeta
+vilar_de_andorinho vilassar_de_mar villa_adda villa_adige villa_adriana villa_agnedo villa_agri
+villa_aiano villa_alemana villa_allende villa_alme villa_altagracia villa_angela villa_arco
+villa_asolo villa_badessa villa_baggio villa_baldassarri villa_banale villa_bartolomea
+villa_basilica villa_bianca villa_bigioni villa_biscossi villa_bisono villa_bissone villa_botteri
+villa_bozza villa_bruzual villa_caldari villa_campanile villa_canale villa_canales villa_carcina
+villa_carlos_paz villa_carmine villa_castelli villa_castelnuovo villa_ceccolini villa_celiera
+villa_ciambra villa_cipresso villa_col_de_canali villa_col_dei_canali villa_collemandina
+villa_constitucion villa_consuelo villa_convento villa_cortese villa_de_cura villa_de_mayo
+villa_de_san_antonio villa_de_vallecas villa_del_bosco villa_del_conte villa_del_foro
+villa_del_rosario villa_di_baggio villa_di_briano villa_di_chiavenna villa_di_molvena villa_di_serio
+villa_di_teolo villa_di_tirano villa_di_tresana villa_di_villa villa_dolores villa_elce villa_elisa
+villa_estense villa_faraldi villa_fastiggi villa_favale villa_felice villa_fontana villa_fornaci
+villa_francisca villa_garibaldi villa_general_san_martin villa_gesell villa_grande villa_guardia
+villa_hayes villa_hidalgo villa_independencia villa_inferno villa_lagarina villa_latina villa_lempa
+villa_literno villa_littorio villa_lugano villa_maria villa_mattoni villa_mercedes villa_mesa
+villa_minozzo villa_moscosi villa_motta villa_musone villa_nueva villa_ocampo villa_ogna
+villa_oliveti villa_orri villa_ortuzar villa_ottone villa_park villa_pasquali villa_passo
+villa_paterno villa_paula_de_sarmiento villa_pedergnano villa_petto villa_pigna villa_poma
+villa_potenza villa_raspa villa_raverio villa_regina villa_rendena villa_rica villa_ripa
+villa_roggio villa_romagnoli villa_romana villa_rosa villa_rosa_di_martinsicuro villa_rovere
+villa_saletta villa_salina villa_san_faustino villa_san_filippo villa_san_giovanni
+villa_san_giuseppe villa_san_leonardo villa_san_martino villa_san_michele villa_san_nicola
+villa_san_pietro villa_san_romualdo villa_san_sebastiano villa_san_secondo villa_san_vincenzo
+villa_sant_angelo villa_sant_antonio villa_santa_croce villa_santa_lucia villa_santa_maria
+villa_santa_rita villa_santina villa_santo_stefano villa_sarmiento villa_saviola villa_scontrone
+villa_serraglio villa_torre villa_tucci villa_verde villa_verucchio villa_vicente_guerrero
+villa_vicentina villa_vomano villa_yapacani villa_zaccheo villafranca_asti villafranca_di_medolla
+villafranca_di_verona villafranca_in_lunigiana villafranca_padovana villafranca_piemonte
+villafranca_sicula villafranca_tirrena villaggio_aldisio villaggio_annunziata villaggio_argentina
+villaggio_boncore villaggio_brollo villaggio_bucchi villaggio_busonera villaggio_coppola_pinetamare
+villaggio_dei_giovi villaggio_del_pescatore villaggio_del_pino villaggio_del_sole villaggio_eremo
+villaggio_frasso villaggio_garbagnate villaggio_la_quercia villaggio_laceno villaggio_le_ginestre
+villaggio_madonna_delle_grazie villaggio_mancuso villaggio_monte_faito villaggio_montegrappa
+villaggio_mose villaggio_paradiso villaggio_racise villaggio_san_marco villaggio_santa_barbara
+villaggio_snia villaggio_sondalo villagrande_strisaili villagrazia_di_carini villalba_municipio
+villanova_albenga villanova_ardenghi villanova_asti villanova_asti_stazione villanova_biellese
+villanova_canavese villanova_de_bellis villanova_del_battista villanova_del_ghebbo
+villanova_del_sillaro villanova_dello_iudrio villanova_di_bagnacavallo villanova_di_camposampiero
+villanova_di_guidonia villanova_di_san_daniele villanova_marchesana villanova_mondovi
+villanova_monferrato villanova_monteleone villanova_san_pancrazio villanova_santa_margherita
+villanova_solaro villanova_strisaili villanova_sull_arda villanova_truschedu villanova_tulo
+villanueva_de_la_canada villanueva_de_la_serena villanueva_del_pardillo villanuova_sul_clisi
+villapiana_lido villapiana_scalo villar_dora villar_focchiardo villar_pellice villar_perosa
+villar_sampeyre villar_san_costanzo villaretto_chisone villastrada_umbra villaviciosa_de_odon
+ville_di_corsano ville_di_fano ville_di_lucoli ville_emard ville_marie ville_sur_nus
+villefranche_sur_saone villenave_ornon villeneuve_ascq villeneuve_la_garenne villeneuve_le_roi
+villeneuve_saint_georges villeneuve_sur_lot villers_les_nancy villetta_barrea villetta_sant_antonio
+villiers_le_bel villiers_sur_marne villingen_schwenningen vilminore_di_scalve vina_del_mar
+vindicio_di_formia vinh_chau vinh_long vinh_thanh vinh_tuy vinh_yen vinhomes_ocean_park
+vinhomes_royal_city vinhomes_smart_city vinhomes_times_city viole_di_assisi virginia_beach
+virginia_beach_city virle_piemonte virle_treponti viroviticko_podravska viry_chatillon
+visconde_do_rio_branco viseu_de_sus visitacion_valley vista_alegre vito_asio vitorchiano_stazione
+vitoria_da_conquista vitoria_de_santo_antao vitoria_do_mearim vitoria_do_xingu vitorino_freire
+vitry_le_francois vitry_sur_seine vitryani_hory vittorio_veneto vivaro_romano vivo_orcia
+vizzola_ticino vizzolo_predabissi vlachovo_brezi vo_vecchio vobkent_shahri vodo_cadore vol_sk
+volodymyr_volynskyi vologno_di_sotto volpago_del_montello vols_am_schlern volser_aicha
+volta_mantovana volta_redonda voltago_agordino volturara_appula volturara_irpina
+vondelingenplaat_rotterdam vorob_yovo vortum_mullem vostochnoe_degunino vranov_nad_toplou
+vrbno_pod_pradedem vuccolo_di_maiorano vukovarsko_srijemska vulcano_porto vung_tau vyatskiye_polyany
+vyaz_ma vyhurivshchyna_troyeshchyna vykhino_zhulebino vyshhorodskyi_masyv vyshniy_volochek
+vysoke_nad_jizerou vysoke_veseli vyssi_brod wa_brzych wa_cz wacheng_neighborhood wad_medani
+wade_hampton wadgaon_kolhati wadi_as_sir wadi_utbah wah_cantt wah_fu wahiawa_whitmore
+waiau_pacific_palisades wakaf_baharu wake_forest waldshut_tiengen walla_walla wallingford_center
+wallis_et_futuna walnut_creek walnut_grove walnut_park waltham_abbey walton_on_thames
+walton_on_the_naze waluj_buzurg walvis_bay wan_chai wang_nam_yen wang_noi wang_saphung wang_tau_hom
+wang_tau_hom_estate wang_thonglang wangsa_maju wanqiao_zhen wantirna_south warin_chamrap
+waris_aliganj warminsko_mazurskie warner_robins warren_township wasaga_beach washington_heights
+washwood_heath wat_tha_phra waterfront_communities_the_island watermael_boitsfort wath_upon_dearne
+waynesboro_city webster_groves weg_naar_zee wehe_den_hoorn weil_am_rhein weil_der_stadt
+weinstadt_endersbach weirton_heights weissenbach_sarntal weissenburg_in_bayern weiwu_eryuqiwen
+wekiwa_springs welench_iti welk_it welwyn_garden_city wenceslau_braz wenceslau_guimaraes
+wendlingen_am_neckar wendou_borou wengen_la_val wenshan_city wenum_wiesel wenxian_chengguanzhen
+were_ilu wesley_chapel west_albany west_allis west_and_east_lealman west_babylon west_baton_rouge
+west_bay west_bend west_bengal west_berkshire west_bloomfield_township west_bridgford west_bromwich
+west_carroll west_carson west_chester west_chicago west_columbia west_coon_rapids west_covina
+west_des_moines west_dunbartonshire west_ealing west_elkridge west_elsdon west_end west_englewood
+west_falls_church west_fargo west_feliciana west_garfield_park west_graftdijk west_gulfport west_ham
+west_hartford west_haven west_hempstead west_hill west_hills west_hollywood west_humber_clairville
+west_island west_islip west_jerusalem west_jordan west_kelowna west_lafayette west_lake_sammamish
+west_lake_stevens west_lawn west_linn west_little_river west_lothian west_lynchburg west_melbourne
+west_memphis west_midlands west_mifflin west_milford west_molesey west_new_york west_oak_lane
+west_odessa west_orange west_palm_beach west_park west_pennant_hills west_pensacola
+west_puente_valley west_raleigh west_ridge west_roxbury west_sacramento west_saint_paul
+west_scarborough west_seneca west_springfield west_sussex west_terschelling west_torrington
+west_town west_university_place west_valley_city west_vancouver west_village west_virginia
+west_warwick west_whittier_los_nietos west_yorkshire westerhaar_vriezenveensewijk western_district
+westminster_branson weston_super_mare westwood_plateau wexford_maryvale whampoa_garden wheat_ridge
+wheelers_hill whitchurch_stouffville white_bear_lake white_oak white_pine white_plains white_river
+white_rock white_settlement whitehall_township whitley_bay wichian_buri wichita_falls
+wiener_neustadt wigston_magna wijk_aan_zee wijk_bij_duurstede wijk_en_aalburg wik_ro wilkes_barre
+williamsburg_city willow_grove willowdale_east willowdale_west willowridge_martingrove_richview
+wilmington_island wimborne_minster winchester_city winnie_mandela winston_salem winter_garden
+winter_gardens winter_haven winter_park winter_springs winterswijk_brinkheurne winterswijk_corle
+winterswijk_henxel winterswijk_huppel winterswijk_kotten winterswijk_meddo winterswijk_miste
+winterswijk_ratum winterswijk_woold wirdum_gn wisconsin_rapids wiset_chaichan witte_paarden wo_che
+wo_omin wodzis_aw_slaski woerdense_verlaat wolf_trap wolkenstein_selva wollongong_city_centre
+woluwe_saint_lambert wong_chuk_hang wong_sawang wong_tai_sin wood_green woodford_green
+woodland_hills worcester_park worth_am_rhein wouwse_plantage wrangell_city_and wroc_aw
+wrzeszcz_dolny wrzeszcz_gorny wu_erqi wu_kai_sha wyndham_vale xa_long_hai xai_xai xalapa_de_enriquez
+xam_nua xangri_la xi_an xicotepec_de_juarez xilin_hot xique_xique xo_jaobod xo_jayli_shahri
+xom_cai_nuoc xom_my_xuan xuan_loc xuan_mai ya_an yabucoa_municipio yaguachi_nuevo yak_nca
+yakutat_city_and yamato_takada yamazakicho_nakabirose yamuna_nagar yan_an yan_besar yan_nawa
+yanagawamachi_saiwaicho yangiqo_rg_on yangp_yong yany_kapu yatsuomachi_higashikumisaka yau_ma_tei
+yau_tong yauco_municipio yby_yau yegor_yevsk yehud_monosson yellow_medicine yen_bai yen_hoa yen_phu
+yen_vinh yende_millimou yeni_suraxan yerba_buena yeung_uk_tsuen yew_tee yigai_erqi yigo_village
+ying_awati yingshang_chengguanzhen yinqiao_zhen yio_chu_kang yirga_alem yirga_ch_efe yishun_new_town
+yisilamu_awati yiu_tung_estate yoch_im_dong yonan_up yong_an yong_peng yonggwang_up yonsa_up
+yoqne_am_illit yorba_linda york_university_heights yoshida_kasugacho yoshkar_ola youri_kourtere
+yuba_city yucca_valley yuen_long yuen_long_kau_hui yuen_long_san_hui yukon_koyukuk yuktae_dong
+yun_pa yunmeng_chengguanzhen yur_yev_pol_skiy yusuf_as_siddiq yuzhno_sakhalinsk yuzhnoural_sk
+yverdon_les_bains ywar_ma_east ywar_ma_west zabkowice_slaskie zacoalco_de_torres zafferana_etnea
+zagor_ye zahir_pir zamora_de_hidalgo zamoskvorech_ye zangarona_di_lamezia_terme zaouiet_sousse
+zarrin_shahr zavety_il_icha zavolzh_ye zawyat_an_nwacer zawyat_ech_cheikh zayed_city
+zdar_nad_sazavou zdirec_nad_doubravou zdunska_wola ze_doca zee_kone zelezna_ruda zelezny_brod
+zelo_buon_persico zelo_surrigone zenson_di_piave zeribet_el_oued zero_branco zeulenroda_triebes
+zevenbergschen_hoek zheleznogorsk_ilimskiy zhen_an zhong_ao zhongxing_new_village
+zhouqu_chengguanzhen zhovti_vody zhu_cheng_city zia_lisa ziano_di_fiemme ziano_piacentino
+ziar_nad_hronom ziauddin_pur zibido_san_giacomo zielona_gora zighout_youcef zikhron_ya_aqov
+zinapecuaro_de_figueroa zinasco_nuovo zinasco_vecchio zir_ab ziyang_chengguanzhen zlate_hory
+zlinsky_kraj zola_predosa zoldo_alto zomin_shaharchasi zoppe_di_cadore zouan_hounien
+zruc_nad_sazavou zuid_beijerland zuid_holland zuid_scharwoude zumpango_del_rio zurich_kreis
+zurich_kreis_affoltern zurich_kreis_albisrieden zurich_kreis_altstetten zurich_kreis_aussersihl
+zurich_kreis_hongg zurich_kreis_oerlikon zurich_kreis_seebach zurich_kreis_sihlfeld
+zurich_kreis_unterstrass zurich_kreis_wipkingen zurich_kreis_wollishofen zwaagdijk_oost
+zwaagdijk_west
+""".split())
 )
 
 ORDINARY_WORDS: frozenset[str] = frozenset(

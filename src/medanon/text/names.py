@@ -300,6 +300,7 @@ def find_names(text: str) -> list[Span]:
     _by_context(note, found)
     _by_lexicon(note, found)
     _institutions(note, found)
+    _lower_case_institutions(note, found)
     _signatures(note, found)
     _names_before_phone_words(note, found)
     _wards_beside_units(note, found)
@@ -665,7 +666,8 @@ def _by_lexicon(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
                 note.adjacent(k, k + 1) for k in range(i, i + size - 1)
             ):
                 phrase = " ".join(tokens[k].low for k in range(i, i + size))
-                if phrase in PLACE_PHRASES and (not all(note.ordinary(k) for k in range(i, i + size))
+                if phrase in PLACE_PHRASES and all(_phrase_word(tokens[k].low) for k in range(i, i + size)) \
+                        and (not all(note.ordinary(k) for k in range(i, i + size))
                                                 or _before_state(note, i + size - 1)):
                     for k in range(i, i + size):
                         found.setdefault(k, (Kind.LOCATION, "place name of several words"))
@@ -684,6 +686,11 @@ def _by_lexicon(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
         elif not note.caps and after_preposition and _mid_sentence(note, i) and token.word[1:].islower() \
                 and letters > 2 and tokens[i - 1].low != "of":
             found[i] = (Kind.LOCATION, f"proper noun after {tokens[i - 1].low}")
+
+
+def _phrase_word(low: str) -> bool:
+    """A word of a place phrase: three letters or more, or St, Ft, Mt (LOW NA is sodium, not a town)."""
+    return len(low) > 2 or low in {"st", "ft", "mt"}
 
 
 def _before_state(note: _Note, i: int) -> bool:
@@ -750,6 +757,39 @@ def _institutions(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
         if token.low in INSTITUTION_NAME_PARTS and found.get(i - 1, (None,))[0] is Kind.LOCATION \
                 and note.adjacent(i - 1, i):
             found.setdefault(i, (Kind.LOCATION, "part of an institution's name"))
+
+
+_INTO = frozenset({"to", "from", "at", "in", "@"})
+
+
+def _lower_case_institutions(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
+    """``from rosewood nursing home``, ``to oakmont rehab``: a name written in lower case before a hospital word.
+
+    Case says nothing here, so the words must be no English or clinical word (*pulmonary rehab*, *the
+    hospital* stay), and *to*, *from*, *at* or *in* must come right before them.
+    """
+    tokens = note.tokens
+    for i, token in enumerate(tokens):
+        if token.low not in HOSPITAL_WORDS and token.low != "nursing" or i < 2 or token.low == "va":
+            continue
+        run: list[int] = []
+        j = i - 1
+        while j >= 0 and len(run) < _MAX_NAME_TOKENS - 1 and note.adjacent(j, j + 1) and tokens[j].word.islower():
+            low = tokens[j].low
+            if low in INSTITUTION_NAME_PARTS and run == [] or low in HOSPITAL_WORDS:
+                run.insert(0, j)  # kessock memorial hospital
+            elif not note.ordinary(j) and low not in RARE_WORDS and low not in CARE_UNITS and len(low) > 3 \
+                    and tokens[j].word.isalpha():
+                run.insert(0, j)
+            else:
+                break
+            j -= 1
+        named = [k for k in run if tokens[k].low not in INSTITUTION_NAME_PARTS | HOSPITAL_WORDS]
+        if not named or j < 0 or tokens[j].low not in _INTO or not note.adjacent(j, run[0]):
+            continue
+        for k in run:
+            if k not in found and (k in named or k > named[0]):
+                found[k] = (Kind.LOCATION, f"name in lower case before {token.low}")
 
 
 def _name_part(note: _Note, j: int, i: int) -> bool:
