@@ -142,3 +142,19 @@ def test_lower_case_name_before_a_hospital_word_after_from() -> None:
 
 def test_clinical_word_before_a_hospital_word_is_kept() -> None:
     assert kinds("will go to pulmonary rehab, then back to the hospital") == {}
+
+
+# --- more name context --------------------------------------------------------------------------
+
+
+def test_name_after_a_relative_in_law() -> None:
+    assert kinds("dtr-in-law Sue here with pt").get("Sue") is Kind.NAME
+
+
+def test_name_after_a_role_and_a_colon() -> None:
+    assert kinds("MD: Okonkwo. Plan unchanged.").get("Okonkwo") is Kind.NAME
+
+
+def test_flow_after_a_role_and_a_colon_is_not_a_name() -> None:
+    assert kinds("NP: 2L, sats 95%") == {}
+

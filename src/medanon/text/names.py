@@ -57,6 +57,8 @@ RELATIVES = frozenset(
      "carer", "signed", "dictated", "by", "per", "with", "paged", "notified", "informed", "spoke",
      "contacted", "discussed", "seen", "dear", "page", "wife's", "husband's"}
 )  # fmt: skip
+RELATIVES = RELATIVES | frozenset(f"{r}-in-law" for r in ("son", "daughter", "dtr", "mother", "father", "sister",
+                                                           "brother", "sons", "daughters"))
 # Relative words that are strong: what follows is a name unless it is an ordinary word.
 STRONG_RELATIVES = RELATIVES - {"by", "per", "with", "from", "patient", "pt", "seen", "spoke", "cc", "called",
                                 "discussed", "informed", "notified", "contacted", "paged", "dear", "page"}
@@ -336,7 +338,7 @@ def _by_context(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
             _after_relative(note, found, i)
             if low in STRONG_RELATIVES and i > 0 and note.gap(i - 1, i).strip() == "(":
                 _before_relative(note, found, i - 1)
-        elif low in ROLES and i + 1 < len(tokens) and note.gap(i, i + 1).strip(" ") == "" \
+        elif low in ROLES and i + 1 < len(tokens) and note.gap(i, i + 1).strip(" :") == "" \
                 and not _FLOW_BEFORE.search(note.text[max(0, token.start - 8) : token.start]):
             _after_relative(note, found, i)  # NP Smith, per MD Jones
             if i > 0 and token.word.upper() in _CREDENTIALS_UPPER:
