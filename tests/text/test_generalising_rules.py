@@ -158,3 +158,14 @@ def test_name_after_a_role_and_a_colon() -> None:
 def test_flow_after_a_role_and_a_colon_is_not_a_name() -> None:
     assert kinds("NP: 2L, sats 95%") == {}
 
+
+
+# --- typos in dates --------------------------------------------------------------------------------
+
+
+def test_date_typed_with_a_full_stop_for_its_second_slash() -> None:
+    assert kinds("admitted 11/21.94 with chest pain").get("11/21.94") is Kind.DATE
+
+
+def test_ventilator_setting_with_a_decimal_is_not_a_date() -> None:
+    assert kinds("PS 10/5.50 overnight") == {}

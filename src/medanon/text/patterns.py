@@ -238,6 +238,10 @@ def find_dates(text: str) -> list[Span]:
         if not _FEET_BEFORE.search(text[max(0, match.start() - 30) : match.start()]):
             spans.append(Span(match.start(), match.end(), Kind.DATE, "two-digit year with an apostrophe after it"))
     spans += _two_digit_years_beside_events(text)
+    for match in _MIXED_SEPARATOR_DATE.finditer(text):
+        before = text[max(0, match.start() - 24) : match.start()]
+        if not _FRACTION_BEFORE.search(before) and not _FRACTION_AFTER.match(text[match.end() : match.end() + 16]):
+            spans.append(Span(match.start(), match.end(), Kind.DATE, "date typed with a full stop for a slash"))
     spans += _spans(_MONTH_DAY_BEFORE_DATE, text, Kind.DATE, "month/day before another date")
     spans += _days_after_dates(text, spans)
     low = text.lower()
@@ -266,6 +270,12 @@ _MONTH_DAY_BEFORE_DATE = re.compile(
     re.IGNORECASE,
 )
 
+
+
+# A date typed with a full stop for its second slash (11/21.94) or its first (11.21/94).
+_MIXED_SEPARATOR_DATE = re.compile(
+    rf"(?<![\w/.+-])({_MON})(?:/({_DAY})\.|\.({_DAY})/)(?:{_YEAR4}|[0-9]{{2}})(?![\w/]|\.[0-9])"
+)
 
 
 def _two_digit_years_beside_events(text: str) -> list[Span]:
