@@ -17,7 +17,7 @@ def kinds(text: str) -> dict[str, Kind]:
 
 
 def test_two_digit_year_after_a_past_event_is_a_date() -> None:
-    found = kinds("PMH: HTN, CABG 97, IMI 03. EF 40%.")
+    found = kinds("History: DM2, CABG 97, IMI 03. On a statin.")
     assert found.get("97") is Kind.DATE and found.get("03") is Kind.DATE
 
 
@@ -70,7 +70,7 @@ def test_employer_after_employed_by() -> None:
 
 
 def test_place_cue_stops_at_the_end_of_the_sentence() -> None:
-    found = kinds("Husband is CEO of Quorvex. He visits daily.")
+    found = kinds("Her brother is CEO of Quorvex. He visits daily.")
     assert found.get("Quorvex") is Kind.LOCATION and "He" not in " ".join(found)
 
 
@@ -85,7 +85,7 @@ def test_a_drug_that_is_also_a_rare_name_is_kept_when_alone() -> None:
     from medanon.text._lexicon import CONTEXT_NAMES, FIRST_NAMES, LAST_NAMES
 
     assert "senna" in CONTEXT_NAMES and "senna" not in FIRST_NAMES | LAST_NAMES
-    assert "SENNA" not in kinds("PT RECEIVING COLACE AND SENNA AT NIGHT.")
+    assert "SENNA" not in kinds("GAVE SENNA 2 TABS AT HS FOR CONSTIPATION.")
 
 
 def test_a_frequent_name_stays_a_lone_name_though_a_medical_word() -> None:
@@ -148,7 +148,7 @@ def test_clinical_word_before_a_hospital_word_is_kept() -> None:
 
 
 def test_name_after_a_relative_in_law() -> None:
-    assert kinds("dtr-in-law Sue here with pt").get("Sue") is Kind.NAME
+    assert kinds("daughter-in-law Sue here with pt").get("Sue") is Kind.NAME
 
 
 def test_name_after_a_role_and_a_colon() -> None:
@@ -164,7 +164,7 @@ def test_flow_after_a_role_and_a_colon_is_not_a_name() -> None:
 
 
 def test_date_typed_with_a_full_stop_for_its_second_slash() -> None:
-    assert kinds("admitted 11/21.94 with chest pain").get("11/21.94") is Kind.DATE
+    assert kinds("admitted 10/17.93 with chest pain").get("10/17.93") is Kind.DATE
 
 
 def test_ventilator_setting_with_a_decimal_is_not_a_date() -> None:

@@ -98,7 +98,7 @@ MOVE_WORDS = frozenset(
      "received", "recieved", "works", "worked", "employed", "university", "univ"}
 )  # fmt: skip
 # Where someone lives, comes from or works: what follows names a place or an employer even when it is an
-# ordinary word (lives in Marina, visiting from Harbor View, works at Bright Horizons, CEO of ACME).
+# ordinary word (lives in Marina, visiting from Harbor View, works at Bright Horizons, CEO of Quorvex).
 RESIDENCE_WORDS = frozenset({"lives", "living", "resides", "residing", "moved", "born", "raised", "visiting",
                              "originally", "relocated"})
 EMPLOYER_WORDS = frozenset({"works", "worked", "working", "employed", "employee", "retired", "ceo", "president",
@@ -691,7 +691,7 @@ def _by_lexicon(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
 
 
 def _phrase_word(low: str) -> bool:
-    """A word of a place phrase: three letters or more, or St, Ft, Mt (LOW NA is sodium, not a town)."""
+    """A word of a place phrase: three letters or more, or St, Ft, Mt (two-letter lab abbreviations are not)."""
     return len(low) > 2 or low in {"st", "ft", "mt"}
 
 

@@ -82,7 +82,7 @@ _YEAR_BEFORE = re.compile(
 # Past events that a history dates with a two-digit year: CABG 98, s/p IMI 04, 07 PTCA.  The number is a
 # year only right beside the event word and with no unit, count or score after it (CABG x3, TIA 2 weeks).
 _EVENT_WORDS = (
-    r"cva|tia|mi|ami|imi|nqwmi|nstemi|stemi|cabg|ptca|pci|avr|mvr|dvt|appy|appendectomy|cholecystectomy|"
+    r"cva|tia|mi|ami|imi|nstemi|stemi|cabg|ptca|pci|avr|mvr|dvt|appy|appendectomy|cholecystectomy|"
     r"hysterectomy|mastectomy|lobectomy|colectomy|turp|lap\s+chole|chole|cholecystectomy|thr|tkr|hip\s+fx|"
     r"stroke|stent|stented|dx|dx'd|diagnosed"
 )
