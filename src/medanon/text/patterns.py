@@ -79,6 +79,29 @@ _YEAR_BEFORE = re.compile(
     + r")\.?|[(,])\s*$",
     re.IGNORECASE,
 )
+# Past events that a history dates with a two-digit year: CABG 98, s/p IMI 04, 07 PTCA.  The number is a
+# year only right beside the event word and with no unit, count or score after it (CABG x3, TIA 2 weeks).
+_EVENT_WORDS = (
+    r"cva|tia|mi|ami|imi|nstemi|stemi|cabg|ptca|pci|avr|mvr|dvt|appy|appendectomy|cholecystectomy|"
+    r"hysterectomy|mastectomy|lobectomy|colectomy|turp|lap\s+chole|chole|cholecystectomy|thr|tkr|hip\s+fx|"
+    r"stroke|stent|stented|dx|dx'd|diagnosed"
+)
+# Before "NN MI" these words make NN a measurement (HR 88 MI ...), not a year.
+_MEASURE_BEFORE = re.compile(
+    r"(?:\b(?:hr|pulse|bp|sbp|dbp|map|cvp|rr|resp|temp|t|tmax|sat|sats|spo2|o2|wt|weight|k|na|ca|mg|glucose|"
+    r"bs|fs|ci|co|svr|pap|peep|ps|fio2|ef|of|x|to|and|or)\s*:?\s*|[0-9%=<>]\s*)$",
+    re.IGNORECASE,
+)
+_EVENT_WORDS_BEFORE = _EVENT_WORDS.split("|stroke")[0]  # a count can come before stents or a diagnosis
+# Two-digit numbers are found first (a fast scan), then the words around each are read.
+_TWO_DIGITS = re.compile(r"(?<![\w./+-])[0-9]{2}(?![\w%/'\u2019-]|\.[0-9])")
+_EVENT_BEFORE_YEAR = re.compile(rf"\b(?:{_EVENT_WORDS})\s*(?:in\s+|-\s*|\(\s*)?$", re.IGNORECASE)
+_NOT_A_YEAR_AFTER_EVENT = re.compile(
+    r"\s*(?:x\b|%|mm|cm|mg|hours?|hrs?|days?|d\b|weeks?|wks?|months?|mos?|years?|yrs?|y\b|min|minutes?|times|"
+    r"percent|vessels?|stents?|grafts?|and\s+[0-9])",
+    re.IGNORECASE,
+)
+_EVENT_AFTER_YEAR = re.compile(rf"\s+(?:{_EVENT_WORDS_BEFORE})\b(?!\s*[x0-9])", re.IGNORECASE)
 _TIME_BEFORE = re.compile(r"(?:\b(?:at|@|around|approx|approximately|about|~|by|until|till|from|to|between|"
                           r"since|and|-)\.?|[@~])\s*$", re.IGNORECASE)
 _TIME_AFTER = re.compile(r"^\s*(?:h\b|hr|hrs|hours|pm|am|o'?clock|-\s*[0-2][0-9]{3}\b|to\s+[0-2][0-9]{3}\b)",
@@ -214,12 +237,88 @@ def find_dates(text: str) -> list[Span]:
     for match in _YEAR_APOSTROPHE_AFTER.finditer(text):
         if not _FEET_BEFORE.search(text[max(0, match.start() - 30) : match.start()]):
             spans.append(Span(match.start(), match.end(), Kind.DATE, "two-digit year with an apostrophe after it"))
+    spans += _two_digit_years_beside_events(text)
+    for match in _MIXED_SEPARATOR_DATE.finditer(text):
+        before = text[max(0, match.start() - 24) : match.start()]
+        if not _FRACTION_BEFORE.search(before) and not _FRACTION_AFTER.match(text[match.end() : match.end() + 16]):
+            spans.append(Span(match.start(), match.end(), Kind.DATE, "date typed with a full stop for a slash"))
+    spans += _spans(_MONTH_DAY_BEFORE_DATE, text, Kind.DATE, "month/day before another date")
+    spans += _days_after_dates(text, spans)
+    low = text.lower()
+    if any(hint in low for hint in _HOLIDAY_HINTS):
+        spans += _spans(_HOLIDAY, text, Kind.DATE, "holiday")
+    for match in _ORDINAL.finditer(text):
+        if _WEEKDAY_BEFORE.search(text[max(0, match.start() - 16) : match.start()]):
+            spans.append(Span(match.start(), match.end(), Kind.DATE, "weekday and an ordinal day"))
     for match in _YEAR_NUMBER.finditer(text):
         if _is_year(text, match):
             spans.append(Span(match.start(), match.end(), Kind.DATE, "year"))
     return spans
 
 
+# The second day of a range or a pair written after a date: 10/15-16, Dec 3 and 4, on 3rd and 4th.
+_DAY_AFTER_DATE = re.compile(
+    rf"(?:\s*[-&]\s*|,|\s+(?:and|or|to|thru|through|&)\s+)(?P<day>{_DAY}{_ORD})(?![\w/:]|\.[0-9])"
+    r"(?!\s*(?:cc|ml|mls|mg|mcg|g|kg|gm|units?|u\b|l\b|lpm|mmol|meq|x\b|%|hrs?|hours?|min|mins|minutes|days?|weeks?|"
+    r"wks?|months?|years?|yrs?|times|am\b|pm\b|breaths?|beats?|bpm|mm|cm|lbs?|pounds?|liters?|litres?))",
+    re.IGNORECASE,
+)
+_DAY_ENDING = re.compile(rf"(?:{_DAY}{_ORD})$", re.IGNORECASE)
+# A month/day before another date: 3/4 and 3/5 (on its own, 3/4 reads as a fraction).
+_MONTH_DAY_BEFORE_DATE = re.compile(
+    rf"(?<![\w/.+-])({_MON})(/)({_DAY})(?=\s*(?:and|or|&)\s*{_MON}/{_DAY}(?![\w/]|\.[0-9]))",
+    re.IGNORECASE,
+)
+
+
+
+# A date typed with a full stop for its second slash (11/21.94) or its first (11.21/94).
+_MIXED_SEPARATOR_DATE = re.compile(
+    rf"(?<![\w/.+-])({_MON})(?:/({_DAY})\.|\.({_DAY})/)(?:{_YEAR4}|[0-9]{{2}})(?![\w/]|\.[0-9])"
+)
+
+
+def _two_digit_years_beside_events(text: str) -> list[Span]:
+    """``CABG 97``, ``IMI 03.``, ``s/p 06 PTCA``: a two-digit number right after or before a past event."""
+    spans: list[Span] = []
+    for match in _TWO_DIGITS.finditer(text):
+        start, end = match.start(), match.end()
+        before = text[max(0, start - 24) : start]
+        if _EVENT_BEFORE_YEAR.search(before) and not _NOT_A_YEAR_AFTER_EVENT.match(text, end):
+            spans.append(Span(start, end, Kind.DATE, "two-digit year after a past event"))
+        elif _EVENT_AFTER_YEAR.match(text, end) and not _MEASURE_BEFORE.search(before[-12:]):
+            spans.append(Span(start, end, Kind.DATE, "two-digit year before a past event"))
+    return spans
+
+
+def _days_after_dates(text: str, spans: list[Span]) -> list[Span]:
+    """Days that continue a found date: the 16 of 10/15-16, the 4 of Dec 3 and 4, the 4th of the 3rd and 4th."""
+    more: list[Span] = []
+    for span in spans:
+        if not _DAY_ENDING.search(text[span.start : span.end]):
+            continue
+        match = _DAY_AFTER_DATE.match(text, span.end)
+        if match is not None and not re.match(r"\s*/", text[match.end() :]):
+            more.append(Span(match.start("day"), match.end("day"), Kind.DATE, "day after a date"))
+    return more
+
+
+# Holidays name a day of the year (HIPAA counts them with dates; deid's own list has them).
+# A weekday and a day written as an ordinal: Sat 22nd, Tuesday the 3rd.
+_ORDINAL = re.compile(rf"(?<![\w/.-]){_DAY}(?:st|nd|rd|th)\b", re.IGNORECASE)
+_WEEKDAY_BEFORE = re.compile(
+    r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|rsday|urday)?\.?,?\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_HOLIDAY_HINTS = ("christmas", "xmas", "thanksgiving", "easter", "halloween", "hanukkah", "chanukah", "passover",
+                  "new year", "memorial", "labor", "labour", "independence", "veterans", "columbus", "president",
+                  "valentine", "mother", "father", "boxing", "patrick", "july")
+_HOLIDAY = re.compile(
+    r"\b(?:christmas|xmas|thanksgiving|easter|halloween|hanukkah|chanukah|passover|new\s+year'?s(?:\s+(?:day|eve))?|"
+    r"(?:memorial|labor|labour|independence|veterans|columbus|presidents'?|valentine'?s|mother'?s|father'?s|"
+    r"boxing|st\.?\s+patrick'?s)\s+day|fourth\s+of\s+july|4th\s+of\s+july)\b",
+    re.IGNORECASE,
+)
 def _is_fraction(text: str, match: re.Match[str]) -> bool:
     before = text[max(0, match.start() - 24) : match.start()]
     after = text[match.end() : match.end() + 16]
