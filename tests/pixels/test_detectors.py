@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from medanon.pixels import Box, TextDetector, _morph, detector_names, get_detector
+from medanon.pixels import CONFIRM_BELOW, Box, TextDetector, _morph, detector_names, get_detector
 from medanon.pixels.detectors.lines import LineParams, LineTextDetector, join_words
 from medanon.pixels.detectors.tesseract import OcrFailed, TesseractConfirmer
 from medanon.pixels.frames import to_grey
@@ -130,6 +130,17 @@ def test_two_glyphs_are_not_a_line() -> None:
     assert LineTextDetector().detect(to_grey(image)[0]) == []
 
 
+def test_two_glyphs_are_a_short_word_candidate_kept_apart_from_lines() -> None:
+    image = synth.uniform(value=100.0)
+    pair = synth.draw_text(image, "JB", 16, (40, 60), ink=250)
+    line = synth.draw_text(image, "JANE DOE 1961", 16, (40, 300), ink=250)
+    lines, shorts = LineTextDetector().detect_lines(to_grey(image)[0], short_words=True)
+    assert [synth.overlaps(b, line) for b in lines] == [True]
+    assert [synth.overlaps(b, pair) for b in shorts] == [True]
+    assert all(b.score < CONFIRM_BELOW for b in shorts)  # candidates only: OCR decides
+    assert LineTextDetector().detect_lines(to_grey(image)[0])[1] == []  # only when asked
+
+
 @pytest.mark.parametrize("size", [1, 3, 5, 7, 9])
 def test_fast_morphology_matches_scipy(size: int) -> None:
     image = np.random.default_rng(size).integers(0, 256, (61, 83)).astype(np.uint8)
@@ -173,11 +184,13 @@ def test_missing_tesseract_is_unavailable_and_fails_loudly() -> None:
         confirmer.detect(frame, [Box(*bbox)])
 
 
-def test_tesseract_timeout_fails_loudly() -> None:
-    _available("tesseract")
+def test_tesseract_program_timeout_fails_loudly() -> None:
+    program = TesseractConfirmer(backend="program", timeout=1e-4)
+    if not program.is_available():
+        pytest.skip("the tesseract program is not installed")
     frame, bbox = text_frame()
     with pytest.raises(OcrFailed, match="longer than"):
-        TesseractConfirmer(timeout=1e-4).detect(frame, [Box(*bbox)])
+        program.detect(frame, [Box(*bbox)])
 
 
 def test_rotated_text_is_found_only_when_asked_and_only_as_a_weak_candidate() -> None:
