@@ -142,10 +142,16 @@ def test_two_glyphs_are_a_short_word_candidate_kept_apart_from_lines() -> None:
 
 
 @pytest.mark.parametrize("size", [1, 3, 5, 7, 9])
-def test_fast_morphology_matches_scipy(size: int) -> None:
+@pytest.mark.parametrize("opencv", [True, False], ids=["opencv", "numpy"])
+def test_fast_morphology_matches_scipy(size: int, opencv: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not opencv:
+        monkeypatch.setattr(_morph, "_cv2", lambda: None)
+    elif _morph._cv2() is None:
+        pytest.skip("OpenCV is not installed")
     image = np.random.default_rng(size).integers(0, 256, (61, 83)).astype(np.uint8)
     assert np.array_equal(_morph.white_tophat(image, size), ndimage.white_tophat(image, size=size))
     assert np.array_equal(_morph.black_tophat(image, size), ndimage.black_tophat(image, size=size))
+    assert np.array_equal(_morph.erode(image, size), ndimage.grey_erosion(image, size=size, mode="nearest"))
 
 
 def test_fast_morphology_refuses_even_sizes() -> None:
@@ -216,3 +222,20 @@ def test_tesseract_reads_a_tall_candidate_turned_both_ways() -> None:
         candidate = Box(x0 - 2, y0 - 2, x1 + 2, y1 + 2, 0.3)
         assert TesseractConfirmer().detect(rotated, [candidate]) == [
             Box(candidate.x0, candidate.y0, candidate.x1, candidate.y1, 0.3, True)]
+
+
+@pytest.mark.parametrize("opencv", [True, False], ids=["opencv", "scipy"])
+def test_connected_pieces_match_scipy_labelling(opencv: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not opencv:
+        monkeypatch.setattr(_morph, "_cv2", lambda: None)
+    elif _morph._cv2() is None:
+        pytest.skip("OpenCV is not installed")
+    mask = np.random.default_rng(7).random((57, 91)) > 0.6
+    labels, count, y0, y1, x0, x1, area = _morph.components(mask)
+    expected, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    assert count == n
+    pieces = {(int(a), int(b), int(c), int(d), int(e)) for a, b, c, d, e in zip(y0, y1, x0, x1, area, strict=True)}
+    boxes = ndimage.find_objects(expected)
+    sizes = np.bincount(expected.ravel())[1:]
+    assert pieces == {(s[0].start, s[0].stop, s[1].start, s[1].stop, int(k)) for s, k in zip(boxes, sizes, strict=True)}
+    assert np.array_equal(labels > 0, mask)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from medanon.pixels import redact_burnt_in
 from medanon.pixels import redact as redact_module
+from medanon.pixels import redact_burnt_in
 from medanon.pixels.detectors._tesseract_engines import (
     InProcessTesseract,
     OcrFailed,

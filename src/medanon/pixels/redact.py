@@ -203,7 +203,11 @@ def _redact(ds: Dataset, forms: tuple[str, ...], policy: RedactionPolicy) -> Red
             cleaned[region.frame, region.y0:region.y1, region.x0:region.x1] = fill
         out = copy.deepcopy(ds)
         encoding = codec.write_back(out, decoded, cleaned)
-        leftovers = _verify(out, forms, policy, lines, ocr, kept, zone_mask, cache, beside, changed)
+        # A lossless output was decoded back inside write_back and equals ``cleaned`` exactly, so
+        # the check reads those frames instead of decoding the same bytes a second time.
+        proven = None if decoded.lossy else codec.Decoded(
+            cleaned, decoded.photometric, codec.transfer_syntax(out), False)
+        leftovers = _verify(out, forms, policy, lines, ocr, kept, zone_mask, cache, beside, changed, proven)
         if not leftovers:
             break
         # A frame whose pixels do not change in this round would verify as before (the checks are
@@ -391,7 +395,7 @@ def _grow(box: Box, margin: int, shape: tuple[int, ...]) -> Box:
 def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines: LineTextDetector,
             ocr: TesseractConfirmer, kept: list[Region], zone_mask: np.ndarray,
             cache: dict[bytes, str], beside: list[Region],
-            only: set[int] | None = None) -> list[tuple[Region, str]]:
+            only: set[int] | None = None, proven: codec.Decoded | None = None) -> list[tuple[Region, str]]:
     """Decode the re-encoded output; return the text it still shows (region, why), empty if clean.
 
     Every frame (or the frames in ``only``, whose pixels changed since the last check) is searched
@@ -399,9 +403,10 @@ def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines
     reading that matches a header identifier is always left over; in ``publication`` so is any
     text not on the allow list. The strips ``beside`` the filled boxes are read too: a letter or
     digit there (not an allowed marker) is a remnant of a line the detector boxed only in part,
-    left over even alone.
+    left over even alone. ``proven`` is the output's pixels when the encoder already decoded
+    them back and found them equal to what was written (lossless outputs).
     """
-    decoded = codec.decode_all(out)
+    decoded = proven if proven is not None else codec.decode_all(out)
     checked = [only is None or index in only for index in range(len(decoded.frames))]
     views = [_grey_views(frame, decoded.photometric, out) if check else []
              for frame, check in zip(decoded.frames, checked, strict=True)]

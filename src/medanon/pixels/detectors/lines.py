@@ -159,8 +159,6 @@ class LineTextDetector:
     # -- one scale, one polarity ------------------------------------------------------------
     def _lines(self, details: np.ndarray, min_height: int,
                short_words: bool = False) -> tuple[list[Box], list[Box]]:
-        from scipy import ndimage
-
         p = self.params
         histogram = np.cumsum(np.bincount(details[::2, ::2].ravel(), minlength=256))
         texture = float(np.searchsorted(histogram, 0.9 * histogram[-1]))  # 90th percentile
@@ -168,13 +166,7 @@ class LineTextDetector:
         mask = details >= threshold
         if not mask.any():
             return [], []
-        labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-        slices = ndimage.find_objects(labels)
-        y0 = np.fromiter((s[0].start for s in slices), dtype=np.int64, count=count)
-        y1 = np.fromiter((s[0].stop for s in slices), dtype=np.int64, count=count)
-        x0 = np.fromiter((s[1].start for s in slices), dtype=np.int64, count=count)
-        x1 = np.fromiter((s[1].stop for s in slices), dtype=np.int64, count=count)
-        area = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+        labels, count, y0, y1, x0, x1, area = _morph.components(mask)
         fill = area / ((y1 - y0) * (x1 - x0))
         inside = labels[mask]
         contrast = np.bincount(inside, weights=details[mask], minlength=count + 1)[1:] / area
