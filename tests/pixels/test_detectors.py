@@ -165,14 +165,24 @@ def test_mean_pooling_rounds_block_means() -> None:
 
 
 # -- the Tesseract confirmer -------------------------------------------------------------------
-def test_tesseract_confirms_text_and_clears_blobs() -> None:
-    _available("tesseract")
+# libtesseract 5.5.4 (the tesserocr wheel) reads "Caicinie" at confidence 39 in this anatomy blob,
+# where the 5.3.0 program reads it at 0: in process the confirmer clears fewer weak candidates (the
+# screen's false positives on clean package images went from 1/85 to 4/85, BENCHMARKS.md), which is
+# more conservative, never less. Strict: if a later library clears the blob again, this says so.
+@pytest.mark.parametrize("backend", [
+    "program",
+    pytest.param("tesserocr", marks=pytest.mark.xfail(strict=True, reason="5.5.4 reads a word in the blob")),
+])
+def test_tesseract_confirms_text_and_clears_blobs(backend: str) -> None:
+    confirmer = TesseractConfirmer(backend=backend)
+    if not confirmer.is_available():
+        pytest.skip(f"Tesseract ({backend}) is not installed")
     image = synth.anatomy(seed=2)
     bbox = synth.draw_text(image, "Kettering 0113", 14, (60, 40), ink=250)
     frame = to_grey(image)[0]
     on_text = Box(bbox[0] - 2, bbox[1] - 2, bbox[2] + 2, bbox[3] + 2, 0.2)
     on_anatomy = Box(180, 200, 330, 240, 0.2)
-    confirmed = TesseractConfirmer().detect(frame, [on_text, on_anatomy])
+    confirmed = confirmer.detect(frame, [on_text, on_anatomy])
     assert [(b.x0, b.y0) for b in confirmed] == [(on_text.x0, on_text.y0)]
     assert confirmed[0].confirmed
 
