@@ -201,6 +201,36 @@ def test_strips_beside_each_filled_box_are_read_and_clipped_to_the_frame() -> No
 
 
 @needs_ocr
+def test_letters_left_beside_a_filled_box_are_a_remnant_and_flat_strips_are_not_read() -> None:
+    from medanon.pixels.detectors import get_detector
+    from medanon.pixels.model import Region
+    from medanon.pixels.redact import _strips, _verify
+    from tests.pixels import synth
+
+    image = synth.anatomy(seed=5)
+    synth.draw_text(image, "DO", 16, (70, 52), ink=240)  # what the detector left of "DOB 1961"
+    image[50:72, 100:200] = 0.0  # the part it boxed, filled
+    ds = synth.mono_dataset(image, bits=8, scale=1.0, modality="OT")
+    beside = _strips([Region(0, 100, 50, 200, 72)], (512, 512))
+    leftovers = _verify(ds, (), RedactionPolicy(), get_detector("lines"), get_detector("tesseract"), [],
+                        np.zeros((512, 512), dtype=bool), {}, beside)
+    remnants = [region.box for region, why in leftovers if why.startswith("text beside a filled box")]
+    assert [(b.x0, b.x1) for b in remnants] == [(56, 100)]  # the left strip; the right one holds no glyph
+
+
+def test_a_strip_is_read_only_where_a_glyph_sized_piece_of_its_line_height_lies() -> None:
+    from medanon.pixels.model import Box
+    from medanon.pixels.redact import _holds_glyph
+
+    strip = Box(56, 50, 100, 72)
+    assert _holds_glyph(strip, [np.array([[80, 55, 90, 68]])])  # a letter on the line
+    assert not _holds_glyph(strip, [np.array([[80, 55, 90, 58]])])  # a speck: too low for a glyph
+    assert not _holds_glyph(strip, [np.array([[80, 20, 90, 45]])])  # above the line
+    assert not _holds_glyph(strip, [np.array([[120, 55, 130, 68]])])  # beside the strip
+    assert not _holds_glyph(strip, [])
+
+
+@needs_ocr
 def test_two_letter_initials_are_filled_and_a_two_letter_marker_is_kept() -> None:
     from tests.pixels import synth
 

@@ -241,12 +241,17 @@ def _grey_views(frame: np.ndarray, photometric: str, ds: Dataset) -> list[np.nda
     return _frames.to_grey(frame, photometric)
 
 
-def _search(lines: LineTextDetector, views: list[np.ndarray]) -> tuple[list[Box], list[Box]]:
-    """Lines of glyphs and, apart, short-word candidates, over every grey view of one frame."""
+def _search(lines: LineTextDetector, views: list[np.ndarray],
+            glyphs: list[np.ndarray] | None = None) -> tuple[list[Box], list[Box]]:
+    """Lines of glyphs and, apart, short-word candidates, over every grey view of one frame.
+
+    With ``glyphs``, the boxes of all glyph-sized pieces are collected too (see
+    :meth:`~medanon.pixels.detectors.lines.LineTextDetector.detect_lines`).
+    """
     boxes: list[Box] = []
     shorts: list[Box] = []
     for view in views:
-        found, pairs = lines.detect_lines(view, short_words=True)
+        found, pairs = lines.detect_lines(view, short_words=True, glyphs=glyphs)
         boxes.extend(found)
         shorts.extend(pairs)
     if len(views) > 1:
@@ -401,10 +406,10 @@ def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines
     Every frame (or the frames in ``only``, whose pixels changed since the last check) is searched
     again with the same detection and whatever it finds outside the kept boxes is read by OCR: a
     reading that matches a header identifier is always left over; in ``publication`` so is any
-    text not on the allow list. The strips ``beside`` the filled boxes are read too: a letter or
-    digit there (not an allowed marker) is a remnant of a line the detector boxed only in part,
-    left over even alone. ``proven`` is the output's pixels when the encoder already decoded
-    them back and found them equal to what was written (lossless outputs).
+    text not on the allow list. The strips ``beside`` the filled boxes that hold a glyph-sized
+    piece are read too: a letter or digit there (not an allowed marker) is a remnant of a line the
+    detector boxed only in part, left over even alone. ``proven`` is the output's pixels when the
+    encoder already decoded them back and found them equal to what was written (lossless outputs).
     """
     decoded = proven if proven is not None else codec.decode_all(out)
     checked = [only is None or index in only for index in range(len(decoded.frames))]
@@ -417,11 +422,13 @@ def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines
     def is_kept(index: int, box: Box) -> bool:
         return any(box.overlaps(k) for k in kept_by_frame.get(index, []))
 
-    searched = [_search(lines, frame_views) if check else ([], [])
-                for frame_views, check in zip(views, checked, strict=True)]
+    glyphs: list[list[np.ndarray]] = [[] for _ in views]
+    searched = [_search(lines, frame_views, glyphs[index]) if check else ([], [])
+                for index, (frame_views, check) in enumerate(zip(views, checked, strict=True))]
     left = [[b for b in boxes if not is_kept(index, b)] for index, (boxes, _) in enumerate(searched)]
     shorts = [[b for b in pairs if not is_kept(index, b)] for index, (_, pairs) in enumerate(searched)]
-    strips = [r for r in beside if checked[r.frame] and not is_kept(r.frame, r.box)]
+    strips = [r for r in beside if checked[r.frame] and not is_kept(r.frame, r.box)
+              and _holds_glyph(r.box, glyphs[r.frame])]
     requests = {(index, box): ocr.min_confidence for index, boxes in enumerate(left) for box in boxes}
     requests.update({(index, box): WORD_CONFIDENCE for index, boxes in enumerate(shorts) for box in boxes})
     requests.update({(r.frame, r.box): WORD_CONFIDENCE for r in strips})
@@ -446,6 +453,23 @@ def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines
                 policy.level is Level.PUBLICATION and not is_allowed(text) or matches_identifier(text, forms)):
             leftovers.append((region, f"text beside a filled box on frame {region.frame}"))
     return leftovers
+
+
+def _holds_glyph(strip: Box, glyphs: list[np.ndarray]) -> bool:
+    """True if a glyph-sized piece of the strip's line height lies mostly inside the strip.
+
+    A remnant character is such a piece (the detector's contrast threshold and glyph-size rules);
+    a strip holding none has nothing OCR could read as a character of that line, and is not read.
+    """
+    if not glyphs:
+        return False
+    pieces = np.concatenate(glyphs)
+    x0, y0, x1, y1 = pieces[:, 0], pieces[:, 1], pieces[:, 2], pieces[:, 3]
+    height = y1 - y0
+    inside_x = np.minimum(x1, strip.x1) - np.maximum(x0, strip.x0)
+    inside_y = np.minimum(y1, strip.y1) - np.maximum(y0, strip.y0)
+    fits = (height >= 0.25 * strip.height) & (height <= strip.height)
+    return bool(np.any(fits & (inside_x >= 0.5 * (x1 - x0)) & (inside_y >= 0.5 * height)))
 
 
 def _strips(filled: list[Region], shape: tuple[int, ...]) -> list[Region]:

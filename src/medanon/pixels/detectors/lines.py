@@ -119,13 +119,16 @@ class LineTextDetector:
             boxes = [b for b in boxes if any(b.overlaps(c) for c in candidates)]
         return boxes
 
-    def detect_lines(self, frame: np.ndarray, short_words: bool = False) -> tuple[list[Box], list[Box]]:
+    def detect_lines(self, frame: np.ndarray, short_words: bool = False,
+                     glyphs: list[np.ndarray] | None = None) -> tuple[list[Box], list[Box]]:
         """Lines of glyphs, and with ``short_words`` also two-glyph words, in one pass over the frame.
 
         Short words ("DO", initials, "Rt") are below :attr:`LineParams.min_glyphs` and look like
         many pairs of blobs in anatomy, so they are returned apart, never joined to lines, as
         *candidates only*: the caller has OCR read them (a few crops on one sheet, instead of a
-        whole-frame OCR read). Both lists come from the same top-hats and labels.
+        whole-frame OCR read). Both lists come from the same top-hats and labels. With ``glyphs``
+        (a list), the boxes of every glyph-sized piece are added to it as ``(n, 4)`` arrays of
+        x0, y0, x1, y1 in frame pixels: where no such piece is, no character can be read.
 
         Raises
         ------
@@ -149,7 +152,11 @@ class LineTextDetector:
                     details = _morph.white_tophat(pooled, p.tophat_size)
                 else:
                     details = _morph.black_tophat(pooled, p.tophat_size)
-                lines, pairs = self._lines(details, min_height, short_words)
+                found: list[np.ndarray] | None = [] if glyphs is not None else None
+                lines, pairs = self._lines(details, min_height, short_words, found)
+                if glyphs is not None and found:
+                    glyphs.extend(np.minimum(piece * factor, [frame.shape[1], frame.shape[0]] * 2)
+                                  for piece in found)
                 boxes.extend(_scale_box(box, factor, frame.shape) for box in lines)
                 shorts.extend(_scale_box(box, factor, frame.shape) for box in pairs)
         boxes = join_words(boxes, p.word_gap)
@@ -157,8 +164,8 @@ class LineTextDetector:
         return boxes, shorts
 
     # -- one scale, one polarity ------------------------------------------------------------
-    def _lines(self, details: np.ndarray, min_height: int,
-               short_words: bool = False) -> tuple[list[Box], list[Box]]:
+    def _lines(self, details: np.ndarray, min_height: int, short_words: bool = False,
+               glyphs: list[np.ndarray] | None = None) -> tuple[list[Box], list[Box]]:
         p = self.params
         histogram = np.cumsum(np.bincount(details[::2, ::2].ravel(), minlength=256))
         texture = float(np.searchsorted(histogram, 0.9 * histogram[-1]))  # 90th percentile
@@ -188,6 +195,8 @@ class LineTextDetector:
                 & ~((w > 0.4 * h) & (fill > 0.85))  # solid blocks and dots are not glyphs
             )
             idx = np.flatnonzero(glyph)
+            if glyphs is not None and k == 0 and idx.size:
+                glyphs.append(np.column_stack((x0[idx], y0[idx], x1[idx], y1[idx])))
             if idx.size < 2:
                 continue
             pieces = _Pieces(r0[idx], r1[idx], c0[idx], c1[idx], core[idx], contrast[idx])
