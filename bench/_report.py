@@ -20,6 +20,11 @@ def append_to_section(path: Path, title: str, script: str, entry: str) -> None:
     start = text.index(title)
     following = text.find("\n## ", start + len(title))
     end = len(text) if following == -1 else following + 1
+    # "<!-- name:start -->" lines just before the next heading open that section (bench_deface writes them).
+    head = text[:end].rstrip("\n")
+    while head.endswith(":start -->") and head.rfind("\n") > start:
+        head = head[:head.rfind("\n")]
+        end = len(head) + 1
     section = text[start:end].rstrip("\n") + "\n\n" + entry.rstrip("\n") + "\n"
     rest = text[end:]
     path.parent.mkdir(parents=True, exist_ok=True)

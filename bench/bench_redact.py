@@ -19,7 +19,15 @@ lossless, JPEG 2000 lossless and lossy, JPEG baseline via Pillow) and given to
   (lossless syntaxes must give 0);
 * **filled area**: share of the frame filled outside the rendered lines (utility lost);
 * **frames/s**: frames redacted and verified per second (whole call: decode, detect, OCR, fill,
-  re-encode, verify), single 512x512 frames and a 10-frame cine.
+  re-encode, verify, preview), single 512x512 frames and a 10-frame cine, wall clock;
+* **CPU ms/frame**: CPU time of this process per frame over the same calls (``time.process_time``,
+  all its threads), which depends far less than wall clock on other jobs sharing the machine.
+
+* **workers**: the single-frame files once more through 1 and 2 warmed-up worker processes, the
+  way ``medanon dicom --workers N`` spreads files over the machine's cores (frames/s, wall clock).
+
+One redaction runs before the timed ones (a warm-up: imports, and the OCR model that a process
+loads once); its cost is printed, not counted. The machine's load average is recorded.
 
 Fonts that are not installed are left out (the table names the ones used).
 """
@@ -29,6 +37,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
+import os
 import platform
 import sys
 import time
@@ -86,6 +95,8 @@ class Tally:
     filled_fraction: list[float] = field(default_factory=list)
     frames: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    inputs: list[bytes] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
 
 
@@ -195,10 +206,14 @@ def dataset(frames: np.ndarray, syntax: str) -> Dataset:
 
 def run_case(tally: Tally, frames: np.ndarray, masks: list[np.ndarray], syntax: str, forms: list[str]) -> None:
     ds = dataset(frames, syntax)
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    tally.inputs.append(buffer.getvalue())
     source = get_decoder(ds.file_meta.TransferSyntaxUID).as_array(ds, raw=True)[0]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     outcome = redact_burnt_in(ds, forms)
     tally.seconds += time.perf_counter() - start
+    tally.cpu_seconds += time.process_time() - cpu
     tally.frames += len(frames)
     tally.lines += len(masks) * len(frames)
     if outcome.dataset is None:
@@ -236,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     available = fonts()
     names = list(available)
     tallies = {syntax: Tally() for syntax in SYNTAXES}
+    warm_up = Tally()
+    frame, mask = render(bases[0], "WARM UP 1234", None, 16, (8, 8), True, True)
+    run_case(warm_up, frame[np.newaxis], [mask], "native", [])
+    print(f"warm-up (imports, OCR model load, first redaction): {warm_up.seconds:.2f} s")
+    load_before = os.getloadavg()
     for syntax in SYNTAXES:
         for case in range(args.cases):
             base = bases[case % len(bases)]
@@ -256,14 +276,46 @@ def main(argv: list[str] | None = None) -> int:
     frame, mask = render(bases[0], IDENTIFIERS[0][0], None, 16, (8, 8), True, True)
     run_case(cine, np.repeat(frame[np.newaxis], 10, axis=0), [mask], "native",
              [f.lower() for pair in IDENTIFIERS for f in pair])
-    entry = report(tallies, cine, names, args)
+    inputs = [data for syntax in SYNTAXES for data in tallies[syntax].inputs]
+    forms = [f.lower() for pair in IDENTIFIERS for f in pair]
+    pooled = {workers: parallel_rate(inputs, forms, workers) for workers in (1, 2)}
+    load = (load_before, os.getloadavg())
+    entry = report(tallies, cine, names, args, load, pooled)
     print(entry)
     if not args.no_append:
         append(args.out, entry)
     return 0
 
 
-def report(tallies: dict[str, Tally], cine: Tally, fonts_used: list[str], args: argparse.Namespace) -> str:
+def _warm_worker() -> None:
+    """Process-pool initializer: imports and the OCR model load happen before the timed work."""
+    warnings.filterwarnings("ignore")
+    frame, _ = render(np.full((SIZE, SIZE), 40, dtype=np.uint8), "WARM UP 1234", None, 16, (8, 8), True, True)
+    redact_burnt_in(dataset(frame[np.newaxis], "native"), [])
+
+
+def _ready(_: int) -> int:
+    return os.getpid()
+
+
+def _redact_bytes(data: bytes, forms: list[str]) -> bool:
+    return redact_burnt_in(pydicom.dcmread(io.BytesIO(data)), forms).dataset is not None
+
+
+def parallel_rate(inputs: list[bytes], forms: list[str], workers: int) -> float:
+    """Single-frame files per second through ``workers`` warmed-up processes, as ``--workers`` runs them."""
+    from concurrent.futures import ProcessPoolExecutor
+    from itertools import repeat
+
+    with ProcessPoolExecutor(max_workers=workers, initializer=_warm_worker) as pool:
+        list(pool.map(_ready, range(4 * workers)))  # every worker started and warmed up
+        start = time.perf_counter()
+        list(pool.map(_redact_bytes, inputs, repeat(forms)))
+        return len(inputs) / (time.perf_counter() - start)
+
+
+def report(tallies: dict[str, Tally], cine: Tally, fonts_used: list[str], args: argparse.Namespace,
+           load: tuple[tuple[float, float, float], tuple[float, float, float]], pooled: dict[int, float]) -> str:
     total = Tally()
     rows = []
     for syntax, t in tallies.items():
@@ -271,26 +323,36 @@ def report(tallies: dict[str, Tally], cine: Tally, fonts_used: list[str], args: 
         total.hidden += t.hidden
         total.frames += t.frames
         total.seconds += t.seconds
+        total.cpu_seconds += t.cpu_seconds
         total.refused += t.refused
         outside = str(t.outside_changed) if syntax in LOSSLESS else "n/a (lossy)"
         filled = 100 * float(np.mean(t.filled_fraction)) if t.filled_fraction else 0.0
         rows.append(f"| {syntax} | {t.hidden}/{t.lines} ({100 * t.hidden / max(1, t.lines):.1f} %) | {outside} | "
-                    f"{filled:.2f} % | {len(t.refused)} | {t.frames / max(t.seconds, 1e-9):.2f} |")
+                    f"{filled:.2f} % | {len(t.refused)} | {t.frames / max(t.seconds, 1e-9):.2f} | "
+                    f"{1000 * t.cpu_seconds / max(1, t.frames):.0f} |")
     lines = [
         f"### {dt.date.today().isoformat()} — commit {git_state(REPO)}",
         "",
         f"Command: `python bench/bench_redact.py --cases {args.cases}`. Machine: {cpu_model()}, "
-        f"{ram_total()} RAM, {platform.python_version()}, shared with other jobs. Fonts: {', '.join(fonts_used)}; "
+        f"{ram_total()} RAM, {platform.python_version()}, shared with other jobs (load average "
+        f"{load[0][0]:.1f} before, {load[1][0]:.1f} after, on {os.cpu_count()} cores). Fonts: {', '.join(fonts_used)}; "
         f"sizes {', '.join(map(str, SIZES))} px; two lines per 512x512 frame (corner, mid-image).",
         "",
-        "| transfer syntax | lines hidden | px changed outside boxes | filled area outside text | refused | frames/s |",
-        "|---|---|---|---|---|---|",
+        "| transfer syntax | lines hidden | px changed outside boxes | filled area outside text | refused | frames/s "
+        "| CPU ms/frame |",
+        "|---|---|---|---|---|---|---|",
         *rows,
         f"| **all** | {total.hidden}/{total.lines} ({100 * total.hidden / max(1, total.lines):.1f} %) | | | "
-        f"{len(total.refused)} | {total.frames / max(total.seconds, 1e-9):.2f} |",
+        f"{len(total.refused)} | {total.frames / max(total.seconds, 1e-9):.2f} | "
+        f"{1000 * total.cpu_seconds / max(1, total.frames):.0f} |",
         "",
         f"10-frame native cine (one static line): {cine.hidden}/{cine.lines} hidden, "
-        f"{cine.outside_changed} px changed outside boxes, {cine.frames / max(cine.seconds, 1e-9):.2f} frames/s.",
+        f"{cine.outside_changed} px changed outside boxes, {cine.frames / max(cine.seconds, 1e-9):.2f} frames/s, "
+        f"{1000 * cine.cpu_seconds / max(1, cine.frames):.0f} CPU ms/frame.",
+        "",
+        "The same single-frame files again through warmed-up worker processes (as `medanon dicom --workers N` "
+        "runs them): " + ", ".join(f"{n} worker{'s' if n > 1 else ''} {rate:.2f} frames/s"
+                                   for n, rate in sorted(pooled.items())) + ".",
     ]
     if total.refused:
         reasons = sorted({r.split(" on frame")[0] for r in total.refused})

@@ -108,10 +108,16 @@ def test_missing_profile_or_file_is_refused(tmp_path):
         Policy.load(tmp_path / "absent.toml")
 
 
-@pytest.mark.parametrize("option", [Option.CLEAN_PIXEL_DATA, Option.CLEAN_RECOGNIZABLE_VISUAL_FEATURES])
+@pytest.mark.parametrize("option", [Option.CLEAN_RECOGNIZABLE_VISUAL_FEATURES])
 def test_options_without_a_cleaner_are_refused(option):
     with pytest.raises(PolicyError, match="no cleaner yet"):
         Policy.load("publication").with_options({option})
+
+
+def test_clean_pixel_data_is_accepted_because_the_pipeline_redacts_pixels():
+    # medanon.pixels.redact_burnt_in cleans burnt-in text (issue 5): the option is no longer refused.
+    policy = Policy.load("publication").with_options({Option.CLEAN_PIXEL_DATA})
+    assert Option.CLEAN_PIXEL_DATA in policy.options
 
 
 def test_with_options_keeps_the_original_unchanged():

@@ -189,15 +189,80 @@ def test_header_saying_burnt_in_text_with_none_found_is_refused() -> None:
     assert outcome.reason is not None and "no text was found" in outcome.reason
 
 
-def test_a_word_on_the_line_of_a_filled_box_is_a_remnant_and_one_elsewhere_is_not() -> None:
-    from medanon.pixels.model import Box
-    from medanon.pixels.redact import _remnant
+def test_strips_beside_each_filled_box_are_read_and_clipped_to_the_frame() -> None:
+    from medanon.pixels.model import Region
+    from medanon.pixels.redact import STRIP_WIDTH, _strips
 
-    filled = [Box(100, 50, 200, 70)]
-    assert _remnant(Box(80, 52, 98, 68), filled)  # just left of it, same line
-    assert not _remnant(Box(80, 120, 98, 136), filled)  # another line
-    assert not _remnant(Box(300, 52, 318, 68), filled)  # far along the line
-    assert not _remnant(Box(80, 20, 98, 120), filled)  # much taller: not a glyph of that line
+    strips = _strips([Region(2, 100, 50, 200, 70), Region(0, 3, 10, 60, 30)], (512, 512))
+    width = round(STRIP_WIDTH * 20)
+    assert (strips[0].frame, strips[0].box.x0, strips[0].box.x1) == (2, 100 - width, 100)  # left, same frame
+    assert (strips[1].box.x0, strips[1].box.x1, strips[1].box.y0, strips[1].box.y1) == (200, 200 + width, 50, 70)
+    assert [(s.box.x0, s.box.x1) for s in strips[2:]] == [(60, 100)]  # nothing left of x=3: no strip
+
+
+@needs_ocr
+def test_letters_left_beside_a_filled_box_are_a_remnant_and_flat_strips_are_not_read() -> None:
+    from medanon.pixels.detectors import get_detector
+    from medanon.pixels.model import Region
+    from medanon.pixels.redact import _strips, _verify
+    from tests.pixels import synth
+
+    image = synth.anatomy(seed=5)
+    synth.draw_text(image, "DO", 16, (70, 52), ink=240)  # what the detector left of "DOB 1961"
+    image[50:72, 100:200] = 0.0  # the part it boxed, filled
+    ds = synth.mono_dataset(image, bits=8, scale=1.0, modality="OT")
+    beside = _strips([Region(0, 100, 50, 200, 72)], (512, 512))
+    leftovers = _verify(ds, (), RedactionPolicy(), get_detector("lines"), get_detector("tesseract"), [],
+                        np.zeros((512, 512), dtype=bool), {}, beside)
+    remnants = [region.box for region, why in leftovers if why.startswith("text beside a filled box")]
+    assert [(b.x0, b.x1) for b in remnants] == [(56, 100)]  # the left strip; the right one holds no glyph
+
+
+def test_a_strip_is_read_only_where_a_glyph_sized_piece_of_its_line_height_lies() -> None:
+    from medanon.pixels.model import Box
+    from medanon.pixels.redact import _holds_glyph
+
+    strip = Box(56, 50, 100, 72)
+    assert _holds_glyph(strip, [np.array([[80, 55, 90, 68]])])  # a letter on the line
+    assert not _holds_glyph(strip, [np.array([[80, 55, 90, 58]])])  # a speck: too low for a glyph
+    assert not _holds_glyph(strip, [np.array([[80, 20, 90, 45]])])  # above the line
+    assert not _holds_glyph(strip, [np.array([[120, 55, 130, 68]])])  # beside the strip
+    assert not _holds_glyph(strip, [])
+
+
+@needs_ocr
+def test_two_letter_initials_are_filled_and_a_two_letter_marker_is_kept() -> None:
+    from tests.pixels import synth
+
+    image = synth.anatomy(seed=3)
+    initials = synth.draw_text(image, "JB", 16, (40, 30), ink=240)
+    marker = synth.draw_text(image, "Rt", 16, (440, 30), ink=240)
+    ds = synth.mono_dataset(image, bits=8, scale=1.0, modality="OT")
+    outcome = redact_burnt_in(ds, ())
+    assert outcome.dataset is not None, outcome.reason
+    assert any(synth.overlaps(r, initials) for r in outcome.regions)
+    assert not any(synth.overlaps(r, marker) for r in outcome.regions)
+    assert any(synth.overlaps(r, marker) for r in outcome.kept)
+
+
+@needs_ocr
+def test_text_on_frames_other_than_first_middle_and_last_is_filled_there() -> None:
+    """Every frame is searched and read: no frame is inferred from a sample of frames."""
+    from tests.pixels import synth
+
+    frames = np.repeat(synth.anatomy(seed=4)[None], 9, axis=0)
+    boxes = {2: synth.draw_text(frames[2], "DOE JANE 1961", 14, (30, 440), ink=240),
+             6: synth.draw_text(frames[6], "MRN 4471", 16, (300, 40), ink=240)}
+    ds = synth.mono_dataset(frames, bits=8, scale=1.0, modality="OT")
+    outcome = redact_burnt_in(ds, ("doe jane",))
+    assert outcome.dataset is not None, outcome.reason
+    assert outcome.frames == 9
+    for index, bbox in boxes.items():
+        assert any(r.frame == index and synth.overlaps(r, bbox) for r in outcome.regions)
+    assert {r.frame for r in outcome.regions} == {2, 6}
+    out = decode_all(outcome.dataset).frames
+    for index in (0, 1, 3, 4, 5, 7, 8):  # frames without text: untouched
+        assert np.array_equal(out[index], decode_all(ds).frames[index])
 
 
 def test_weak_candidates_need_a_real_word_or_an_identifier_outside_the_text_zone() -> None:

@@ -20,8 +20,10 @@ from medanon.core.errors import PolicyError
 SHIPPED_PROFILES = ("publication", "limited-access")
 UNLISTED_RULES = ("technical", "keep")
 RECIPE_KEYS = {"name", "level", "description", "options", "unlisted", "overrides"}
-# Options whose cleaner belongs to later work: refused rather than claimed.
-UNAVAILABLE_OPTIONS = frozenset({Option.CLEAN_PIXEL_DATA, Option.CLEAN_RECOGNIZABLE_VISUAL_FEATURES})
+# Options whose cleaner belongs to later work: refused rather than claimed. Clean Pixel Data is not
+# among them: the DICOM pipeline redacts burnt-in text (medanon.pixels) under every profile, and the
+# code is recorded in DeidentificationMethodCodeSequence only for files whose pixels were cleaned.
+UNAVAILABLE_OPTIONS = frozenset({Option.CLEAN_RECOGNIZABLE_VISUAL_FEATURES})
 # Options that keep indirect identifiers, which publication must not have.
 NOT_FOR_PUBLICATION = frozenset(
     {

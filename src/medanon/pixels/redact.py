@@ -5,8 +5,11 @@ pixels were cleaned and checked, or a refusal reason (the caller quarantines; DE
 closed"). The steps, for every frame:
 
 1. **Find**: the geometric line detector (:mod:`medanon.pixels.detectors.lines`) searches each
-   frame (a few ms); Tesseract reads only the boxes it found, all frames on shared sheets.
-   Weak candidates count as text only when OCR reads characters in them.
+   frame (a few ms) for lines of glyphs and, apart, for two-glyph short words; Tesseract (in
+   this process, :mod:`medanon.pixels.detectors.tesseract`) reads only the crops that need it,
+   all frames on shared sheets, and a crop identical to one already read is not read again.
+   Weak candidates count as text only when OCR reads characters in them; short words when OCR
+   reads two letters or digits in them at :data:`WORD_CONFIDENCE`.
 2. **Decide** (:mod:`medanon.pixels.words`): ``publication`` redacts every text box except short
    ones OCR reads as allow-listed markers or units. On an ultrasound with
    SequenceOfUltrasoundRegions everything outside the regions is a text zone: there every
@@ -16,14 +19,17 @@ closed"). The steps, for every frame:
 4. **Re-encode** (:mod:`medanon.pixels.codec`): lossless stays lossless and bit-identical outside
    the boxes; lossy inputs are re-encoded with a documented quality and truthful
    LossyImageCompression attributes.
-5. **Verify** on the re-encoded output, decoded again: the detector runs on every frame and any
-   text-like box outside the kept ones that is strong, or that OCR reads, refuses the file; and
-   Tesseract reads the first, middle and last frames whole, where any header identifier refuses
-   it. Then overlays, curves and graphic annotations are removed (Clean Graphics) and
+5. **Verify** on the re-encoded output, decoded again: the same detection runs on every frame and
+   OCR reads what remains: any text-like box outside the kept ones that is strong, or that OCR
+   reads, refuses the file, as does any header identifier read; Tesseract also reads the strips
+   beside each box filled at step 3, where a character left of a line the detector boxed only in
+   part shows. Then overlays, curves and graphic annotations are removed (Clean Graphics) and
    BurnedInAnnotation is set to NO.
 
-Every frame is searched and filled; nothing is inferred from a subset of frames. The input
-dataset is never modified; the recognised text is never logged or returned.
+Every frame is searched, read where needed, filled and verified; nothing is inferred from a subset
+of frames (no whole-frame OCR: it cost a quarter of a second per frame and found nothing the
+detection above missed on the benchmark, docs/BENCHMARKS.md). The input dataset is never
+modified; the recognised text is never logged or returned.
 """
 
 from __future__ import annotations
@@ -43,19 +49,18 @@ from medanon.core.errors import MedanonError
 from medanon.pixels import codec
 from medanon.pixels import frames as _frames
 from medanon.pixels.detectors import get_detector
-from medanon.pixels.detectors.lines import LineTextDetector, join_words
+from medanon.pixels.detectors.lines import LineTextDetector, join_words, merge_boxes
 from medanon.pixels.detectors.tesseract import TesseractConfirmer
 from medanon.pixels.model import Box, Region
 from medanon.pixels.screen import CONFIRM_BELOW
 from medanon.pixels.words import is_allowed, matches_identifier
 
-#: Words read in whole frames at this Tesseract confidence (0-100) or more are text to decide on.
+#: Short-word candidates and the strips beside filled boxes hold text when Tesseract reads letters
+#: or digits in them at this confidence (0-100) or more (lower, it reads "words" in speckle).
 WORD_CONFIDENCE = 60.0
-#: The final whole-frame check refuses a file for a word of three or more letters or digits read at
-#: this confidence or more (lower, Tesseract reads "words" in speckle and anatomy: measured up to
-#: about 0.76 on the package ultrasounds after redaction); header identifiers refuse at any
-#: confidence of :data:`WORD_CONFIDENCE` or more.
-VERIFY_WORD_CONFIDENCE = 80.0
+#: Width of the strip read beside each end of a filled box, in box heights: a remnant of a line the
+#: detector boxed only in part ("DO" of "DOB") sits within about one height of the box.
+STRIP_WIDTH = 2.0
 #: Find-fill-verify rounds: text the check still finds is filled and checked again, this often.
 ROUNDS = 3
 #: Boxes no wider than this many box heights are read by OCR in ``publication``, to find the
@@ -78,8 +83,6 @@ class RedactionPolicy:
     margin: int = 3
     #: Fill everything outside SequenceOfUltrasoundRegions (publication only).
     ultrasound_text_zone: bool = True
-    #: Frames read whole by OCR in the final identifier check (first, middle, last).
-    verify_whole_frames: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "level", Level(self.level))
@@ -166,16 +169,22 @@ def _redact(ds: Dataset, forms: tuple[str, ...], policy: RedactionPolicy) -> Red
     shape = decoded.frames.shape[1:3]
     zones = _text_zones(ds, shape) if policy.level is Level.PUBLICATION and policy.ultrasound_text_zone else []
     zone_mask = _mask(shape, zones)
-    found = [_search(lines, frame_views) for frame_views in views]
+    searched = [_search(lines, frame_views) for frame_views in views]
+    found = [boxes for boxes, _ in searched]
+    shorts = [pairs for _, pairs in searched]
+    requests = {(index, box): ocr.min_confidence for index, boxes in enumerate(found)
+                for box in boxes if _needs_reading(box, policy)}
+    requests.update({(index, box): WORD_CONFIDENCE for index, boxes in enumerate(shorts) for box in boxes})
     cache: dict[bytes, str] = {}
-    texts = _read(ocr, views, found, policy, cache)
-    found = _add_ocr_words(ocr, views, found, texts, forms, policy)
+    texts = _read(ocr, views, requests, cache)
     redact: list[Region] = []
     kept: list[Region] = []
-    for index, boxes in enumerate(found):
-        for box in boxes:
-            in_zone = bool(zone_mask[box.y0:box.y1, box.x0:box.x1].any())
-            verdict = _decide(box, texts.get((index, box)), forms, policy, in_zone)
+    for index in range(len(views)):
+        verdicts = [(box, _decide(box, texts.get((index, box)), forms, policy, _in(zone_mask, box)))
+                    for box in found[index]]
+        verdicts += [(box, _decide_short(texts.get((index, box)), forms, policy, _in(zone_mask, box)))
+                     for box in shorts[index]]
+        for box, verdict in verdicts:
             if verdict == "redact":
                 redact.append(Region.from_box(index, _grow(box, policy.margin, shape)))
             elif verdict == "keep":
@@ -187,13 +196,18 @@ def _redact(ds: Dataset, forms: tuple[str, ...], policy: RedactionPolicy) -> Red
     bits = int(ds.get("BitsStored", 8) or 8)
     fill = codec.fill_value(decoded, bits)
     changed: set[int] | None = None  # frames to verify: all in the first round
+    beside = _strips(redact, shape)  # read once per file: remnants of lines boxed in part
     for _ in range(ROUNDS):
         cleaned = decoded.frames.copy()
         for region in redact:
             cleaned[region.frame, region.y0:region.y1, region.x0:region.x1] = fill
         out = copy.deepcopy(ds)
         encoding = codec.write_back(out, decoded, cleaned)
-        leftovers = _verify(out, forms, policy, lines, ocr, kept, zone_mask, cache, redact, changed)
+        # A lossless output was decoded back inside write_back and equals ``cleaned`` exactly, so
+        # the check reads those frames instead of decoding the same bytes a second time.
+        proven = None if decoded.lossy else codec.Decoded(
+            cleaned, decoded.photometric, codec.transfer_syntax(out), False)
+        leftovers = _verify(out, forms, policy, lines, ocr, kept, zone_mask, cache, beside, changed, proven)
         if not leftovers:
             break
         # A frame whose pixels do not change in this round would verify as before (the checks are
@@ -227,11 +241,23 @@ def _grey_views(frame: np.ndarray, photometric: str, ds: Dataset) -> list[np.nda
     return _frames.to_grey(frame, photometric)
 
 
-def _search(lines: LineTextDetector, views: list[np.ndarray]) -> list[Box]:
+def _search(lines: LineTextDetector, views: list[np.ndarray],
+            glyphs: list[np.ndarray] | None = None) -> tuple[list[Box], list[Box]]:
+    """Lines of glyphs and, apart, short-word candidates, over every grey view of one frame.
+
+    With ``glyphs``, the boxes of all glyph-sized pieces are collected too (see
+    :meth:`~medanon.pixels.detectors.lines.LineTextDetector.detect_lines`).
+    """
     boxes: list[Box] = []
+    shorts: list[Box] = []
     for view in views:
-        boxes.extend(lines.detect(view))
-    return join_words(boxes, 0.0) if len(views) > 1 else boxes
+        found, pairs = lines.detect_lines(view, short_words=True, glyphs=glyphs)
+        boxes.extend(found)
+        shorts.extend(pairs)
+    if len(views) > 1:
+        boxes = join_words(boxes, 0.0)
+        shorts = [s for s in merge_boxes(shorts) if not any(s.overlaps(b) for b in boxes)]
+    return boxes, shorts
 
 
 def _needs_reading(box: Box, policy: RedactionPolicy) -> bool:
@@ -240,56 +266,35 @@ def _needs_reading(box: Box, policy: RedactionPolicy) -> bool:
     return box.width <= SHORT_BOX * box.height
 
 
-def _read(ocr: TesseractConfirmer, views: list[list[np.ndarray]], found: list[list[Box]],
-          policy: RedactionPolicy, cache: dict[bytes, str]) -> dict[tuple[int, Box], str]:
-    """OCR of the boxes that need reading; identical crops (static text on a cine) read once.
+def _in(mask: np.ndarray, box: Box) -> bool:
+    return bool(mask[box.y0:box.y1, box.x0:box.x1].any())
 
-    ``cache`` keeps readings by crop across detection and verification: Tesseract's reading of a
-    crop depends a little on its neighbours on the sheet, and an unchanged crop must not change
-    its verdict between the two.
+
+def _read(ocr: TesseractConfirmer, views: list[list[np.ndarray]], requests: dict[tuple[int, Box], float],
+          cache: dict[bytes, str]) -> dict[tuple[int, Box], str]:
+    """OCR of the requested (frame, box) crops at their confidence floors; each distinct crop once.
+
+    Identical crops (static text on a cine) are read once, and ``cache`` keeps readings by crop
+    across detection and verification: Tesseract's reading of a crop depends a little on its
+    neighbours on the sheet, and an unchanged crop must not change its verdict between the two.
     """
     unique: dict[bytes, list[tuple[int, Box]]] = {}
     crops: list[tuple[np.ndarray, Box]] = []
-    for index, boxes in enumerate(found):
-        for box in boxes:
-            if not _needs_reading(box, policy):
-                continue
-            view = views[index][0]
-            key = hashlib.blake2b(view[box.y0:box.y1, box.x0:box.x1].tobytes() + repr(
-                (box.x0, box.y0, box.x1, box.y1)).encode(), digest_size=16).digest()
-            if key not in unique:
-                unique[key] = []
-                if key not in cache:
-                    crops.append((view, box))
-            unique[key].append((index, box))
+    floors: list[float] = []
+    for (index, box), floor in requests.items():
+        view = views[index][0]
+        key = hashlib.blake2b(view[box.y0:box.y1, box.x0:box.x1].tobytes() + repr(
+            (box.x0, box.y0, box.x1, box.y1, floor)).encode(), digest_size=16).digest()
+        if key not in unique:
+            unique[key] = []
+            if key not in cache:
+                crops.append((view, box))
+                floors.append(floor)
+        unique[key].append((index, box))
     new_keys = [key for key in unique if key not in cache]
-    for key, text in zip(new_keys, ocr.read_boxes(crops) if crops else [], strict=True):
+    for key, text in zip(new_keys, ocr.read_boxes(crops, floors) if crops else [], strict=True):
         cache[key] = text
     return {member: cache[key] for key, members in unique.items() for member in members}
-
-
-def _add_ocr_words(ocr: TesseractConfirmer, views: list[list[np.ndarray]], found: list[list[Box]],
-                   texts: dict[tuple[int, Box], str], forms: tuple[str, ...],
-                   policy: RedactionPolicy) -> list[list[Box]]:
-    """Add the words Tesseract reads in the first, middle and last frames to the boxes found.
-
-    This catches short words the line detector misses (it needs three glyphs). A word box is also
-    applied to every other frame whose pixels in that box are identical (static text on a cine);
-    frames where they differ rely on the line detector, which searched every frame.
-    """
-    found = [list(boxes) for boxes in found]
-    for index in _frames.frames_to_check(len(views)):
-        view = views[index][0]
-        for box, text in ocr.read_words(view, WORD_CONFIDENCE):
-            if sum(ch.isalnum() for ch in text) < 2:
-                continue
-            word = Box(box.x0, box.y0, box.x1, box.y1, 1.0, True)
-            crop = view[word.y0:word.y1, word.x0:word.x1]
-            for other, other_views in enumerate(views):
-                if other == index or np.array_equal(other_views[0][word.y0:word.y1, word.x0:word.x1], crop):
-                    found[other].append(word)
-                    texts[(other, word)] = text
-    return found
 
 
 def _decide(box: Box, text: str | None, forms: tuple[str, ...], policy: RedactionPolicy,
@@ -319,6 +324,24 @@ def _confirms_weak(text: str | None, forms: tuple[str, ...]) -> bool:
     if any(len(word) >= 3 for word in re.split(r"[^0-9A-Za-z]+", text)):
         return True
     return bool(forms) and matches_identifier(text, forms)
+
+
+def _decide_short(text: str | None, forms: tuple[str, ...], policy: RedactionPolicy,
+                  in_zone: bool = False) -> str:
+    """Verdict on a two-glyph short-word candidate: text only if OCR reads two letters or digits.
+
+    Pairs of blobs are common in anatomy, so a short candidate OCR cannot read is ignored, except
+    in the ultrasound text zone where every candidate is text. Read ones are decided like lines:
+    "R", "Lt", "cm" stay on the allow list, initials go.
+    """
+    readable = text is not None and sum(ch.isalnum() for ch in text) >= 2
+    if not readable:
+        return "redact" if in_zone else "ignore"
+    if policy.level is Level.LIMITED_ACCESS:
+        return "redact" if text is not None and matches_identifier(text, forms) else "keep"
+    if text is not None and is_allowed(text) and not matches_identifier(text, forms):
+        return "keep"
+    return "redact"
 
 
 def _text_zones(ds: Dataset, shape: tuple[int, ...]) -> list[Box]:
@@ -376,19 +399,22 @@ def _grow(box: Box, margin: int, shape: tuple[int, ...]) -> Box:
 # -- verifying -----------------------------------------------------------------------------------
 def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines: LineTextDetector,
             ocr: TesseractConfirmer, kept: list[Region], zone_mask: np.ndarray,
-            cache: dict[bytes, str], filled: list[Region],
-            only: set[int] | None = None) -> list[tuple[Region, str]]:
+            cache: dict[bytes, str], beside: list[Region],
+            only: set[int] | None = None, proven: codec.Decoded | None = None) -> list[tuple[Region, str]]:
     """Decode the re-encoded output; return the text it still shows (region, why), empty if clean.
 
-    Every frame is searched by the line detector and its candidates read by OCR; the first,
-    middle and last frames are also read whole by Tesseract. A reading that matches a header
-    identifier is always left over; in ``publication`` so is any text not on the allow list. A
-    word read beside a filled box, on its line, is a remnant of that line (the detector boxed only
-    part of it) and is left over even as a single character.
+    Every frame (or the frames in ``only``, whose pixels changed since the last check) is searched
+    again with the same detection and whatever it finds outside the kept boxes is read by OCR: a
+    reading that matches a header identifier is always left over; in ``publication`` so is any
+    text not on the allow list. The strips ``beside`` the filled boxes that hold a glyph-sized
+    piece are read too: a letter or digit there (not an allowed marker) is a remnant of a line the
+    detector boxed only in part, left over even alone. ``proven`` is the output's pixels when the
+    encoder already decoded them back and found them equal to what was written (lossless outputs).
     """
-    decoded = codec.decode_all(out)
-    views = [_grey_views(frame, decoded.photometric, out) if only is None or index in only else []
-             for index, frame in enumerate(decoded.frames)]
+    decoded = proven if proven is not None else codec.decode_all(out)
+    checked = [only is None or index in only for index in range(len(decoded.frames))]
+    views = [_grey_views(frame, decoded.photometric, out) if check else []
+             for frame, check in zip(decoded.frames, checked, strict=True)]
     kept_by_frame: dict[int, list[Box]] = {}
     for region in kept:
         kept_by_frame.setdefault(region.frame, []).append(region.box)
@@ -396,9 +422,17 @@ def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines
     def is_kept(index: int, box: Box) -> bool:
         return any(box.overlaps(k) for k in kept_by_frame.get(index, []))
 
-    left = [[b for b in _search(lines, frame_views) if not is_kept(index, b)]
-            if only is None or index in only else [] for index, frame_views in enumerate(views)]
-    texts = _read(ocr, views, left, RedactionPolicy(Level.LIMITED_ACCESS), cache)
+    glyphs: list[list[np.ndarray]] = [[] for _ in views]
+    searched = [_search(lines, frame_views, glyphs[index]) if check else ([], [])
+                for index, (frame_views, check) in enumerate(zip(views, checked, strict=True))]
+    left = [[b for b in boxes if not is_kept(index, b)] for index, (boxes, _) in enumerate(searched)]
+    shorts = [[b for b in pairs if not is_kept(index, b)] for index, (_, pairs) in enumerate(searched)]
+    strips = [r for r in beside if checked[r.frame] and not is_kept(r.frame, r.box)
+              and _holds_glyph(r.box, glyphs[r.frame])]
+    requests = {(index, box): ocr.min_confidence for index, boxes in enumerate(left) for box in boxes}
+    requests.update({(index, box): WORD_CONFIDENCE for index, boxes in enumerate(shorts) for box in boxes})
+    requests.update({(r.frame, r.box): WORD_CONFIDENCE for r in strips})
+    texts = _read(ocr, views, requests, cache)
     leftovers: list[tuple[Region, str]] = []
     for index, boxes in enumerate(left):
         for box in boxes:
@@ -407,39 +441,51 @@ def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines
             if forms and matches_identifier(text, forms):
                 leftovers.append((Region.from_box(index, box), f"a header identifier is readable on frame {index}"))
             elif policy.level is Level.PUBLICATION and not (readable and is_allowed(text)) and (
-                    box.score >= CONFIRM_BELOW or _confirms_weak(text, forms)
-                    or zone_mask[box.y0:box.y1, box.x0:box.x1].any()):
+                    box.score >= CONFIRM_BELOW or _confirms_weak(text, forms) or _in(zone_mask, box)):
                 leftovers.append((Region.from_box(index, box), f"text remains on frame {index}"))
-    if policy.verify_whole_frames:
-        for index in _frames.frames_to_check(len(views)):
-            if only is not None and index not in only:
-                continue
-            beside = [r.box for r in filled if r.frame == index]
-            for box, text in ocr.read_words(views[index][0]):
-                if box.score * 100 < WORD_CONFIDENCE:
-                    continue
-                if any(ch.isalnum() for ch in text) and not is_kept(index, box) and _remnant(box, beside):
-                    leftovers.append((Region.from_box(index, box), f"text beside a filled box on frame {index}"))
-                elif forms and matches_identifier(text, forms):
-                    leftovers.append((Region.from_box(index, box),
-                                      f"a header identifier is readable on frame {index}"))
-                elif (policy.level is Level.PUBLICATION and box.score * 100 >= VERIFY_WORD_CONFIDENCE
-                        and sum(ch.isalnum() for ch in text) >= 3
-                        and not is_allowed(text) and not is_kept(index, box)):
-                    leftovers.append((Region.from_box(index, box), f"OCR still reads text on frame {index}"))
+    for index, boxes in enumerate(shorts):
+        for box in boxes:
+            if _decide_short(texts.get((index, box)), forms, policy, _in(zone_mask, box)) == "redact":
+                leftovers.append((Region.from_box(index, box), f"a short word remains on frame {index}"))
+    for region in strips:
+        text = texts.get((region.frame, region.box), "")
+        if any(ch.isalnum() for ch in text) and (
+                policy.level is Level.PUBLICATION and not is_allowed(text) or matches_identifier(text, forms)):
+            leftovers.append((region, f"text beside a filled box on frame {region.frame}"))
     return leftovers
 
 
-def _remnant(word: Box, filled: list[Box]) -> bool:
-    """True if ``word`` sits on the line of a filled box (similar height), within a height of its ends."""
-    for box in filled:
-        overlap = min(word.y1, box.y1) - max(word.y0, box.y0)
-        if overlap < 0.5 * min(word.height, box.height) or not 0.5 <= word.height / box.height <= 2.0:
-            continue
-        gap = max(box.x0 - word.x1, word.x0 - box.x1)
-        if gap <= max(word.height, box.height):
-            return True
-    return False
+def _holds_glyph(strip: Box, glyphs: list[np.ndarray]) -> bool:
+    """True if a glyph-sized piece of the strip's line height lies mostly inside the strip.
+
+    A remnant character is such a piece (the detector's contrast threshold and glyph-size rules);
+    a strip holding none has nothing OCR could read as a character of that line, and is not read.
+    """
+    if not glyphs:
+        return False
+    pieces = np.concatenate(glyphs)
+    x0, y0, x1, y1 = pieces[:, 0], pieces[:, 1], pieces[:, 2], pieces[:, 3]
+    height = y1 - y0
+    inside_x = np.minimum(x1, strip.x1) - np.maximum(x0, strip.x0)
+    inside_y = np.minimum(y1, strip.y1) - np.maximum(y0, strip.y0)
+    fits = (height >= 0.25 * strip.height) & (height <= strip.height)
+    return bool(np.any(fits & (inside_x >= 0.5 * (x1 - x0)) & (inside_y >= 0.5 * height)))
+
+
+def _strips(filled: list[Region], shape: tuple[int, ...]) -> list[Region]:
+    """The strips left and right of each filled box, :data:`STRIP_WIDTH` box heights wide.
+
+    They are taken from the boxes filled at detection only: a strip that is filled in its turn
+    is not followed further along the line.
+    """
+    strips: list[Region] = []
+    cols = int(shape[1])
+    for region in filled:
+        width = max(4, round(STRIP_WIDTH * region.box.height))
+        for x0, x1 in ((max(0, region.x0 - width), region.x0), (region.x1, min(cols, region.x1 + width))):
+            if x1 - x0 >= 4:
+                strips.append(Region(region.frame, x0, region.y0, x1, region.y1))
+    return strips
 
 
 # -- graphics and preview --------------------------------------------------------------------------

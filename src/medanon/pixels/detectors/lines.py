@@ -114,10 +114,32 @@ class LineTextDetector:
         ValueError
             If ``frame`` is not a 2-D ``uint8`` array.
         """
+        boxes, _ = self.detect_lines(frame)
+        if candidates is not None:
+            boxes = [b for b in boxes if any(b.overlaps(c) for c in candidates)]
+        return boxes
+
+    def detect_lines(self, frame: np.ndarray, short_words: bool = False,
+                     glyphs: list[np.ndarray] | None = None) -> tuple[list[Box], list[Box]]:
+        """Lines of glyphs, and with ``short_words`` also two-glyph words, in one pass over the frame.
+
+        Short words ("DO", initials, "Rt") are below :attr:`LineParams.min_glyphs` and look like
+        many pairs of blobs in anatomy, so they are returned apart, never joined to lines, as
+        *candidates only*: the caller has OCR read them (a few crops on one sheet, instead of a
+        whole-frame OCR read). Both lists come from the same top-hats and labels. With ``glyphs``
+        (a list), the boxes of every glyph-sized piece are added to it as ``(n, 4)`` arrays of
+        x0, y0, x1, y1 in frame pixels: where no such piece is, no character can be read.
+
+        Raises
+        ------
+        ValueError
+            If ``frame`` is not a 2-D ``uint8`` array.
+        """
         if frame.ndim != 2 or frame.dtype != np.uint8:
             raise ValueError("LineTextDetector needs a 2-D uint8 frame")
         p = self.params
         boxes: list[Box] = []
+        shorts: list[Box] = []
         for factor in self.scales(frame.shape):
             min_height = p.min_height if factor == 1 else p.pooled_min_height
             # Mean pooling keeps the contrast of strokes as wide as the pooling block (large text)
@@ -130,37 +152,35 @@ class LineTextDetector:
                     details = _morph.white_tophat(pooled, p.tophat_size)
                 else:
                     details = _morph.black_tophat(pooled, p.tophat_size)
-                for box in self._lines(details, min_height):
-                    boxes.append(_scale_box(box, factor, frame.shape))
+                found: list[np.ndarray] | None = [] if glyphs is not None else None
+                lines, pairs = self._lines(details, min_height, short_words, found)
+                if glyphs is not None and found:
+                    glyphs.extend(np.minimum(piece * factor, [frame.shape[1], frame.shape[0]] * 2)
+                                  for piece in found)
+                boxes.extend(_scale_box(box, factor, frame.shape) for box in lines)
+                shorts.extend(_scale_box(box, factor, frame.shape) for box in pairs)
         boxes = join_words(boxes, p.word_gap)
-        if candidates is not None:
-            boxes = [b for b in boxes if any(b.overlaps(c) for c in candidates)]
-        return boxes
+        shorts = [b for b in merge_boxes(shorts) if not any(b.overlaps(line) for line in boxes)]
+        return boxes, shorts
 
     # -- one scale, one polarity ------------------------------------------------------------
-    def _lines(self, details: np.ndarray, min_height: int) -> list[Box]:
-        from scipy import ndimage
-
+    def _lines(self, details: np.ndarray, min_height: int, short_words: bool = False,
+               glyphs: list[np.ndarray] | None = None) -> tuple[list[Box], list[Box]]:
         p = self.params
         histogram = np.cumsum(np.bincount(details[::2, ::2].ravel(), minlength=256))
         texture = float(np.searchsorted(histogram, 0.9 * histogram[-1]))  # 90th percentile
         threshold = max(float(p.min_contrast), p.texture_factor * texture)
         mask = details >= threshold
         if not mask.any():
-            return []
-        labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-        slices = ndimage.find_objects(labels)
-        y0 = np.fromiter((s[0].start for s in slices), dtype=np.int64, count=count)
-        y1 = np.fromiter((s[0].stop for s in slices), dtype=np.int64, count=count)
-        x0 = np.fromiter((s[1].start for s in slices), dtype=np.int64, count=count)
-        x1 = np.fromiter((s[1].stop for s in slices), dtype=np.int64, count=count)
-        area = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+            return [], []
+        labels, count, y0, y1, x0, x1, area = _morph.components(mask)
         fill = area / ((y1 - y0) * (x1 - x0))
         inside = labels[mask]
         contrast = np.bincount(inside, weights=details[mask], minlength=count + 1)[1:] / area
         core_mask = _morph.erode(mask.view(np.uint8), 3).view(bool)
         core = np.bincount(labels[core_mask], minlength=count + 1)[1:] / area
         boxes: list[Box] = []
+        shorts: list[Box] = []
         orientations = [(y0, y1, x0, x1)]
         if p.vertical:  # text running up or down the frame: the same pieces, rows and columns swapped
             orientations.append((x0, x1, y0, y1))
@@ -175,17 +195,20 @@ class LineTextDetector:
                 & ~((w > 0.4 * h) & (fill > 0.85))  # solid blocks and dots are not glyphs
             )
             idx = np.flatnonzero(glyph)
+            if glyphs is not None and k == 0 and idx.size:
+                glyphs.append(np.column_stack((x0[idx], y0[idx], x1[idx], y1[idx])))
             if idx.size < 2:
                 continue
             pieces = _Pieces(r0[idx], r1[idx], c0[idx], c1[idx], core[idx], contrast[idx])
-            found = self._group(pieces)
+            found, pairs = self._group(pieces, short_words and k == 0)
             if k == 1:  # rotated text is never trusted without confirmation: always weak
                 cap = round(p.strong_score - 0.01, 3)
                 found = [Box(b.y0, b.x0, b.y1, b.x1, min(b.score, cap)) for b in found]
             boxes.extend(found)
-        return boxes
+            shorts.extend(pairs)
+        return boxes, shorts
 
-    def _group(self, g: _Pieces) -> list[Box]:
+    def _group(self, g: _Pieces, short_words: bool = False) -> tuple[list[Box], list[Box]]:
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
         from scipy.spatial import cKDTree
@@ -217,14 +240,31 @@ class LineTextDetector:
         units = np.clip(np.round(g.w / (0.8 * g.h)), 1, None)
         sizes = np.bincount(group)
         glyphs = np.bincount(group, weights=units)
-        keep = np.flatnonzero((sizes >= 2) & (glyphs >= p.min_glyphs - 0.5))
-        boxes = []
+        fewest = 1.5 if short_words else p.min_glyphs - 0.5
+        keep = np.flatnonzero((sizes >= 2) & (glyphs >= fewest))
+        boxes: list[Box] = []
+        shorts: list[Box] = []
         for label in keep:
-            members = np.flatnonzero(group == label)
-            box = self._line_box(g.take(members))
+            members = g.take(np.flatnonzero(group == label))
+            box = self._line_box(members)
             if box is not None:
                 boxes.append(box)
-        return boxes
+            elif short_words and glyphs[label] < p.min_glyphs + 0.5:
+                pair = self._short_box(members)
+                if pair is not None:
+                    shorts.append(pair)
+        return boxes, shorts
+
+    def _short_box(self, g: _Pieces) -> Box | None:
+        """Two glyphs of one short word: pieces of even height on a common top or baseline."""
+        h_med = float(np.median(g.h))
+        tol = max(1.0, 0.2 * h_med)
+        aligned = (np.abs(g.y0 - np.median(g.y0)) <= tol) | (np.abs(g.y1 - np.median(g.y1)) <= tol)
+        if float(np.mean(aligned)) < self.params.min_aligned or float(g.h.max()) > 1.6 * float(g.h.min()):
+            return None
+        pad = max(1, int(round(0.2 * h_med)))
+        return Box(max(0, int(g.x0.min()) - pad), max(0, int(g.y0.min()) - pad),
+                   int(g.x1.max()) + pad, int(g.y1.max()) + pad, 0.05)
 
     def _line_box(self, g: _Pieces) -> Box | None:
         p = self.params

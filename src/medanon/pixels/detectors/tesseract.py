@@ -1,8 +1,8 @@
-"""OCR with the Tesseract program: confirms that candidate boxes hold characters.
+"""OCR with Tesseract: confirms that candidate boxes hold characters, and reads them.
 
-Tesseract is run as a subprocess (``tesseract stdin stdout``), so nothing is downloaded at run time:
-the program and its ``eng`` language data come from Debian packages (``tesseract-ocr``,
-``tesseract-ocr-eng``).
+Tesseract runs in this process through ``tesserocr`` when that wheel is installed, otherwise as the
+``tesseract`` program (:mod:`medanon.pixels.detectors._tesseract_engines`). Nothing is downloaded at
+run time: the ``eng`` language data comes from the Debian package ``tesseract-ocr-eng``.
 
 As a *confirming* detector it receives the weak candidate boxes of the geometric detector for one
 frame. Each candidate is cropped and turned into two clean views, its bright strokes and its dark
@@ -22,27 +22,22 @@ second per frame) and meant for checks, not for every image.
 from __future__ import annotations
 
 import dataclasses
-import io
-import os
-import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from medanon.core.errors import MedanonError
 from medanon.pixels import _morph
+from medanon.pixels.detectors._tesseract_engines import OcrFailed, TesseractEngine, choose
 from medanon.pixels.model import Box
 
-
-class OcrFailed(MedanonError):
-    """Tesseract could not be run or did not answer in time."""
-
-
-#: Glyph height (pixels) crops are scaled to before OCR.
-TARGET_GLYPH_HEIGHT = 36
+#: Glyph height (pixels) crops are scaled to before OCR. 28 rather than 36: sheets 40 % smaller,
+#: and on bench/bench_pixels.py the screen read as well (synthetic recall 191/200 against 190/200,
+#: clean-image false positives 4/85 and 0/45 against 4/85 and 1/45), bench_redact unchanged.
+TARGET_GLYPH_HEIGHT = 28
+#: Strokes standing out by fewer grey levels than this are not read (the line detector's
+#: contrast floor is 40; codec ringing and noise stay below it).
+MIN_STROKE_CONTRAST = 20.0
 #: White space between crops on the sheet, and around the sheet.
 SPACER = 24
 #: Tallest sheet sent in one run; more crops go to further runs.
@@ -59,43 +54,36 @@ class _Word:
     width: int
 
 
-@lru_cache(maxsize=8)
-def _languages(executable: str) -> frozenset[str]:
-    try:
-        done = subprocess.run([executable, "--list-langs"], capture_output=True, timeout=10,
-                              check=False)
-    except (OSError, subprocess.SubprocessError):
-        return frozenset()
-    lines = (done.stdout + done.stderr).decode("utf-8", "replace").splitlines()
-    return frozenset(line.strip() for line in lines if line.strip() and " " not in line.strip())
-
-
 class TesseractConfirmer:
     """:class:`~medanon.pixels.base.TextDetector` backed by the ``tesseract`` program.
 
     Parameters
     ----------
     executable : str, optional
-        Program name or path; default ``tesseract`` on ``PATH``.
+        Program name or path; giving one asks for the program instead of ``tesserocr``.
     language : str
         Tesseract language data to use (``eng``).
     timeout : float
-        Seconds one run may take; a slower run raises :class:`OcrFailed`.
+        Seconds one run of the program may take; a slower run raises :class:`OcrFailed`. (The
+        in-process engine cannot be interrupted; it reads crops and frames in milliseconds.)
     min_confidence : float
         Words read with a lower confidence (0-100) are ignored. The default (20) confirmed 92 % of
         weak candidates over real text and 1 of 28 weak candidates over clean images when measured
         (bench/bench_pixels.py corpora and synthetic text on them).
     min_chars : int
         Letters or digits needed to confirm a candidate.
+    backend : str
+        ``"auto"`` (``tesserocr`` when installed, else the program), ``"tesserocr"`` or
+        ``"program"``.
     """
 
     name = "tesseract"
-    DEPENDENCIES: tuple[str, ...] = ("tesseract (program; Debian: tesseract-ocr tesseract-ocr-eng)",
-                                     "pillow")
+    DEPENDENCIES: tuple[str, ...] = ("tesserocr (pip) or the tesseract program (Debian: tesseract-ocr)",
+                                     "eng language data (Debian: tesseract-ocr-eng)", "pillow")
 
     def __init__(self, executable: str | None = None, *, language: str = "eng", timeout: float = 5.0,
-                 min_confidence: float = 20.0, min_chars: int = 2) -> None:
-        self.executable = executable or "tesseract"
+                 min_confidence: float = 20.0, min_chars: int = 2, backend: str = "auto") -> None:
+        self.engine: TesseractEngine = choose(backend, executable, language, timeout)
         self.language = language
         self.timeout = timeout
         self.min_confidence = min_confidence
@@ -106,8 +94,7 @@ class TesseractConfirmer:
             import PIL  # noqa: F401
         except ImportError:
             return False
-        path = shutil.which(self.executable)
-        return path is not None and self.language in _languages(path)
+        return self.engine.is_available()
 
     def detect(self, frame: np.ndarray, candidates: Sequence[Box] | None = None) -> list[Box]:
         """Candidates holding characters (confirmed), or with ``candidates=None`` word boxes.
@@ -153,12 +140,14 @@ class TesseractConfirmer:
         return confirmed
 
     # -- reading ------------------------------------------------------------------------------
-    def read_boxes(self, crops: Sequence[tuple[np.ndarray, Box]]) -> list[str]:
+    def read_boxes(self, crops: Sequence[tuple[np.ndarray, Box]],
+                   min_confidence: Sequence[float] | None = None) -> list[str]:
         """The words read in each (frame, box) pair, in order; ``""`` where nothing was read.
 
         Boxes of many frames go on shared sheets, so a whole multi-frame file costs one or two
-        Tesseract runs. Only words at or above :attr:`min_confidence` count. The text is returned
-        to the caller for a decision (allow list, identifiers) and must never be logged.
+        Tesseract reads. Only words at or above :attr:`min_confidence` count, or at or above the
+        crop's own floor in ``min_confidence`` (one per crop). The text is returned to the caller
+        for a decision (allow list, identifiers) and must never be logged.
 
         Raises
         ------
@@ -169,13 +158,16 @@ class TesseractConfirmer:
         for index, (frame, box) in enumerate(crops):
             for batch in _batches(frame, [box]):
                 prepared.extend((index, view) for _, view in batch)
+        floors = list(min_confidence) if min_confidence is not None else [self.min_confidence] * len(crops)
+        if len(floors) != len(crops):
+            raise ValueError("one confidence floor per crop")
         texts: list[list[str]] = [[] for _ in crops]
         for sheet in _sheets(prepared):
-            for index, words in self._read_sheet(sheet).items():
+            for index, words in self._read_sheet(sheet, floors).items():
                 texts[index].extend(words)
         return [" ".join(words) for words in texts]
 
-    def _read_sheet(self, batch: list[tuple[int, np.ndarray]]) -> dict[int, list[str]]:
+    def _read_sheet(self, batch: list[tuple[int, np.ndarray]], floors: list[float]) -> dict[int, list[str]]:
         width = max(crop.shape[1] for _, crop in batch) + 2 * SPACER
         height = sum(crop.shape[0] for _, crop in batch) + SPACER * (len(batch) + 1)
         sheet = np.full((height, width), 255, dtype=np.uint8)
@@ -185,11 +177,11 @@ class TesseractConfirmer:
             sheet[top:top + crop.shape[0], SPACER:SPACER + crop.shape[1]] = crop
             spans.append((top - SPACER // 2, top + crop.shape[0] + SPACER // 2))
             top += crop.shape[0] + SPACER
-        words = [w for w in self._read(sheet, psm=4) if w.confidence >= self.min_confidence]
+        words = sorted(self._read(sheet, psm=4), key=lambda w: w.left)
         found: dict[int, list[str]] = {}
         for (index, _), (lo, hi) in zip(batch, spans, strict=True):
             found.setdefault(index, []).extend(
-                w.text for w in sorted(words, key=lambda w: w.left) if lo <= w.top + w.height / 2 < hi)
+                w.text for w in words if lo <= w.top + w.height / 2 < hi and w.confidence >= floors[index])
         return found
 
     def read_words(self, frame: np.ndarray, min_confidence: float | None = None) -> list[tuple[Box, str]]:
@@ -234,30 +226,14 @@ class TesseractConfirmer:
                 boxes.append(Box(x0, y0, x1, y1, round(word.confidence / 100, 3), True))
         return boxes
 
-    # -- the program --------------------------------------------------------------------------
+    # -- the engine ---------------------------------------------------------------------------
     def _read(self, image: np.ndarray, psm: int) -> list[_Word]:
-        from PIL import Image
-
-        buffer = io.BytesIO()
-        Image.fromarray(image).save(buffer, format="PNG")
-        command = [self.executable, "stdin", "stdout", "--psm", str(psm), "-l", self.language, "tsv"]
-        # One thread: Tesseract's OpenMP start-up costs more than it saves on small images.
-        env = dict(os.environ, OMP_THREAD_LIMIT="1")
-        try:
-            done = subprocess.run(command, input=buffer.getvalue(), capture_output=True,
-                                  timeout=self.timeout, env=env, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise OcrFailed(f"tesseract took longer than {self.timeout:g} s") from exc
-        except OSError as exc:
-            raise OcrFailed(f"tesseract could not be started: {exc.strerror}") from exc
-        if done.returncode != 0:
-            raise OcrFailed(f"tesseract exited with status {done.returncode}")
-        return _parse_tsv(done.stdout.decode("utf-8", "replace"))
+        return _parse_tsv(self.engine.read_tsv(image, psm))
 
 
 def _parse_tsv(text: str) -> list[_Word]:
-    words = []
-    for line in text.splitlines()[1:]:
+    words = []  # the header line (the program writes one, the library none) has no level 5
+    for line in text.splitlines():
         fields = line.split("\t")
         if len(fields) != 12 or fields[0] != "5" or not fields[11].strip():
             continue
@@ -287,13 +263,15 @@ def _stroke_views(crop: np.ndarray, glyph_height: float) -> list[np.ndarray]:
     A top-hat a third of a glyph high keeps strokes and drops the background (anatomy, gradients,
     a box behind the text), whatever the polarity: Tesseract reads these far better than the grey
     crop (measured on weak candidates over real images: about nine in ten read, against four).
+    Strokes fainter than :data:`MIN_STROKE_CONTRAST` are not drawn: stretched to full contrast,
+    the ringing of a lossy codec around a filled box reads as letters.
     """
     size = max(5, int(glyph_height / 3) | 1)
     views = []
     for tophat in (_morph.white_tophat, _morph.black_tophat):
         strokes = tophat(crop, size).astype(np.float32)
         top = float(np.percentile(strokes, 99))
-        if top <= 0:
+        if top < MIN_STROKE_CONTRAST:
             continue
         views.append((255.0 - np.clip(strokes * (255.0 / top), 0, 255)).astype(np.uint8))
     return views
@@ -352,3 +330,5 @@ def _sheets(prepared: list[tuple[int, np.ndarray]]) -> list[list[tuple[int, np.n
         sheets[-1].append((index, view))
         height += view.shape[0] + SPACER
     return [sheet for sheet in sheets if sheet]
+
+__all__ = ["OcrFailed", "TesseractConfirmer"]
