@@ -11,6 +11,7 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from medanon.cli import main
 from medanon.core.enum import Status
 from medanon.pipeline import deidentify_dicom
 from medanon.pipeline.heads import HeadDecision, classify
@@ -118,6 +119,7 @@ def test_a_head_series_is_released_defaced_and_the_rest_goes_per_file(tmp_path: 
     heads = [r for source, r in results.items() if source.startswith("head/")]
     assert all(r.status is Status.RELEASED for r in heads), {r.reasons[0] for r in heads if r.reasons}
     assert all(any("defaced and checked as one volume" in note for note in r.review) for r in heads)
+    assert not any("`medanon deface`" in note for r in heads for note in r.review)  # done, not asked for
     assert results["other/single.dcm"].status is Status.RELEASED
     assert not any("defaced" in note for note in results["other/single.dcm"].review)
     after = {p: a for p, a in _pixels_by_position(tmp_path / "out").items() if p in before}
@@ -132,10 +134,13 @@ def test_a_head_series_is_released_defaced_and_the_rest_goes_per_file(tmp_path: 
 def test_with_routing_off_the_slices_are_released_undefaced(tmp_path: Path, head: Phantom) -> None:
     _inputs(tmp_path / "in", head)
     before = _pixels_by_position(tmp_path / "in" / "head")
-    deidentify_dicom([tmp_path / "in"], tmp_path / "out", key_path=tmp_path / "k.key", screen_pixels=False,
-                     deface_heads=False)
+    code = main(["dicom", str(tmp_path / "in"), str(tmp_path / "out"), "--key", str(tmp_path / "k.key"),
+                  "--no-pixel-screen", "--no-deface", "--workers", "1", "-q"])
+    assert code == 0
     after = _pixels_by_position(tmp_path / "out")
     assert all(np.array_equal(after[p], before[p]) for p in before)
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert "`medanon deface`" in json.dumps(report) and "defaced and checked" not in json.dumps(report)
 
 
 def test_a_head_series_that_cannot_be_defaced_is_withheld_whole(tmp_path: Path) -> None:

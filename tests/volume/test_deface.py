@@ -37,9 +37,11 @@ def test_face_found_before_and_at_no_view_after(head: str, defaced: dict[str, tu
     _, result = defaced[head]
     assert result.before is not None
     assert set(FRONTAL_VIEWS) <= set(result.before.views_with_face)
-    assert len(result.before.views_with_face) >= 5  # the synthetic nose hides one eye at +30 on some heads
-    if head == "mr":
+    if head == "mr":  # the synthetic nose hides one eye at +30
         assert set(WIDEST_VIEWS) <= set(result.before.views_with_face)
+        assert len(result.before.views_with_face) >= 6
+    else:  # 4 mm slices over the face: fewer views (measured in bench/bench_deface.py)
+        assert len(result.before.views_with_face) >= 4
     assert result.after.views_with_face == []
     assert len(result.after.angles) == 7 and min(result.after.angles) == -45 and max(result.after.angles) == 45
 

@@ -228,6 +228,8 @@ def _deface_stack(stack: _Stack, datasets: list[Dataset], decision: Classified, 
     outcome = deface_series(datasets, label, job.out_dir, deface_job)
     series = outcome.result
     routed_note = f"head series ({decision.why}): {len(stack.items)} file(s) defaced and checked as one volume"
+    # The DICOM engine's "deface this series" note is answered by this very step.
+    series.review = [note for note in series.review if "medanon deface" not in note]
     results = []
     for index, (item, ds) in enumerate(zip(stack.items, datasets, strict=True)):
         result = ItemResult(source=item.source, status=series.status, reasons=list(series.reasons),

