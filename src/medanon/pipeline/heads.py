@@ -49,6 +49,11 @@ OTHER_PART_WORDS = ("CHEST", "THORAX", "LUNG", "ABDOM", "PELVI", "SPINE", "LSPIN
                     "SHOULDER", "ANKLE", "FOOT", "HAND", "WRIST", "ELBOW", "LEG", "ARM", "HEART", "CARDIAC",
                     "BREAST", "LIVER", "KIDNEY", "PROSTATE", "EXTREMITY", "COLON", "BOWEL")
 DESCRIPTIVE_KEYWORDS = ("BodyPartExamined", "StudyDescription", "SeriesDescription", "ProtocolName")
+# Only these are parsed in the header pass (it runs on every item, so it is kept cheap).
+HEADER_KEYWORDS = ("Modality", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID",
+                   "ImageType", "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "Rows", "Columns",
+                   "NumberOfFrames", "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence",
+                   *DESCRIPTIVE_KEYWORDS)
 
 
 class HeadDecision(Enum):
@@ -134,7 +139,7 @@ def _read_header(item: Item) -> Dataset | None:
         return None
     try:
         source = item.path if item.path is not None else io.BytesIO(item.read_bytes())
-        return pydicom.dcmread(source, stop_before_pixels=True)
+        return pydicom.dcmread(source, stop_before_pixels=True, specific_tags=list(HEADER_KEYWORDS))
     except Exception:
         return None  # not DICOM or damaged: the per-file path reports it
 
