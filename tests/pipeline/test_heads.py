@@ -153,6 +153,7 @@ def test_a_head_series_that_cannot_be_defaced_is_withheld_whole(tmp_path: Path) 
     assert len(heads) == len(slices)
     assert all(r.status is not Status.RELEASED and r.output is None for r in heads)
     assert all(r.reasons and r.reasons[0].startswith("head series withheld as a whole") for r in heads)
+    assert all(any("withheld as one volume" in note for note in r.review) for r in heads)
     released = list((tmp_path / "out").rglob("*.dcm"))
     assert len(released) == 1  # only the unrelated single CT
     assert len(list((tmp_path / "out" / "quarantine").glob("*.json"))) == len(slices)

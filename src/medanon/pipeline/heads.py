@@ -232,7 +232,8 @@ def _deface_stack(stack: _Stack, datasets: list[Dataset], decision: Classified, 
     label = f"head series of {len(stack.items)} file(s) starting {stack.items[0].source}"
     outcome = deface_series(datasets, label, job.out_dir, deface_job)
     series = outcome.result
-    routed_note = f"head series ({decision.why}): {len(stack.items)} file(s) defaced and checked as one volume"
+    done = "defaced and checked" if series.status is Status.RELEASED else "withheld"
+    routed_note = f"head series ({decision.why}): {len(stack.items)} file(s) {done} as one volume"
     # The DICOM engine's "deface this series" note is answered by this very step.
     series.review = [note for note in series.review if "medanon deface" not in note]
     results = []
