@@ -6,12 +6,13 @@ Synthetic heads (``medanon.volume.phantom``: their brain and face regions are kn
 axial, gantry-tilted with uneven spacing, pitched chin-up and chin-down, and one 256^3 1 mm head
 for the speed target; plus the real heads in ../shared/testdata/heads when present (no face labels
 there: region shares are n/a, brain voxels are counted inside medanon's own grown brain mask).
-Writes its table into docs/BENCHMARKS.md between the deface markers.
+Appends a dated entry to the "Head defacing" section of docs/BENCHMARKS.md (older entries stay).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -25,6 +26,7 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from _machine import cpu_model, git_state, ram_total  # noqa: E402
+from _report import append_to_section  # noqa: E402
 
 from medanon.volume import deface, read_nifti, read_series  # noqa: E402
 from medanon.volume.check import check_faces  # noqa: E402
@@ -32,21 +34,7 @@ from medanon.volume.cut import apply_defacing, plan_defacing  # noqa: E402
 from medanon.volume.phantom import FACE_REGIONS, Phantom, axial_geometry, make_head, plane_geometry  # noqa: E402
 
 HEADS = REPO.parent / "shared" / "testdata" / "heads"
-START, END = "<!-- bench_deface:start -->", "<!-- bench_deface:end -->"
-NOTES = [
-    "Reading the table:",
-    "- The first row's time includes loading the libraries and the cascade.",
-    "- \"Face found before\" shows what the detector can see at all: OpenCV's Haar cascade finds the "
-    "synthetic faces between about -30 and +30 degrees, rarely at +/-45. Both real heads stop near the eyes "
-    "(CT) or below the nose (MR), so no whole face is in them and the detector finds none even before; on "
-    "them the table shows only that the cut went through with the brain untouched and no face after.",
-    "- Eyes removed is below 100 %: on the three 2.5 mm MR heads 89-93 % of the eyeball voxels and 75-77 % "
-    "of the labelled lid skin were cleared (measured by hand with the phantom's labels). What stays is the "
-    "back of each eyeball, flush with the flat cut surface, and lid skin out towards the temples; no "
-    "eye shape is left on the render (`medanon deface --preview`).",
-    "- Brain voxels on the real heads are counted inside medanon's own grown brain mask (no independent "
-    "label exists for them); on the synthetic heads against the true brain, which the defacer never sees.",
-]
+TITLE = "## Head defacing (`medanon deface`, issue 7)"
 
 
 def phantoms(with_256: bool) -> list[tuple[str, Phantom]]:
@@ -75,59 +63,57 @@ def real_heads() -> list[tuple[str, object]]:
 
 
 def measure(name: str, volume: object, truth: Phantom | None) -> list[str]:
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     result = deface(volume, render_before=False)  # type: ignore[arg-type]
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
     before = deface(volume, render_before=True).before  # type: ignore[arg-type]
     assert before is not None
     removed = result.plan.removed
     if truth is not None:
-        shares = [f"{100 * removed[truth.regions[r]].mean():.0f}%" for r in FACE_REGIONS]
+        shares = [f"{100 * removed[truth.regions[r]].mean():.0f}%" for r in (*FACE_REGIONS, "eyeballs")]
         brain = int(np.count_nonzero((result.volume.data != truth.volume.data) & truth.brain))
         brain_text = f"{brain} (true brain)"
     else:
-        shares = ["n/a"] * len(FACE_REGIONS)
+        shares = ["n/a"] * (len(FACE_REGIONS) + 1)
         protected = result.plan.protected
         original = volume.data  # type: ignore[attr-defined]
         brain = int(np.count_nonzero((result.volume.data != original) & protected)) if protected is not None else -1
         brain_text = f"{brain} (own grown mask)"
     shape = "x".join(str(n) for n in result.volume.data.shape)
     views = lambda angles: ", ".join(f"{a:+.0f}" for a in angles) or "none"  # noqa: E731
-    return [name, shape, f"{seconds:.1f}", views(before.views_with_face), views(result.after.views_with_face),
-            *shares, brain_text]
+    return [name, shape, f"{seconds:.1f}", f"{cpu_seconds:.1f}", _load(), views(before.views_with_face),
+            views(result.after.views_with_face), *shares, brain_text]
 
 
-SWEEP_START, SWEEP_END = "<!-- bench_deface_sweep:start -->", "<!-- bench_deface_sweep:end -->"
+def _load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def detector_sweep(seeds: int = 5) -> list[str]:
-    """How often the render check errs: the face missed at 0 deg before, any face "found" after (false alarm)."""
+    """How often the render check errs, at every view: the face missed before defacing, a face "found"
+    after (a false alarm, which quarantines a correctly defaced volume)."""
     cases = [("axial MR", axial_geometry(2.5, 96), "MR"), ("sagittal MR", plane_geometry("sagittal"), "MR"),
-             ("coronal MR", plane_geometry("coronal"), "MR"), ("tilted CT", axial_geometry(2.5, 96, 18.5), "CT")]
-    lines = ["| head (5 noise seeds each) | face missed at 0 deg before | false alarm after (views) |", "|---|---|---|"]
+             ("coronal MR", plane_geometry("coronal"), "MR"), ("tilted CT", axial_geometry(2.5, 96, 18.5), "CT"),
+             ("CT, tilt 12 deg", axial_geometry(2.5, 96, 12.0), "CT"), ("axial CT", axial_geometry(2.5, 96), "CT")]
+    lines = [f"| head ({seeds} noise seeds each) | views with the face found before (of {7 * seeds}) | "
+             "views missed before, by angle | heads seen at every view | false alarms after (views) |",
+             "|---|---|---|---|---|"]
     for name, (geometry, shape), modality in cases:
-        missed, alarms = 0, []
+        seen, every, alarms, missed = 0, 0, [], []
         for seed in range(seeds):
             phantom = make_head(geometry, shape, modality, seed=seed, noise=2.0 if modality == "MR" else 4.0)
             plan = plan_defacing(phantom.volume)
-            before = check_faces(phantom.volume, plan.threshold, plan.modality, angles=(0.0,))
+            before = check_faces(phantom.volume, plan.threshold, plan.modality)
             after = check_faces(apply_defacing(phantom.volume, plan), plan.threshold, plan.modality)
-            missed += not before.views_with_face
+            seen += len(before.views_with_face)
+            every += len(before.views_with_face) == len(before.angles)
+            missed += [a for a in before.angles if a not in before.views_with_face]
             alarms += [f"seed {seed}: {a:+.0f}" for a in after.views_with_face]
-        lines.append(f"| {name} | {missed}/{seeds} | {len(alarms)} ({', '.join(alarms) or 'none'}) |")
+        by_angle = ", ".join(f"{a:+.0f} x{missed.count(a)}" for a in sorted(set(missed))) or "none"
+        lines.append(f"| {name} | {seen}/{7 * seeds} | {by_angle} | {every}/{seeds} | "
+                     f"{len(alarms)} ({', '.join(alarms) or 'none'}) |")
         print(lines[-1], flush=True)
     return lines
-
-
-def write_block(start: str, end: str, lines: list[str]) -> None:
-    target = REPO / "docs" / "BENCHMARKS.md"
-    text = target.read_text(encoding="utf-8")
-    block = "\n".join([start, *lines, end]) + "\n"
-    if start in text:
-        text = text[:text.index(start)] + block + text[text.index(end) + len(end) + 1:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    target.write_text(text, encoding="utf-8")
 
 
 def main() -> None:
@@ -135,35 +121,32 @@ def main() -> None:
     parser.add_argument("--no-256", action="store_true", help="skip the 256^3 head")
     parser.add_argument("--sweep-only", action="store_true", help="only the detector error sweep")
     args = parser.parse_args()
-    sweep = detector_sweep()
-    write_block(SWEEP_START, SWEEP_END, [
-        "### Render check: how often the detector errs (synthetic heads)", "",
-        "Command: `PYTHONPATH=src python3 bench/bench_deface.py --sweep-only` (also part of the full run) · commit "
-        f"{git_state(REPO)}. A false alarm quarantines a correctly defaced volume (safe, but it withholds data); "
-        "a miss before would mean the detector could also miss a face left after.", "", *sweep])
-    if args.sweep_only:
-        return
-    rows = []
-    for name, phantom in phantoms(not args.no_256):
-        rows.append(measure(name, phantom.volume, phantom))
-        print(" | ".join(rows[-1]), flush=True)
-    for name, volume in real_heads():
-        rows.append(measure(name, volume, None))
-        print(" | ".join(rows[-1]), flush=True)
-    header = ["volume", "voxels (s x r x c)", "s deface+check", "face found before at", "face found after at",
-              *(f"{r} removed" for r in FACE_REGIONS), "brain voxels changed"]
-    lines = ["## Head defacing (`medanon deface`, issue 7)", "",
-             f"Command: `PYTHONPATH=src python3 bench/bench_deface.py` · commit {git_state(REPO)} · "
-             f"{cpu_model()}, {ram_total()} RAM, Python {platform.python_version()} (2 cores shared with other "
-             "sessions).", "",
-             "Seconds: plan the cut, apply it, render the result at 7 angles (-45..+45 deg) and run the face "
-             "detector on each (the mandatory path; the 'before' render for previews is extra). Face regions "
-             "are the synthetic heads' labelled eyes+eyelids, nose, lips+mouth and chin.", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    lines += ["", "Targets: no face found after at any view; brain voxels changed = 0; < 20 s per 256^3 volume.",
-              "", *NOTES]
-    write_block(START, END, lines)
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    machine = (f"{cpu_model()}, {ram_total()} RAM, Python {platform.python_version()}, 2 cores shared with other "
+               f"sessions (load at start {_load()})")
+    entry = [f"### {when}: render check and per-slab cut (issue 7, second round)", "",
+             f"Command: `PYTHONPATH=src python3 bench/bench_deface.py{' --sweep-only' if args.sweep_only else ''}` "
+             f"· commit {git_state(REPO)} · {machine}.", "",
+             "Render check error sweep on synthetic heads (every view -45..+45 deg, before and after defacing):", "",
+             *detector_sweep()]
+    if not args.sweep_only:
+        rows = []
+        for name, phantom in phantoms(not args.no_256):
+            rows.append(measure(name, phantom.volume, phantom))
+            print(" | ".join(rows[-1]), flush=True)
+        for name, volume in real_heads():
+            rows.append(measure(name, volume, None))
+            print(" | ".join(rows[-1]), flush=True)
+        header = ["volume", "voxels (s x r x c)", "s deface+check (wall)", "s CPU", "load", "face found before at",
+                  "face found after at", *(f"{r} removed" for r in ("eyes+lids", "nose", "mouth", "chin")),
+                  "eyeballs removed", "brain voxels changed"]
+        entry += ["", "Seconds: plan the cut, apply it, render the result at 7 angles and run the face detector on "
+                  "each (the mandatory path; the 'before' render is extra). CPU seconds (this process) do not "
+                  "depend on the other sessions' load.", "",
+                  "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+                  *("| " + " | ".join(row) + " |" for row in rows), "",
+                  "Targets: no face found after at any view; brain voxels changed = 0; < 20 s per 256^3 volume."]
+    append_to_section(REPO / "docs" / "BENCHMARKS.md", TITLE, "bench/bench_deface.py", "\n".join(entry))
 
 
 if __name__ == "__main__":

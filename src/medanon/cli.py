@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     dicom.add_argument("paths", nargs="+", type=Path, metavar="IN... OUT",
                        help="inputs (files, folders, .zip), then the output folder")
     _add_common(dicom)
+    _add_head_routing_option(dicom)
 
     demo = sub.add_parser("demo", help="de-identify a mixed example set shipped by pip packages")
     demo.add_argument("out", nargs="?", type=Path, default=Path("medanon-demo"), help="output folder")
@@ -123,6 +124,7 @@ def _run_dicom(inputs: list[Path], out_dir: Path, args: argparse.Namespace, out:
         outcome = deidentify_dicom(
             inputs, out_dir, args.profile, key_path=key, options=options, quarantine_dir=args.quarantine,
             workers=max(1, args.workers), screen_pixels=not args.no_pixel_screen,
+            deface_heads=not getattr(args, "no_deface", False),
             on_start=lambda n: progress.update(task, total=n),
             on_result=lambda r: progress.advance(task),
         )
@@ -140,6 +142,13 @@ def _run_dicom(inputs: list[Path], out_dir: Path, args: argparse.Namespace, out:
                       "DICOMDIR); withheld items above are the expected outcome.")
         return EXIT_OK
     return EXIT_WITHHELD if withheld else EXIT_OK
+
+
+def _add_head_routing_option(parser: argparse.ArgumentParser) -> None:
+    """Issue 7: head CT/MR series are defaced as whole volumes unless the user turns it off."""
+    parser.add_argument("--no-deface", action="store_true",
+                        help="do not deface head CT/MR series: their slices are cleaned one by one and flagged "
+                             "for review (only when the face region is studied and sharing it is agreed)")
 
 
 # --- medanon photo -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from medanon.volume.model import Volume
 from medanon.volume.phantom import Phantom, axial_geometry, make_head
 
 FRONTAL_VIEWS = (-15.0, 0.0, 15.0)
+WIDEST_VIEWS = (-45.0, 45.0)
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,11 @@ def test_face_found_before_and_at_no_view_after(head: str, defaced: dict[str, tu
     _, result = defaced[head]
     assert result.before is not None
     assert set(FRONTAL_VIEWS) <= set(result.before.views_with_face)
+    if head == "mr":  # the synthetic nose hides one eye at +30
+        assert set(WIDEST_VIEWS) <= set(result.before.views_with_face)
+        assert len(result.before.views_with_face) >= 6
+    else:  # 4 mm slices over the face: fewer views (measured in bench/bench_deface.py)
+        assert len(result.before.views_with_face) >= 4
     assert result.after.views_with_face == []
     assert len(result.after.angles) == 7 and min(result.after.angles) == -45 and max(result.after.angles) == 45
 
@@ -47,6 +53,8 @@ def test_no_brain_voxel_changes_and_the_face_regions_go(head: str, defaced: dict
     assert not changed[phantom.brain].any()
     assert changed[phantom.face].mean() > 0.9
     assert result.volume.data.shape == phantom.volume.data.shape
+    assert changed[phantom.regions["eyeballs"]].mean() > 0.95  # the back of the eyeball goes too
+    assert changed[phantom.regions["eyes"]].mean() > 0.85
     assert result.volume.geometry is phantom.volume.geometry
     assert result.volume.data is not phantom.volume.data  # input not modified
 

@@ -36,6 +36,7 @@ def deidentify_dicom(
     quarantine_dir: Path | None = None,
     workers: int = 1,
     screen_pixels: bool = True,
+    deface_heads: bool = True,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[ItemResult], None] | None = None,
 ) -> BatchOutcome:
@@ -43,7 +44,9 @@ def deidentify_dicom(
 
     ``screen_pixels`` runs the burnt-in text screen on every image the header
     rules did not already withhold; turning it off leaves only the header
-    rules between pixel text and release.
+    rules between pixel text and release. ``deface_heads`` sends thin-slice head CT/MR series through
+    the defacer as whole volumes (``pipeline.heads``); off, their slices go the per-file way with a
+    review note (only for a project that needs the face region and may share it).
 
     Raises
     ------
@@ -67,13 +70,22 @@ def deidentify_dicom(
             on_result(result)
 
     try:
-        results = run_items(batch.items, job, workers=workers, on_result=record)
+        results, items = _route_heads(batch.items, job, record) if deface_heads else ([], batch.items)
+        results += run_items(items, job, workers=workers, on_result=record)
     except BaseException:
         writer.close()
         raise
     report = writer.finish(policy, batch.keys.fingerprint, [str(p) for p in inputs])
     return BatchOutcome(results=results, report=report, report_path=report_path, key_path=batch.key_file,
                         key_created=batch.key_created)
+
+
+def _route_heads(items: list[Item], job: Job,
+                 record: Callable[[ItemResult], None]) -> tuple[list[ItemResult], list[Item]]:
+    """Head series first, defaced whole (issue 7); the items left go the per-file way."""
+    from medanon.pipeline.heads import route_head_series
+
+    return route_head_series(items, job, record)
 
 
 @dataclass(frozen=True)

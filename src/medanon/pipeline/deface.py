@@ -14,7 +14,8 @@ import contextlib
 import hashlib
 import os
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydicom.dataset import Dataset
@@ -24,7 +25,7 @@ from medanon.core.enum import Status
 from medanon.core.errors import InputError, MedanonError, PolicyError, safe_message
 from medanon.core.keys import KeyRing, default_key_path, load_or_create_key
 from medanon.core.policy import Policy
-from medanon.core.results import ItemResult
+from medanon.core.results import Action, ItemResult
 from medanon.pipeline.run import retained_categories, screen_reasons, write_quarantine_record
 
 
@@ -70,19 +71,51 @@ def _nifti_pair(source: Path, destination: Path) -> bool:
 def deface_with(source: Path, destination: Path, job: DefaceJob) -> ItemResult:
     """:func:`deface_path` for a caller that holds its policy and key ring already (``medanon case``)."""
     nifti_in = _nifti_pair(source, destination)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            run = _deface_nifti if nifti_in else _deface_dicom
-            result = run(source, destination, job)
-    except MedanonError as exc:
-        status = Status.FAILED if isinstance(exc, InputError) else Status.QUARANTINED
-        result = ItemResult(source=str(source), status=status, reasons=[exc.message])
-    except Exception as exc:  # an engine bug must not leak a file
-        result = ItemResult(source=str(source), status=Status.FAILED, reasons=[f"internal error: {safe_message(exc)}"])
+    if nifti_in:
+        result = _guarded(str(source), lambda: _deface_nifti(source, destination, job))
+    else:
+        result = _guarded(str(source), lambda: _deface_dicom(source, destination, job).result)
     if result.status is not Status.RELEASED:
         write_quarantine_record(result, job)
     return result
+
+
+@dataclass
+class SeriesDefaced:
+    """A DICOM series defaced as a whole: the series' result, and each input's released file (in input
+    order; empty unless the whole series was released) with the header actions taken on it."""
+
+    result: ItemResult
+    outputs: list[Path] = field(default_factory=list)
+    actions: list[list[Action]] = field(default_factory=list)
+
+
+def deface_series(datasets: list[Dataset], label: str, destination: Path, job: DefaceJob) -> SeriesDefaced:
+    """Deface one DICOM series given as read datasets (the head-series route of ``medanon dicom``).
+
+    Never raises for a bad series, and writes no quarantine record: the caller decides how to report it.
+    """
+    outcome: list[SeriesDefaced] = []
+
+    def run() -> ItemResult:
+        outcome.append(_deface_datasets(datasets, label, destination, job))
+        return outcome[-1].result
+
+    result = _guarded(label, run)
+    return outcome[0] if outcome and outcome[0].result is result else SeriesDefaced(result=result)
+
+
+def _guarded(source: str, run: Callable[[], ItemResult]) -> ItemResult:
+    """Errors become a withheld result with the reason (an engine bug must not leak a file)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return run()
+    except MedanonError as exc:
+        status = Status.FAILED if isinstance(exc, InputError) else Status.QUARANTINED
+        return ItemResult(source=source, status=status, reasons=[exc.message])
+    except Exception as exc:
+        return ItemResult(source=source, status=Status.FAILED, reasons=[f"internal error: {safe_message(exc)}"])
 
 
 def _deface_nifti(source: Path, destination: Path, job: DefaceJob) -> ItemResult:
@@ -93,17 +126,20 @@ def _deface_nifti(source: Path, destination: Path, job: DefaceJob) -> ItemResult
     return _released(source, destination, defaced)
 
 
-def _deface_dicom(source: Path, destination: Path, job: DefaceJob) -> ItemResult:
-    datasets = _read_series(source)
+def _deface_dicom(source: Path, destination: Path, job: DefaceJob) -> SeriesDefaced:
+    return _deface_datasets(_read_series(source), str(source), destination, job)
+
+
+def _deface_datasets(datasets: list[Dataset], label: str, destination: Path, job: DefaceJob) -> SeriesDefaced:
     for ds in datasets:
         risks = dicom.pixel_risks(ds)
         if job.screen_pixels and not risks:
             risks = screen_reasons(ds)
         if risks:
-            return ItemResult(source=str(source), status=Status.QUARANTINED, reasons=sorted(set(risks)))
+            return SeriesDefaced(ItemResult(source=label, status=Status.QUARANTINED, reasons=sorted(set(risks))))
     series = volume.read_series(datasets)
     defaced = volume.deface(series.volume)
-    _previews(defaced, source, job)
+    _previews(defaced, label, job)
     identifiers = [verify.collect_identifiers(ds) for ds in datasets]
     cleaned = [dicom.deidentify(ds, job.policy, job.keys) for ds in datasets]
     targets = [c.dataset for c in cleaned]
@@ -117,17 +153,17 @@ def _deface_dicom(source: Path, destination: Path, job: DefaceJob) -> ItemResult
             blocking = [f for f in verify.scan_file(temp, found, retained_categories(job.policy)) if f.blocks_release]
             if blocking:
                 reasons = sorted({f"verification: {f.check} ({f.message})" for f in blocking})
-                return ItemResult(source=str(source), status=Status.QUARANTINED, reasons=reasons)
+                return SeriesDefaced(ItemResult(source=label, status=Status.QUARANTINED, reasons=reasons))
         for temp, final in written:
             _release(temp, final)
     finally:
         for temp, _ in written:
             with contextlib.suppress(OSError):
                 temp.unlink()
-    result = _released(source, destination, defaced)
+    result = _released(label, destination, defaced)
     result.modality = series.volume.modality or None
     result.review.extend(sorted({note for c in cleaned for note in c.review}))
-    return result
+    return SeriesDefaced(result, outputs=[final for _, final in written], actions=[c.actions for c in cleaned])
 
 
 def _read_series(source: Path) -> list[Dataset]:
@@ -143,7 +179,7 @@ def _read_series(source: Path) -> list[Dataset]:
     return datasets
 
 
-def _released(source: Path, destination: Path, defaced: volume.Defaced) -> ItemResult:
+def _released(source: Path | str, destination: Path, defaced: volume.Defaced) -> ItemResult:
     plan = defaced.plan
     note = (f"defaced: {plan.removed_voxels} voxels cleared in front of and below the brain; "
             f"{plan.brain_voxels} voxels of the grown brain unchanged; no face found on renders at "
@@ -152,7 +188,7 @@ def _released(source: Path, destination: Path, defaced: volume.Defaced) -> ItemR
                       review=[note, *plan.notes])
 
 
-def _previews(defaced: volume.Defaced, source: Path, job: DefaceJob) -> None:
+def _previews(defaced: volume.Defaced, source: Path | str, job: DefaceJob) -> None:
     """Before/after strips for the report. The "before" strip shows the face: it is identifying."""
     if job.preview_dir is None:
         return

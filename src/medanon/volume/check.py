@@ -16,7 +16,7 @@ from PIL import Image
 from medanon.volume import _faces, segment
 from medanon.volume.grid import resample
 from medanon.volume.model import Volume
-from medanon.volume.render import VIEW_ANGLES, render_views
+from medanon.volume.render import VIEW_ANGLES, render_views, smoothing_mm
 
 RENDER_MM = 1.5
 DETECT_SCALE = 2
@@ -57,9 +57,17 @@ def check_faces(volume: Volume, threshold: float | None = None, modality: str | 
     values, grid = resample(volume, RENDER_MM)
     level = segment.skin_threshold(values, modality) if threshold is None else threshold
     skin = segment.skin_mask(values, level)
-    images = render_views(values, skin, level, grid, angles)
+    images = render_views(values, skin, level, grid, angles, smoothing_mm(_coarsest_step(volume)))
     faces = [_detect(image) for image in images]
     return FaceCheck(angles=tuple(angles), images=images, faces=faces)
+
+
+def _coarsest_step(volume: Volume) -> float:
+    """The volume's largest voxel step in mm (in-plane or between slices): the scale of its terraces."""
+    geometry = volume.geometry
+    gaps = np.abs(np.diff(geometry.slice_depths()))
+    return float(max(np.linalg.norm(geometry.column_step), np.linalg.norm(geometry.row_step),
+                     np.median(gaps) if len(gaps) else 0.0))
 
 
 def _detect(image: np.ndarray) -> list[tuple[int, int, int, int]]:

@@ -26,13 +26,15 @@ VALUES = {
 
 
 FACE_REGIONS = ("eyes", "nose", "mouth", "chin")
+# Labelled too, for measuring: the eyeballs alone (``eyes`` is eyeballs and lids together).
+EXTRA_REGIONS = ("eyeballs",)
 
 
 @dataclass
 class Phantom:
     volume: Volume
     brain: np.ndarray  # bool, the true brain on the volume's voxels
-    regions: dict[str, np.ndarray]  # bool per FACE_REGIONS name: what the defacer must remove
+    regions: dict[str, np.ndarray]  # bool per FACE_REGIONS name (what the defacer must remove) and EXTRA_REGIONS
 
     @property
     def face(self) -> np.ndarray:
@@ -71,7 +73,7 @@ def label_points(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.nd
     label[brain] = names.index("brain")
     label[eyes] = names.index("eye")
     lids = (_ellipsoid(p, (-30, 78, -3), (20, 18, 17)) | _ellipsoid(p, (30, 78, -3), (20, 18, 17))) & head
-    regions = {"eyes": eyes | lids, "nose": nose,
+    regions = {"eyes": eyes | lids, "eyeballs": eyes, "nose": nose,
                "mouth": upper_lip | lower_lip | _ellipsoid(p, (0, 88, -62), (24, 10, 9)), "chin": chin}
     return label, brain, {name: mask & ~brain for name, mask in regions.items()}
 
@@ -88,13 +90,13 @@ def make_head(geometry: Geometry, shape: tuple[int, int, int], modality: str = "
     lookup = np.array([v[column] for v in VALUES.values()], dtype=np.float32)
     data = np.empty(shape, dtype=np.float32)
     brain = np.empty(shape, dtype=bool)
-    regions = {name: np.empty(shape, dtype=bool) for name in FACE_REGIONS}
+    regions = {name: np.empty(shape, dtype=bool) for name in FACE_REGIONS + EXTRA_REGIONS}
     r, c = np.meshgrid(np.arange(shape[1]), np.arange(shape[2]), indexing="ij")
     for index in range(shape[0]):  # slice by slice: a 256^3 head fits in memory
         points = geometry.world(np.full(r.shape, index), r, c) @ rotation
         label, brain[index], parts = label_points(points)
         data[index] = lookup[label]
-        for name in FACE_REGIONS:
+        for name in regions:
             regions[name][index] = parts[name]
     data += np.random.default_rng(seed).normal(0.0, noise, shape).astype(np.float32)
     if modality == "MR":
