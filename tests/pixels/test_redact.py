@@ -293,3 +293,18 @@ def test_an_implicit_vr_input_is_written_after_redaction() -> None:
     out = _round_trip(outcome.dataset)
     assert out.file_meta.TransferSyntaxUID == pydicom.uid.ExplicitVRLittleEndian
     assert out.PatientName == implicit.PatientName and out.BurnedInAnnotation == "NO"
+
+
+@needs_ocr
+def test_a_line_the_detector_misses_is_still_found_by_the_whole_frame_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The detector can merge a line with neighbouring structure; the whole-frame OCR under it must catch it."""
+    from medanon.pixels.detectors.lines import LineTextDetector
+    from tests.pixels import synth
+
+    image = synth.anatomy(seed=5)
+    name = synth.draw_text(image, "DOE JANE 1961", 18, (30, 450), ink=240)
+    ds = synth.mono_dataset(image, bits=8, scale=1.0, modality="OT")
+    monkeypatch.setattr(LineTextDetector, "detect_lines", lambda self, view, **kwargs: ([], []))
+    outcome = redact_burnt_in(ds, ("doe jane",))
+    assert outcome.dataset is not None, outcome.reason
+    assert any(synth.overlaps(r, name) for r in outcome.regions)

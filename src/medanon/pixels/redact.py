@@ -27,8 +27,10 @@ closed"). The steps, for every frame:
    BurnedInAnnotation is set to NO.
 
 Every frame is searched, read where needed, filled and verified; nothing is inferred from a subset
-of frames (no whole-frame OCR: it cost a quarter of a second per frame and found nothing the
-detection above missed on the benchmark, docs/BENCHMARKS.md). The input dataset is never
+of frames. As a safety net under the detector, verification also has Tesseract read the first,
+middle and last frames whole (a quarter of a second per frame): on dicom_dev the detector merged
+an ID in a box beside a test pattern with the pattern, and only a whole-frame reading saw it.
+The input dataset is never
 modified; the recognised text is never logged or returned.
 """
 
@@ -37,7 +39,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,6 +60,10 @@ from medanon.pixels.words import is_allowed, matches_identifier
 #: Short-word candidates and the strips beside filled boxes hold text when Tesseract reads letters
 #: or digits in them at this confidence (0-100) or more (lower, it reads "words" in speckle).
 WORD_CONFIDENCE = 60.0
+#: The whole-frame check (:func:`_whole_frame_words`) leaves over a word of three or more letters or
+#: digits read at this confidence or more (lower, Tesseract reads "words" in speckle and anatomy);
+#: a header identifier is left over at :data:`WORD_CONFIDENCE` or more.
+WHOLE_FRAME_CONFIDENCE = 80.0
 #: Width of the strip read beside each end of a filled box, in box heights: a remnant of a line the
 #: detector boxed only in part ("DO" of "DOB") sits within about one height of the box.
 STRIP_WIDTH = 2.0
@@ -452,6 +458,32 @@ def _verify(out: Dataset, forms: tuple[str, ...], policy: RedactionPolicy, lines
         if any(ch.isalnum() for ch in text) and (
                 policy.level is Level.PUBLICATION and not is_allowed(text) or matches_identifier(text, forms)):
             leftovers.append((region, f"text beside a filled box on frame {region.frame}"))
+    leftovers += _whole_frame_words(ocr, views, checked, forms, policy, is_kept)
+    return leftovers
+
+
+def _whole_frame_words(ocr: TesseractConfirmer, views: list[list[np.ndarray]], checked: list[bool],
+                       forms: tuple[str, ...], policy: RedactionPolicy,
+                       is_kept: Callable[[int, Box], bool]) -> list[tuple[Region, str]]:
+    """A safety net under the detector: Tesseract reads the first, middle and last frames whole.
+
+    The detector can miss a line it merges with neighbouring structure (text in a box drawn
+    against a test pattern, dicom_dev): a header identifier read anywhere is left over, and in
+    ``publication`` so is any other word of three or more letters or digits read with high
+    confidence. It costs about a quarter of a second per frame read, paid for safety.
+    """
+    leftovers: list[tuple[Region, str]] = []
+    for index in _frames.frames_to_check(len(views)):
+        if not checked[index]:
+            continue
+        for box, text in ocr.read_words(views[index][0], WORD_CONFIDENCE):
+            if is_kept(index, box):
+                continue
+            if forms and matches_identifier(text, forms):
+                leftovers.append((Region.from_box(index, box), f"a header identifier is readable on frame {index}"))
+            elif (policy.level is Level.PUBLICATION and box.score * 100 >= WHOLE_FRAME_CONFIDENCE
+                    and sum(ch.isalnum() for ch in text) >= 3 and not is_allowed(text)):
+                leftovers.append((Region.from_box(index, box), f"OCR still reads text on frame {index}"))
     return leftovers
 
 
