@@ -136,12 +136,26 @@ def _fine_pass(rgb: np.ndarray, detectors: Sequence[FaceDetector], scale: float,
                 piece = part[y:y + side_y, x:x + side_x]
                 block[:piece.shape[0], :piece.shape[1]] = piece
                 for detector in detectors:
-                    for box in detector.detect(block):
+                    for box in _at_full_size(detector, block):
                         found.append(FaceBox.clipped(
                             area.x0 + (x + box.x0) / scale, area.y0 + (y + box.y0) / scale,
                             area.x0 + (x + box.x1) / scale, area.y0 + (y + box.y1) / scale,
                             columns, rows, box.score, box.detector))
     return found
+
+
+def _at_full_size(detector: FaceDetector, block: np.ndarray) -> list[FaceBox]:
+    """The detector's faces in ``block`` searched at the block's own size (never shrunk again).
+
+    A detector that cannot be told its size (no ``detect_at``) and would shrink the block is refused:
+    a tile searched smaller than planned would silently miss the small faces it is there for.
+    """
+    detect_at = getattr(detector, "detect_at", None)
+    if detect_at is not None:
+        return list(detect_at(block, max(block.shape[:2])))
+    if max(block.shape[:2]) > getattr(detector, "max_side", max(block.shape[:2])):
+        raise ValueError(f"detector {detector.name!r} would shrink a {block.shape[1]}x{block.shape[0]} tile")
+    return detector.detect(block)
 
 
 def _split(length: int, tile: int, overlap: int) -> tuple[list[int], int]:
