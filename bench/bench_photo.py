@@ -32,6 +32,7 @@ import argparse
 import datetime as dt
 import io
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -200,7 +201,9 @@ def time_batch(data: bytes, min_face: int, images: int, workers: int = 2) -> flo
     """Wall seconds per image for ``images`` photos through ``workers`` processes (one OpenCV thread each)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    with tempfile.TemporaryDirectory() as folder, ProcessPoolExecutor(workers, initializer=_init_bench_worker) as pool:
+    spawn = multiprocessing.get_context("spawn")  # a fork after OpenCV started its threads can hang
+    with tempfile.TemporaryDirectory() as folder, ProcessPoolExecutor(
+            workers, initializer=_init_bench_worker, mp_context=spawn) as pool:
         list(pool.map(_one_photo, [data] * workers, [min_face] * workers, [folder] * workers))  # warm-up
         start = time.perf_counter()
         list(pool.map(_one_photo, [data] * images, [min_face] * images, [folder] * images))
@@ -315,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     faces = bench_faces(SHARED / "faces") if (SHARED / "faces" / "faces.json").exists() else None
     if faces is None:
         print(f"{SHARED / 'faces'} absent: labelled-face figures skipped")
+    print("faces:", faces, flush=True)
     metadata = bench_metadata(SHARED / "photos") if (SHARED / "photos").is_dir() else None
     text = bench_text([SHARED / "faces", SHARED / "photos"]) if (SHARED / "faces").is_dir() else None
     speed = []

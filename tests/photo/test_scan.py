@@ -100,3 +100,12 @@ def test_scan_plan_refuses_nonsense() -> None:
     with pytest.raises(ValueError):
         ScanPlan(min_face=0)
     assert ScanPlan(min_face=10).fine_scale() == 1.0 and ScanPlan(min_face=80).fine_scale() == 0.25
+
+
+@pytest.mark.parametrize(("token", "word"), [("SMITH,", True), ("Jane", True), ("(4471902)", True),
+                                              ("03/04/1961", True), ("1961", True), ("mRN", False), ("Wy", False),
+                                              ("|", False), ("123", False), ("bcd", False), ("oe", False)])
+def test_what_counts_as_a_printed_word(token: str, word: bool) -> None:
+    from medanon.photo.text import is_word
+
+    assert is_word(token) is word

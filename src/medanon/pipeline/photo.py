@@ -10,6 +10,7 @@ no input name (often a patient's name or a date) survives.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import tempfile
 import warnings
@@ -124,7 +125,9 @@ def _results(items: list[Item], job: Job, options: PhotoOptions, workers: int) -
     if workers <= 1:
         yield from (process_photo(item, job, options) for item in items)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_photo_worker) as pool:
+    # spawn, not fork: a process forked after OpenCV started its thread pool can hang in its first call
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_photo_worker, mp_context=context) as pool:
         pending: deque[tuple[Item, Future[ItemResult]]] = deque()
         for item in items:
             pending.append((item, pool.submit(process_photo, item, job, options)))
