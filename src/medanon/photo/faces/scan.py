@@ -90,18 +90,39 @@ def scan_faces(rgb: np.ndarray, detectors: Sequence[FaceDetector], plan: ScanPla
                windows: Sequence[Window] | None = None) -> list[FaceBox]:
     """Every face the detectors find in ``rgb`` (uint8 RGB), overview and fine pass, in ``rgb``'s pixels.
 
-    ``windows`` limits the fine pass to those parts of the picture (the residual check uses it to
-    look again at full scale around what it filled); ``None`` searches the whole picture. Detector
-    errors propagate (the caller fails closed).
+    ``windows`` (the residual check: around what it filled) limits the fine pass, and the slow
+    overview detectors (those without ``small_faces``), to those parts of the picture; the small-face
+    detectors still search the whole overview. Outside the windows the picture holds the pixels the
+    first scan searched with the same detectors at the same scales. ``None`` searches everything.
+    Detector errors propagate (the caller fails closed).
     """
     rows, columns = rgb.shape[:2]
     overview, factor = downscale(rgb, plan.overview_side)
-    found = [_scaled(box, factor, columns, rows) for d in detectors for box in d.detect(overview)]
-    fine = plan.fine_scale()
     small = [d for d in detectors if getattr(d, "small_faces", False)]
+    everywhere = detectors if windows is None else small
+    found = [_scaled(box, factor, columns, rows) for d in everywhere for box in d.detect(overview)]
+    if windows is not None:  # the slow detectors look again only where something was filled
+        found += _overview_windows(overview, factor, [d for d in detectors if d not in small], windows, columns, rows)
+    fine = plan.fine_scale()
     if fine > factor * 1.05 and small:
         found += _fine_pass(rgb, small, fine, _overlap(plan, fine, factor), plan.tile, windows)
     return _deduplicate([b for b in found if b is not None])
+
+
+def _overview_windows(overview: np.ndarray, factor: float, detectors: Sequence[FaceDetector],
+                      windows: Sequence[Window], columns: int, rows: int) -> list[FaceBox | None]:
+    """The detectors' faces in the overview's crops of ``windows``, in the picture's pixels."""
+    found: list[FaceBox | None] = []
+    for w in windows:
+        x0, y0 = int(w.x0 * factor), int(w.y0 * factor)
+        crop = np.ascontiguousarray(overview[y0:math.ceil(w.y1 * factor), x0:math.ceil(w.x1 * factor)])
+        if min(crop.shape[:2]) < 16:
+            continue
+        for detector in detectors:
+            for box in detector.detect(crop):
+                found.append(FaceBox.clipped((x0 + box.x0) / factor, (y0 + box.y0) / factor, (x0 + box.x1) / factor,
+                                             (y0 + box.y1) / factor, columns, rows, box.score, box.detector))
+    return found
 
 
 def largest_missed(plan: ScanPlan, overview_factor: float) -> float:
