@@ -109,3 +109,16 @@ def test_what_counts_as_a_printed_word(token: str, word: bool) -> None:
     from medanon.photo.text import is_word
 
     assert is_word(token) is word
+
+
+def test_residual_check_searches_small_faces_next_to_fills_only(astronaut: np.ndarray) -> None:
+    """A small face beside a filled region is found again at full scale; far from every fill it is
+    left to the first scan (those pixels were already searched at that scale)."""
+    detectors_or_skip()
+    picture, label = _small_face_picture(astronaut, 2000, 20)
+    beside = FaceBox(label.x1 + 5, label.y0, label.x1 + 120, label.y0 + 140)
+    far = FaceBox(50, 1300, 160, 1440)
+    near = detect_faces(picture, plan=ScanPlan(), windows=recheck_windows([beside], 2000, 1500))
+    assert any(b.intersection(label) for b in near)
+    away = detect_faces(picture, plan=ScanPlan(), windows=recheck_windows([far], 2000, 1500))
+    assert not any(b.intersection(label) for b in away)
