@@ -168,6 +168,10 @@ def _add_photo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
                        help="release photos in which OCR read text, with a review note, instead of withholding them")
     photo.add_argument("--no-text-screen", action="store_true",
                        help="do not screen pictures for text (every photo gets a review note)")
+    photo.add_argument("--min-face", type=int, default=20, metavar="PX",
+                       help="smallest face width searched for, in pixels (default 20; larger is faster, "
+                            "and the report notes that smaller faces were not searched for)")
+    photo.add_argument("--workers", type=int, default=1, help="photos cleaned in parallel processes (default 1)")
     photo.add_argument("--json", action="store_true", help="print the report as JSON instead of tables")
     photo.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no tables")
 
@@ -178,14 +182,15 @@ def _run_photo(args: argparse.Namespace, parser: argparse.ArgumentParser, out: C
     if len(args.paths) < 2:
         parser.error("give at least one input and the output folder: medanon photo IN... OUT")
     options = PhotoOptions(consent=args.consent, previews=not args.no_preview, screen_text=not args.no_text_screen,
-                           text_review=args.text_review)
+                           text_review=args.text_review, min_face=args.min_face)
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=err, disable=args.quiet or args.json, transient=False)
     with progress:
         task = progress.add_task("cleaning photographs", total=None)
         outcome = deidentify_photos(
             args.paths[:-1], args.paths[-1], key_path=args.key, quarantine_dir=args.quarantine, options=options,
-            on_start=lambda n: progress.update(task, total=n), on_result=lambda r: progress.advance(task))
+            on_start=lambda n: progress.update(task, total=n), on_result=lambda r: progress.advance(task),
+            workers=max(1, args.workers))
     if args.json:
         out.print_json(outcome.report_path.read_text(encoding="utf-8"))
     elif not args.quiet:

@@ -155,3 +155,53 @@ def test_text_read_in_the_picture_withholds_unless_text_review(tmp_path: Path) -
                                 options=PhotoOptions(text_review=True))
     [released] = lenient.results
     assert released.status is Status.RELEASED and any("OCR read text" in note for note in released.review)
+
+
+def test_two_workers_give_the_results_of_one_and_the_header_names_photos(tmp_path: Path,
+                                                                         astronaut: np.ndarray) -> None:
+    """Parallel cleaning changes nothing but speed: same statuses, same outputs, same order; the
+    report header says what photographs follow (not the DICOM standard's edition alone)."""
+    detectors_or_skip()
+    folder = _inputs(tmp_path, astronaut)
+    (folder / "second.jpg").write_bytes(planted.jpeg_with_everything(astronaut[::-1].copy(), orientation=1))
+    options = PhotoOptions(screen_text=False, previews=False)
+    one = deidentify_photos([folder], tmp_path / "one", key_path=tmp_path / "k.key", options=options)
+    two = deidentify_photos([folder], tmp_path / "two", key_path=tmp_path / "k.key", options=options, workers=2)
+    assert [(r.source, r.status, r.output) for r in one.results] == [(r.source, r.status, r.output)
+                                                                     for r in two.results]
+    assert [r.status for r in two.results].count(Status.RELEASED) == 2
+    header = json.loads((tmp_path / "two" / "report.json").read_text())["standard"]
+    assert header.startswith("photographs:") and "does not apply" in header
+
+
+def test_a_larger_min_face_is_named_on_every_item(tmp_path: Path, astronaut: np.ndarray) -> None:
+    detectors_or_skip()
+    folder = _inputs(tmp_path, astronaut)
+    (folder / "broken.jpg").unlink()
+    outcome = deidentify_photos([folder], tmp_path / "out", key_path=tmp_path / "k.key",
+                                options=PhotoOptions(screen_text=False, previews=False, min_face=60))
+    [result] = outcome.results
+    assert result.status is Status.RELEASED and any("narrower than 60 px" in note for note in result.review)
+    report = json.loads(outcome.report_path.read_text())
+    assert report["items"][0]["review"] == result.review
+    assert main(["photo", str(folder), str(tmp_path / "o2"), "--min-face", "0", "--key",
+                 str(tmp_path / "k.key")]) == EXIT_USAGE
+
+
+def test_texture_is_not_withheld_but_a_printed_surname_is() -> None:
+    """The cat photo's fur reads as a few characters at OCR's low bar, never as a word; a name does."""
+    from PIL import ImageDraw, ImageFont
+
+    from medanon.photo.text import screen_photo_text
+    from medanon.pixels import get_detector
+
+    skdata = pytest.importorskip("skimage.data")
+    if not get_detector("tesseract").is_available():
+        pytest.skip("tesseract not installed")
+    cat = np.ascontiguousarray(skdata.chelsea())
+    assert screen_photo_text(cat).confirmed == 0
+    labelled = Image.fromarray(cat)
+    draw = ImageDraw.Draw(labelled)
+    draw.rectangle([40, 200, 260, 250], fill=(250, 250, 245))
+    draw.text((50, 208), "HARRISON", fill=(20, 20, 20), font=ImageFont.load_default(size=28))
+    assert screen_photo_text(np.asarray(labelled)).confirmed >= 1

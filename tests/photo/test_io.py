@@ -102,3 +102,27 @@ def test_multi_page_tiff_is_refused() -> None:
     first.save(buffer, "TIFF", save_all=True, append_images=[second])
     with pytest.raises(UnsupportedInput, match="pages"):
         read_photo(buffer.getvalue())
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_fast_jpeg_decode_shows_what_pillow_shows(orientation: int) -> None:
+    """OpenCV decodes plain JPEGs; every EXIF orientation must look as Pillow's exif_transpose makes it."""
+    from PIL import ImageOps
+
+    image = Image.fromarray(np.kron(_pixels(), np.ones((2, 3, 1), np.uint8)))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=95, exif=exif.tobytes())
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(buffer.getvalue()))).convert("RGB"))
+    photo = read_photo(buffer.getvalue())
+    assert photo.orientation == orientation and photo.pixels.shape == expected.shape
+    assert np.abs(photo.pixels.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_truncated_jpeg_is_refused_not_half_decoded() -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(np.kron(_pixels(), np.ones((4, 4, 1), np.uint8))).save(buffer, "JPEG", quality=95)
+    data = buffer.getvalue()
+    with pytest.raises(InputError, match="cannot decode"):
+        read_photo(data[: len(data) // 2], "cut.jpg")

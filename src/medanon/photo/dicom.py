@@ -1,6 +1,7 @@
 """Faces in DICOM photographs (VL Photographic Image, secondary captures of photos, any image IOD).
 
-``obscure_dicom_faces(ds)`` decodes every frame, finds faces with :func:`~medanon.photo.faces.detect_faces`,
+``obscure_dicom_faces(ds)`` decodes every frame, finds faces with the scan of
+:func:`~medanon.photo.faces.detect_faces` (faces from 20 px),
 fills each whole face, writes the pixels back uncompressed (Explicit VR Little Endian, so no lossy
 re-encoding and no encapsulation mismatch: STYLE.md section 12) and re-runs the detectors on the
 pixels it wrote. Palette colour images become RGB (their lookup tables go); YBR images are decoded
@@ -19,7 +20,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from medanon.core.errors import InputError
-from medanon.photo.faces import DEFAULT_DETECTORS, FaceDetector, detect_faces
+from medanon.photo.faces import DEFAULT_DETECTORS, FaceDetector, ScanPlan, detect_faces
+from medanon.photo.faces.scan import recheck_windows
 from medanon.photo.model import FaceBox, PhotoOutcome
 from medanon.photo.obscure import obscure_faces
 
@@ -90,32 +92,41 @@ def obscure_dicom_faces(ds: Dataset, *, detectors: Sequence[str | FaceDetector] 
     frames, photometric = _decode(out)
     outcome = PhotoOutcome(output_format="DICOM", size=(frames.shape[2], frames.shape[1]),
                            detectors=tuple(d if isinstance(d, str) else d.name for d in detectors), consent=consent)
+    plan = ScanPlan()
+    filled_in: dict[int, list[FaceBox]] = {}
     for index in range(frames.shape[0]):
-        faces = detect_faces(frames[index], detectors)
+        faces = detect_faces(frames[index], detectors, plan)
         outcome.faces.extend(faces)
         if consent is None and faces:
             frames[index], filled = obscure_faces(frames[index], faces, _fill(frames[index]))
             outcome.obscured.extend(filled)
+            filled_in[index] = filled
     if consent is not None:
         outcome.review.append(f"{len(outcome.faces)} face(s) kept unobscured under consent {consent!r}")
         return DicomFaces(out, outcome)
     if outcome.obscured:
         _store(out, frames, photometric)
-        _recheck(out, detectors, outcome)
+        _recheck(out, detectors, plan, filled_in, outcome)
     return DicomFaces(out, outcome)
 
 
-def _recheck(ds: Dataset, detectors: Sequence[str | FaceDetector], outcome: PhotoOutcome) -> None:
+def _recheck(ds: Dataset, detectors: Sequence[str | FaceDetector], plan: ScanPlan,
+             filled_in: dict[int, list[FaceBox]], outcome: PhotoOutcome) -> None:
+    """Scan the stored frames again: the overview everywhere, the fine pass around each frame's fills."""
     for round_ in range(MAX_ROUNDS + 1):
         frames, photometric = _decode(ds)
-        residual: list[tuple[int, FaceBox]] = [(i, f) for i in range(frames.shape[0])
-                                               for f in detect_faces(frames[i], detectors)]
+        rows, columns = frames.shape[1:3]
+        residual: list[tuple[int, FaceBox]] = [
+            (i, f) for i in range(frames.shape[0])
+            for f in detect_faces(frames[i], detectors, plan, recheck_windows(filled_in.get(i, []), columns, rows,
+                                                                                plan))]
         outcome.residual = [f for _, f in residual]
         if not residual or round_ == MAX_ROUNDS:
             return
         for index, face in residual:
             frames[index], filled = obscure_faces(frames[index], [face], _fill(frames[index]))
             outcome.obscured.extend(filled)
+            filled_in.setdefault(index, []).extend(filled)
         _store(ds, frames, photometric)
 
 

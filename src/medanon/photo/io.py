@@ -13,6 +13,7 @@ PNG, so no input is degraded by a lossy round trip it did not already have.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import warnings
 from dataclasses import dataclass
@@ -94,16 +95,59 @@ def read_photo(data: bytes, source: str = "") -> Photo:
             metadata = describe_metadata(image)
             orientation = _orientation(image)
             lossless = image_format == "WEBP" and b"VP8L" in data[:4096]
-            image.load()
+            if not _fast_decodable(image):
+                image.load()
             # a CMYK profile does not describe the RGB pixels written out
             icc = image.info.get("icc_profile") if image.mode != "CMYK" else None
-            oriented = ImageOps.exif_transpose(image) if orientation != 1 else image
-            pixels = _to_array(oriented)
+            pixels = _fast_jpeg_pixels(data, image, orientation)
+            if pixels is None:
+                oriented = ImageOps.exif_transpose(image) if orientation != 1 else image
+                pixels = _to_array(oriented)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as exc:
         raise InputError(f"cannot decode the image: {type(exc).__name__}", item=source) from exc
     return Photo(pixels, icc if isinstance(icc, bytes) and icc else None, image_format, orientation, metadata,
                  lossless)
+
+
+def _fast_decodable(image: Image.Image) -> bool:
+    """A plain JPEG (not MPO) in RGB or grey: OpenCV's libjpeg-turbo decodes it straight into an array.
+
+    Pillow decodes the same file into its own buffer and copies it out for numpy (three copies of a
+    12-megapixel image, about 0.15 s); OpenCV writes the array once (about 0.05 s).
+    """
+    return image.format == "JPEG" and image.mode in ("RGB", "L") and importlib.util.find_spec("cv2") is not None
+
+
+def _fast_jpeg_pixels(data: bytes, image: Image.Image, orientation: int) -> np.ndarray | None:
+    """The pixels of a plain JPEG decoded by OpenCV, EXIF orientation applied; ``None`` to use Pillow.
+
+    OpenCV is told to ignore the orientation tag, and :func:`_orient` applies the value Pillow read,
+    so both paths agree on what the picture looks like. A decode failure or a size that differs from
+    the header also falls back to Pillow (which then raises if the file is really broken).
+    """
+    if not _fast_decodable(image) or not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        image.load()  # Pillow raises on a truncated file, where OpenCV would return a half-grey picture
+        return None
+    import cv2
+
+    grey = image.mode == "L"
+    flags = (cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR_RGB) | cv2.IMREAD_IGNORE_ORIENTATION
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if pixels is None or pixels.shape[:2] != (image.height, image.width):
+        image.load()
+        return None
+    return _orient(pixels, orientation)
+
+
+def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """``pixels`` as displayed under EXIF ``orientation`` (1-8), the transform Pillow's exif_transpose applies."""
+    if orientation in (5, 6, 7, 8):
+        pixels = np.swapaxes(pixels, 0, 1)  # transpose: 5 is exactly this
+        pixels = {5: pixels, 6: pixels[:, ::-1], 7: pixels[::-1, ::-1], 8: pixels[::-1]}[orientation]
+    else:
+        pixels = {1: pixels, 2: pixels[:, ::-1], 3: pixels[::-1, ::-1], 4: pixels[::-1]}[orientation]
+    return np.ascontiguousarray(pixels)
 
 
 def _orientation(image: Image.Image) -> int:
@@ -212,6 +256,16 @@ def write_photo(pixels: np.ndarray, output_format: str, icc_profile: bytes | Non
 
 
 def decode_output(data: bytes) -> np.ndarray:
-    """Pixels of a file medanon wrote, as ``uint8`` RGB (for the residual face check)."""
+    """Pixels of a file medanon wrote, as ``uint8`` RGB (for the residual face check).
+
+    A JPEG is decoded by OpenCV (one copy, about three times faster than through Pillow); anything
+    else, or a JPEG OpenCV cannot read, through Pillow.
+    """
+    if data.startswith(b"\xff\xd8") and importlib.util.find_spec("cv2") is not None:
+        import cv2
+
+        pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION)
+        if pixels is not None:
+            return pixels
     with Image.open(io.BytesIO(data)) as image:
         return np.asarray(image.convert("RGB")).copy()

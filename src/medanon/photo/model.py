@@ -90,7 +90,8 @@ class PhotoOutcome:
     ``faces`` are the detections on the input; ``obscured`` the whole-face regions filled;
     ``residual`` detections on the written output that survived every re-obscuring round (any
     means the photo must not be released); ``metadata_removed`` the kinds of metadata the input
-    carried, by category; ``review`` what a person should still look at.
+    carried, by category; ``review`` what a person should still look at; ``min_face`` the smallest
+    face width (pixels) the scan was set to find.
     """
 
     output_format: str
@@ -104,6 +105,7 @@ class PhotoOutcome:
     consent: str | None = None
     review: list[str] = field(default_factory=list)
     text_regions: int = 0
+    min_face: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,4 +119,5 @@ class PhotoOutcome:
             "detectors": list(self.detectors),
             "consent": self.consent,
             "text_regions": self.text_regions,
+            "min_face": self.min_face,
         }

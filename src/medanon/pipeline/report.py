@@ -25,8 +25,10 @@ from medanon.dicom import _ps315
 class ReportWriter:
     """Collects item records on disk and counts in memory; ``finish`` writes ``report.json``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, standard: str | None = None) -> None:
+        """``standard`` is the header's line on what the run follows (default: the DICOM PS3.15 edition)."""
         self.path = path
+        self.standard = standard
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=".report-items-", dir=path.parent)
         self._items_path = Path(name)
@@ -48,7 +50,7 @@ class ReportWriter:
 
     def finish(self, policy: Policy, key_fingerprint: str, inputs: list[str]) -> dict[str, Any]:
         """Write ``report.json`` atomically; return its header (everything but the items)."""
-        header = build_header(self.counts, self.actions, policy, key_fingerprint, inputs)
+        header = build_header(self.counts, self.actions, policy, key_fingerprint, inputs, self.standard)
         self._items.flush()
         self._items.seek(0)
         handle, temp = tempfile.mkstemp(prefix=".report-", dir=self.path.parent)
@@ -71,10 +73,10 @@ class ReportWriter:
 
 
 def build_header(counts: Counter[str], actions: Counter[str], policy: Policy, key_fingerprint: str,
-                 inputs: list[str]) -> dict[str, Any]:
+                 inputs: list[str], standard: str | None = None) -> dict[str, Any]:
     return {
         "medanon": medanon.__version__,
-        "standard": f"DICOM PS3.15 {_ps315.STANDARD_VERSION}",
+        "standard": standard or f"DICOM PS3.15 {_ps315.STANDARD_VERSION}",
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": platform.platform(),
         "profile": {"name": policy.name, "level": policy.level.value,

@@ -18,6 +18,7 @@ import numpy as np
 from medanon.core.errors import UnsupportedInput
 from medanon.core.plugins import instantiate
 from medanon.photo.faces.base import FaceDetector
+from medanon.photo.faces.scan import ScanPlan, Window, scan_faces
 from medanon.photo.model import FaceBox
 
 #: label -> (module, class name)
@@ -78,7 +79,8 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"expected a grey or colour image, got an array of shape {array.shape}")
 
 
-def detect_faces(image: np.ndarray, detectors: Sequence[str | FaceDetector] = DEFAULT_DETECTORS) -> list[FaceBox]:
+def detect_faces(image: np.ndarray, detectors: Sequence[str | FaceDetector] = DEFAULT_DETECTORS,
+                 plan: ScanPlan | None = None, windows: Sequence[Window] | None = None) -> list[FaceBox]:
     """Every face any of ``detectors`` finds in ``image`` (the union), in the image's pixels.
 
     Parameters
@@ -87,6 +89,12 @@ def detect_faces(image: np.ndarray, detectors: Sequence[str | FaceDetector] = DE
         Grey (rows, columns) or colour (rows, columns, 3|4) image; converted to ``uint8`` RGB.
     detectors : sequence of str or FaceDetector
         Registry labels or instances; default :data:`DEFAULT_DETECTORS`.
+    plan : ScanPlan, optional
+        Search an overview copy with every detector and the whole picture in tiles at the scale
+        ``plan.min_face`` needs (:mod:`medanon.photo.faces.scan`). Without a plan each detector
+        searches its own shrunk copy of the image (renders and small pictures).
+    windows : sequence of Window, optional
+        With a plan: limit its fine pass to these parts of the picture.
 
     Returns
     -------
@@ -103,12 +111,20 @@ def detect_faces(image: np.ndarray, detectors: Sequence[str | FaceDetector] = DE
         raise FaceDetectionUnavailable("no face detector selected")
     rgb = as_rgb(image)
     rgb.setflags(write=False)
-    found: list[FaceBox] = []
+    resolved = []
     for entry in detectors:
         detector = get_detector(entry) if isinstance(entry, str) else entry
         if not detector.is_available():
             raise FaceDetectionUnavailable(
                 f"face detector {detector.name!r} is unavailable (needs {', '.join(detector.DEPENDENCIES)})")
+        resolved.append(detector)
+    if plan is not None:
+        try:
+            return scan_faces(rgb, resolved, plan, windows)
+        except Exception as exc:
+            raise FaceDetectionUnavailable(f"face scan failed: {type(exc).__name__}") from exc
+    found: list[FaceBox] = []
+    for detector in resolved:
         try:
             found.extend(detector.detect(rgb))
         except Exception as exc:
@@ -122,6 +138,8 @@ __all__ = [
     "FaceBox",
     "FaceDetectionUnavailable",
     "FaceDetector",
+    "ScanPlan",
+    "Window",
     "as_rgb",
     "available_detectors",
     "detect_faces",

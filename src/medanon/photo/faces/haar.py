@@ -49,6 +49,8 @@ class HaarDetector:
     """
 
     name = "haar"
+    #: Too slow to search a large picture for small faces: a scan runs it on the overview only.
+    small_faces = False
     DEPENDENCIES = ("opencv-python-headless>=4.8,<5 (ships the Haar cascades)",)
 
     def __init__(self, max_side: int = 640, min_neighbors: int = 5, min_face: int = 16,
