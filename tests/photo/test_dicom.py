@@ -76,3 +76,11 @@ def test_photographic_datasets_are_recognised(face_dicom: pydicom.Dataset) -> No
 
     assert is_photograph(face_dicom)  # secondary capture, palette colour
     assert not is_photograph(make_ct())
+
+
+def test_a_declared_frame_count_of_one_survives_obscuring(face_dicom: pydicom.Dataset) -> None:
+    """Multi-frame IODs require NumberOfFrames even for one frame; pydicom's set_pixel_data drops it."""
+    detectors_or_skip()
+    face_dicom.NumberOfFrames = 1
+    out = obscure_dicom_faces(face_dicom).dataset
+    assert out.NumberOfFrames == 1

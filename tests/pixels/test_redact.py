@@ -308,3 +308,16 @@ def test_a_line_the_detector_misses_is_still_found_by_the_whole_frame_reading(mo
     outcome = redact_burnt_in(ds, ("doe jane",))
     assert outcome.dataset is not None, outcome.reason
     assert any(synth.overlaps(r, name) for r in outcome.regions)
+
+
+def test_an_allowed_reading_that_explains_only_part_of_its_box_does_not_keep_the_box() -> None:
+    """OCR read a seven-digit ID as "=a"; "a" alone is a marker, but it cannot account for a word-wide box."""
+    from medanon.pixels.model import Box
+    from medanon.pixels.redact import _decide
+
+    publication = RedactionPolicy()
+    word_wide = Box(0, 483, 56, 501, score=0.86)
+    assert _decide(word_wide, "=a", (), publication) == "redact"
+    marker = Box(10, 10, 22, 28, score=0.86)
+    assert _decide(marker, "A", (), publication) == "keep"
+    assert _decide(Box(76, 173, 100, 186, score=0.6), "30%", (), publication) == "keep"

@@ -181,4 +181,8 @@ def _store(ds: Dataset, frames: np.ndarray, photometric: str) -> None:
             delattr(ds, keyword)
     array = frames if frames.shape[0] > 1 else frames[0]
     bits_stored = 8 if array.dtype == np.uint8 else int(ds.get("BitsStored", 16))
+    had_frame_count = "NumberOfFrames" in ds
     ds.set_pixel_data(array, photometric, bits_stored, generate_instance_uid=False)
+    if had_frame_count and "NumberOfFrames" not in ds:
+        # pydicom drops it for one frame, but multi-frame IODs (NM, enhanced, cine) require it (Type 1)
+        ds.NumberOfFrames = frames.shape[0]

@@ -318,9 +318,25 @@ def _decide(box: Box, text: str | None, forms: tuple[str, ...], policy: Redactio
         return "ignore"
     if policy.level is Level.LIMITED_ACCESS:
         return "keep" if readable and text is not None and not matches_identifier(text, forms) else "redact"
-    if text is not None and is_allowed(text) and not matches_identifier(text, forms):
+    if text is not None and is_allowed(text) and _accounts_for(box, text) and not matches_identifier(text, forms):
         return "keep"
     return "redact"
+
+
+#: A glyph is about this wide for its height (digits and capitals of the usual overlay fonts).
+GLYPH_ASPECT = 0.6
+
+
+def _accounts_for(box: Box, text: str) -> bool:
+    """True if a reading has at least half the characters the box's size suggests.
+
+    OCR garbles some crops into one or two characters ("=a" for a seven-digit ID): a
+    single-letter marker read in a box the width of a word explains only part of the box, so the
+    box is not kept on the strength of that reading.
+    """
+    visible = sum(not ch.isspace() for ch in text)
+    expected = box.width / max(1.0, GLYPH_ASPECT * box.height)
+    return visible >= 0.5 * expected
 
 
 def _confirms_weak(text: str | None, forms: tuple[str, ...]) -> bool:
@@ -348,6 +364,7 @@ def _decide_short(text: str | None, forms: tuple[str, ...], policy: RedactionPol
     if text is not None and is_allowed(text) and not matches_identifier(text, forms):
         return "keep"
     return "redact"
+
 
 
 def _text_zones(ds: Dataset, shape: tuple[int, ...]) -> list[Box]:
