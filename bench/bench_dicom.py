@@ -377,10 +377,11 @@ def _run_medanon(corpus: Path, dest: Path, workers: int) -> dict[str, Any]:
         key_path = Path(key_dir) / "bench.key"
         load_or_create_key(key_path)
         started = time.perf_counter()
-        # The header path, as the issue measures it: the burnt-in text screen (pixels/) is a separate
-        # stage that decodes pixels, so it is off here (bench/bench_pixels.py times it).
+        # The header path, as the issue measures it: the burnt-in text screen (pixels/) and head-series
+        # defacing (volume/) are separate stages that decode pixels, so they are off here
+        # (bench/bench_pixels.py and bench/bench_deface.py time them).
         outcome = deidentify_dicom([corpus], dest, "publication", key_path=key_path, workers=workers,
-                                   screen_pixels=False)
+                                   screen_pixels=False, deface_heads=False)
         seconds = time.perf_counter() - started
     import medanon
 
