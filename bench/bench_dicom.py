@@ -571,7 +571,8 @@ def render_markdown(command: str, headline: list[dict[str, Any]], memory: list[d
          "institution, physicians, descriptions, RequestAttributesSequence, ReferencedImageSequence, 2 private "
          f"blocks), seed {seed}; page cache warmed before the runs."),
         ("- Each tool ran in its own process on the same files into a fresh, empty output folder. medanon: "
-         "`deidentify_dicom(..., \"publication\", workers=W, screen_pixels=False, deface_heads=False)` = discover, read + strict "
+         "`deidentify_dicom(..., \"publication\", workers=W, screen_pixels=False, deface_heads=False)` = "
+         "discover, read + strict "
          "checks, clean, write a temp file, independent residual scan of the written file, one durability "
          "flush (syncfs) per batch of 8, then link to the final name, report.json. dicognito: "
          "`Anonymizer().anonymize(ds)` + `save_as` per file (its CLI's path, single process). dicom-anonymizer: "

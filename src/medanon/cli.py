@@ -138,8 +138,9 @@ def _run_dicom(inputs: list[Path], out_dir: Path, args: argparse.Namespace, out:
     withheld = any(r.status in (Status.QUARANTINED, Status.FAILED) for r in outcome.results)
     if demo:
         if not (args.quiet or args.json):
-            out.print("The demo set mixes clean files with files medanon must withhold (burnt-in text, "
-                      "DICOMDIR); withheld items above are the expected outcome.")
+            out.print("The demo set mixes plain images, images whose pixels hold text or may show a face "
+                      "(cleaned and verified; before/after previews in the output) and a DICOMDIR (never "
+                      "released); anything withheld above says why.")
         return EXIT_OK
     return EXIT_WITHHELD if withheld else EXIT_OK
 
