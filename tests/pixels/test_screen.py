@@ -119,7 +119,7 @@ def test_multiframe_text_only_in_the_last_frame_is_found_there() -> None:
     frames = np.stack([synth.anatomy(seed=s) for s in range(5)])
     bbox = synth.draw_text(frames[-1], TEXT, 14, (8, 8), ink=255)
     screening = geometric(synth.mono_dataset(frames))
-    assert screening.frames_checked == (0, 2, 4)
+    assert screening.frames_checked == (0, 1, 2, 3, 4)
     assert {r.frame for r in screening.regions} == {4}
     assert regions_over(screening, bbox, frame=4)
 
@@ -128,7 +128,7 @@ def test_multiframe_rgb_text_in_the_middle_frame_is_found() -> None:
     frames = np.stack([np.full((240, 320, 3), 25.0) for _ in range(7)])
     bbox = synth.draw_text(frames[3], "DOE JANE 7781", 12, (10, 200), ink=(255, 255, 255))
     screening = geometric(synth.rgb_dataset(frames))
-    assert screening.frames_checked == (0, 3, 6)
+    assert screening.frames_checked == tuple(range(7))
     assert regions_over(screening, bbox, frame=3)
     assert all(r.frame == 3 for r in screening.regions)
 
@@ -334,3 +334,12 @@ def test_unavailable_confirmer_keeps_weak_candidates_and_says_so() -> None:
 def test_unknown_detector_name_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown text detector 'nope'"):
         screen_for_text(clean_ds(), detector="nope")
+
+
+def test_multiframe_text_on_a_frame_between_first_middle_and_last_is_found() -> None:
+    """Every frame is screened: text on frame 1 of 5 (not first, middle or last) is found there."""
+    frames = np.stack([synth.anatomy(seed=s) for s in range(5)])
+    bbox = synth.draw_text(frames[1], TEXT, 14, (8, 8), ink=255)
+    screening = geometric(synth.mono_dataset(frames))
+    assert {r.frame for r in screening.regions} == {1}
+    assert regions_over(screening, bbox, frame=1)

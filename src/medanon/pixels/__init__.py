@@ -1,6 +1,6 @@
 """Burnt-in text in pixel data: a fail-closed screen, and redaction with verification.
 
-``screen_for_text(ds)`` decodes the first, middle and last frames of a dataset, looks for lines of
+``screen_for_text(ds)`` decodes every frame of a dataset, looks for lines of
 glyphs with a fast geometric detector and lets Tesseract OCR clear weak candidates. Any region, or
 an ``error`` (pixels that cannot be decoded), means the item must not be released as it is
 (DESIGN.md "Fail closed").

@@ -56,7 +56,8 @@ def screen_for_text(
         The detector that may clear weak candidates (default ``"tesseract"``); ``None`` keeps every
         candidate, as does a confirmer that is unavailable or fails (noted in ``notes``).
     frames : sequence of int, optional
-        0-based frames to check instead of first, middle and last.
+        0-based frames to check instead of every frame (text may sit on any frame of a cine or
+        a multi-frame series; a sample would have to be proven sufficient).
 
     Returns
     -------
@@ -88,7 +89,7 @@ def screen_for_text(
         n_frames = _frames.number_of_frames(ds)
     except (TypeError, ValueError) as exc:
         return Screening(error=f"NumberOfFrames is unusable: {exc}", detectors=tuple(names))
-    indices = tuple(frames) if frames is not None else _frames.frames_to_check(n_frames)
+    indices = tuple(frames) if frames is not None else tuple(range(n_frames))  # every frame: none inferred
     photometric = str(ds.get("PhotometricInterpretation", ""))
 
     regions: list[Region] = []
