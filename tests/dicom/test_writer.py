@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from pathlib import Path
 
 import pydicom
 import pytest
@@ -100,3 +101,20 @@ def test_engine_reading_raw_bytes_gives_the_values_it_gives_from_converted_eleme
         assert pydicom.dcmread(io.BytesIO(written)) == expected, path.name
         compared += 1
     assert compared >= 200
+
+
+def test_a_file_that_says_explicit_but_reads_as_implicit_is_released(tmp_path) -> None:
+    """pydicom's SC_rgb_jpeg.dcm: its elements carry no VR; kept elements get their dictionary VR."""
+    from pydicom.data import get_testdata_file
+
+    from medanon.core.enum import Status
+    from medanon.pipeline import deidentify_dicom
+
+    found = get_testdata_file("SC_rgb_jpeg.dcm")
+    if found is None:
+        pytest.skip("pydicom's SC_rgb_jpeg.dcm is not installed")
+    outcome = deidentify_dicom([Path(str(found))], tmp_path / "out", key_path=tmp_path / "k.key")
+    [result] = outcome.results
+    assert result.status is Status.RELEASED, result.reasons
+    released = pydicom.dcmread(tmp_path / "out" / str(result.output))
+    assert released.ImageType == ["DERIVED", "SECONDARY", "OTHER"]

@@ -229,6 +229,15 @@ def _vr_of(raw: DataElement | RawDataElement, tag: int) -> str:
 
 
 @lru_cache(maxsize=4096)
+def _unambiguous_vr(tag: int) -> str | None:
+    try:
+        vr = str(dictionary_VR(tag))
+    except KeyError:
+        return None
+    return vr if " " not in vr and vr != "UN" else None
+
+
+@lru_cache(maxsize=4096)
 def _dictionary_vr(tag: int) -> str:
     try:
         return str(dictionary_VR(tag)).split(" ")[0]
@@ -247,6 +256,10 @@ def _keep(new: Dataset, tag: int, element: DataElement | RawDataElement) -> None
     them pydicom's ``__setitem__`` only checks the tag and stores, and it costs
     a few microseconds per element on every element of every file.
     """
+    if isinstance(element, RawDataElement) and not element.VR and _unambiguous_vr(tag):
+        # read as implicit VR (some files say explicit but are not): give it the VR it means, so it
+        # can be written as explicit VR; ambiguous ones ("US or SS") stay for pydicom to resolve
+        element = element._replace(VR=_unambiguous_vr(tag))
     if (tag >> 16) & 1 or tag in PIXEL_DATA_TAGS or (isinstance(element, DataElement) and element.VR == "SQ"):
         new[tag] = element
     else:
