@@ -118,15 +118,7 @@ class TesseractConfirmer:
 
     # -- confirming ---------------------------------------------------------------------------
     def _confirm(self, batch: list[tuple[int, np.ndarray]]) -> set[int]:
-        width = max(crop.shape[1] for _, crop in batch) + 2 * SPACER
-        height = sum(crop.shape[0] for _, crop in batch) + SPACER * (len(batch) + 1)
-        sheet = np.full((height, width), 255, dtype=np.uint8)
-        spans = []
-        top = SPACER
-        for _, crop in batch:
-            sheet[top:top + crop.shape[0], SPACER:SPACER + crop.shape[1]] = crop
-            spans.append((top - SPACER // 2, top + crop.shape[0] + SPACER // 2))
-            top += crop.shape[0] + SPACER
+        sheet, spans = _sheet_of(batch)
         words = self._read(sheet, psm=4)
         confirmed = set()
         for (index, _), (lo, hi) in zip(batch, spans, strict=True):
@@ -168,15 +160,7 @@ class TesseractConfirmer:
         return [" ".join(words) for words in texts]
 
     def _read_sheet(self, batch: list[tuple[int, np.ndarray]], floors: list[float]) -> dict[int, list[str]]:
-        width = max(crop.shape[1] for _, crop in batch) + 2 * SPACER
-        height = sum(crop.shape[0] for _, crop in batch) + SPACER * (len(batch) + 1)
-        sheet = np.full((height, width), 255, dtype=np.uint8)
-        spans = []
-        top = SPACER
-        for _, crop in batch:
-            sheet[top:top + crop.shape[0], SPACER:SPACER + crop.shape[1]] = crop
-            spans.append((top - SPACER // 2, top + crop.shape[0] + SPACER // 2))
-            top += crop.shape[0] + SPACER
+        sheet, spans = _sheet_of(batch)
         words = sorted(self._read(sheet, psm=4), key=lambda w: w.left)
         found: dict[int, list[str]] = {}
         for (index, _), (lo, hi) in zip(batch, spans, strict=True):
@@ -229,6 +213,23 @@ class TesseractConfirmer:
     # -- the engine ---------------------------------------------------------------------------
     def _read(self, image: np.ndarray, psm: int) -> list[_Word]:
         return _parse_tsv(self.engine.read_tsv(image, psm))
+
+
+def _sheet_of(batch: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The crops stacked on one white sheet, and the band of rows that belongs to each crop.
+
+    A word belongs to the crop whose band holds its vertical centre.
+    """
+    width = max(crop.shape[1] for _, crop in batch) + 2 * SPACER
+    height = sum(crop.shape[0] for _, crop in batch) + SPACER * (len(batch) + 1)
+    sheet = np.full((height, width), 255, dtype=np.uint8)
+    spans = []
+    top = SPACER
+    for _, crop in batch:
+        sheet[top:top + crop.shape[0], SPACER:SPACER + crop.shape[1]] = crop
+        spans.append((top - SPACER // 2, top + crop.shape[0] + SPACER // 2))
+        top += crop.shape[0] + SPACER
+    return sheet, spans
 
 
 def _parse_tsv(text: str) -> list[_Word]:
