@@ -229,20 +229,21 @@ def _vr_of(raw: DataElement | RawDataElement, tag: int) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _unambiguous_vr(tag: int) -> str | None:
+def _dictionary_vr_text(tag: int) -> str:
+    """PS3.6's VR for the tag as written there ("US or SS" when ambiguous), "UN" when unknown."""
     try:
-        vr = str(dictionary_VR(tag))
+        return str(dictionary_VR(tag))
     except KeyError:
-        return None
+        return "UN"
+
+
+def _unambiguous_vr(tag: int) -> str | None:
+    vr = _dictionary_vr_text(tag)
     return vr if " " not in vr and vr != "UN" else None
 
 
-@lru_cache(maxsize=4096)
 def _dictionary_vr(tag: int) -> str:
-    try:
-        return str(dictionary_VR(tag)).split(" ")[0]
-    except KeyError:
-        return "UN"
+    return _dictionary_vr_text(tag).split(" ")[0]
 
 
 # pydicom's __setitem__ resets its pixel array cache for these; private tags get their creator; sequences a parent
