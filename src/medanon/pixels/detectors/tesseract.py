@@ -295,8 +295,7 @@ def _batches(frame: np.ndarray, candidates: list[Box]) -> list[list[tuple[int, n
     there is nothing to read and it is not confirmed); a candidate much taller than wide may be
     rotated text and is also sent turned a quarter turn each way.
     """
-    batches: list[list[tuple[int, np.ndarray]]] = [[]]
-    height = SPACER
+    prepared: list[tuple[int, np.ndarray]] = []
     rows, cols = frame.shape
     for index, box in enumerate(candidates):
         tall = box.height > 1.5 * box.width
@@ -310,14 +309,8 @@ def _batches(frame: np.ndarray, candidates: list[Box]) -> list[list[tuple[int, n
         views = _stroke_views(crop, glyph_height)
         if tall:
             views = [np.ascontiguousarray(np.rot90(v, turn)) for v in views for turn in (1, -1)] + views
-        for view in views:
-            prepared = _resize(view, scale)
-            if batches[-1] and height + prepared.shape[0] + SPACER > MAX_SHEET_HEIGHT:
-                batches.append([])
-                height = SPACER
-            batches[-1].append((index, prepared))
-            height += prepared.shape[0] + SPACER
-    return [batch for batch in batches if batch]
+        prepared.extend((index, _resize(view, scale)) for view in views)
+    return _sheets(prepared)
 
 
 def _sheets(prepared: list[tuple[int, np.ndarray]]) -> list[list[tuple[int, np.ndarray]]]:
