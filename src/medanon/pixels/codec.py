@@ -13,7 +13,8 @@ Writing back follows one rule per kind of input (DESIGN.md "Fail closed", STYLE.
   redacted frames exactly, so every pixel outside the boxes is bit-identical to the input.
 * **lossy input** (JPEG baseline/extended, JPEG-LS near-lossless, JPEG 2000, or
   LossyImageCompression "01"): 8-bit JPEG baseline stays JPEG baseline, re-encoded by Pillow at
-  :data:`JPEG_QUALITY` with 4:2:2 chroma (YBR_FULL_422); the other lossy inputs are written
+  :data:`JPEG_QUALITY` with the input's chroma sampling (4:2:2 for YBR_FULL_422, else 4:4:4 as
+  YBR_FULL, so no colour resolution is lost that the input had); the other lossy inputs are written
   uncompressed (Explicit VR Little Endian), which adds no further loss. LossyImageCompression stays
   "01" and a re-encoding is appended to LossyImageCompressionMethod and ...Ratio (PS3.3 C.7.6.1.1.5).
 """
@@ -191,25 +192,28 @@ def _write_native(ds: Dataset, photometric: str, frames: np.ndarray) -> None:
 def _write_jpeg(ds: Dataset, frames: np.ndarray) -> str:
     from PIL import Image
 
+    colour = frames.ndim == 4
+    halved = colour and str(ds.get("PhotometricInterpretation", "")).strip().upper() == "YBR_FULL_422"
     encoded = []
     for frame in frames:
         buffer = io.BytesIO()
-        colour = frame.ndim == 3
+        # Pillow's subsampling: 0 is 4:4:4, 1 is 4:2:2 (PS3.5 8.2.1: YBR_FULL vs YBR_FULL_422)
         Image.fromarray(frame, "RGB" if colour else "L").save(
-            buffer, format="JPEG", quality=JPEG_QUALITY, subsampling=1 if colour else 0)
+            buffer, format="JPEG", quality=JPEG_QUALITY, subsampling=1 if halved else 0)
         encoded.append(buffer.getvalue())
     ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
     ds.PixelData = encapsulate(encoded)
     ds["PixelData"].VR = "OB"
     ds["PixelData"].is_undefined_length = True
-    if frames.ndim == 4:
-        ds.PhotometricInterpretation = "YBR_FULL_422"
+    if colour:
+        ds.PhotometricInterpretation = "YBR_FULL_422" if halved else "YBR_FULL"
         ds.PlanarConfiguration = 0
     elif ds.get("PhotometricInterpretation") not in ("MONOCHROME1", "MONOCHROME2"):
         ds.PhotometricInterpretation = "MONOCHROME2"
     ratio = frames.nbytes / max(1, sum(len(e) for e in encoded))
     _append_lossy(ds, "ISO_10918_1", ratio)
-    return f"JPEG Baseline, Pillow quality {JPEG_QUALITY}, 4:2:2 (lossy re-encoding recorded)"
+    sampling = "4:2:2" if halved else "4:4:4" if colour else "greyscale"
+    return f"JPEG Baseline, Pillow quality {JPEG_QUALITY}, {sampling} (lossy re-encoding recorded)"
 
 
 def _append_lossy(ds: Dataset, method: str, ratio: float) -> None:
