@@ -65,7 +65,8 @@ FORBIDDEN_SOURCES = frozenset(
     }
 )
 PATIENT_IDENTITY = frozenset({0x00100010, 0x00100020})
-META_KEPT = ("FileMetaInformationVersion", "MediaStorageSOPClassUID", "TransferSyntaxUID")
+META_KEPT = (0x00020001, 0x00020002, 0x00020010)  # version, SOP class, transfer syntax
+IMPLEMENTATION_VERSION = ("MEDANON_" + medanon.__version__.replace(".", "_"))[:16]
 
 
 @dataclass
@@ -465,22 +466,29 @@ def _deidentification_marks(name: str, options: frozenset[Option], shifts_dates:
 
 
 def _clean_meta(source: Dataset, new: Dataset) -> FileMetaDataset:
-    """File meta rebuilt: only what PS3.10 needs, SOP Instance UID matching the dataset."""
-    meta = FileMetaDataset()
+    """File meta rebuilt: only what PS3.10 needs, SOP Instance UID matching the dataset.
+
+    Built by tag into the meta's own dict: keyword access and FileMetaDataset's per-element
+    checks cost more than the rest of a file's meta handling, and every tag here is group 2.
+    """
     old = getattr(source, "file_meta", None) or FileMetaDataset()
-    for keyword in META_KEPT:
-        if keyword in old:
-            meta[keyword] = DataElement(old[keyword].tag, old[keyword].VR, old[keyword].value)
-    if "FileMetaInformationVersion" not in meta:
-        meta.FileMetaInformationVersion = b"\x00\x01"
-    if "TransferSyntaxUID" not in meta:
-        meta.TransferSyntaxUID = _syntax_read(source)
-    if "SOPClassUID" in new:
-        meta.MediaStorageSOPClassUID = new.SOPClassUID
-    if "SOPInstanceUID" in new:
-        meta.MediaStorageSOPInstanceUID = new.SOPInstanceUID
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    meta.ImplementationVersionName = ("MEDANON_" + medanon.__version__.replace(".", "_"))[:16]
+    elements: dict[int, DataElement] = {}
+    for tag in META_KEPT:
+        if tag in old:
+            kept = old[tag]
+            elements[tag] = DataElement(tag, kept.VR, kept.value)
+    if 0x00020001 not in elements:
+        elements[0x00020001] = DataElement(0x00020001, "OB", b"\x00\x01")
+    if 0x00020010 not in elements:
+        elements[0x00020010] = DataElement(0x00020010, "UI", _syntax_read(source))
+    for meta_tag, tag in ((0x00020002, 0x00080016), (0x00020003, 0x00080018)):
+        if tag in new:
+            elements[meta_tag] = DataElement(meta_tag, "UI", new[tag].value)
+    elements[0x00020012] = DataElement(0x00020012, "UI", PYDICOM_IMPLEMENTATION_UID)
+    elements[0x00020013] = DataElement(0x00020013, "SH", IMPLEMENTATION_VERSION)
+    meta = FileMetaDataset()
+    for tag in sorted(elements):
+        meta._dict[Tag(tag)] = elements[tag]
     return meta
 
 
