@@ -343,6 +343,44 @@ def test_flush_happens_once_per_batch_before_release(batch, monkeypatch):
     assert sum(r.status is Status.RELEASED for r in outcome.results) == 2
 
 
+def test_next_batch_is_cleaned_while_a_flush_waits_and_nothing_is_released_early(tmp_path, monkeypatch):
+    """One worker: batch 1's flush waits on the disk while batch 2 is cleaned (a thread finishes batches)."""
+    import threading
+
+    from medanon.core.keys import KeyRing
+    from medanon.core.policy import Policy
+    from medanon.pipeline.inputs import discover
+
+    folder = tmp_path / "in"
+    for index in range(3):
+        write(make_ct(SOPInstanceUID=f"1.2.826.0.1.3680043.2.1125.1.2{index}"), folder / f"{index}.dcm")
+    out_dir = tmp_path / "out"
+    job = run_module.Job(policy=Policy.load("publication"), keys=KeyRing(b"k" * 32), out_dir=out_dir,
+                         quarantine_dir=tmp_path / "quarantine", screen_pixels=False)
+    second_batch_started = threading.Event()
+    real_process, real_flush = run_module._process, run_module.dicom.make_durable
+    waited: list[bool] = []
+
+    def process(item, job):
+        if item.source.endswith("1.dcm"):
+            second_batch_started.set()
+        return real_process(item, job)
+
+    def slow_flush(paths):
+        assert all(p.name.endswith(".part") for p in paths)
+        released = {p.name for p in out_dir.rglob("*.dcm")}
+        assert len(released) == len(waited)  # only the batches flushed before this one have final names
+        waited.append(second_batch_started.wait(timeout=30) if not waited else True)
+        real_flush(paths)
+
+    monkeypatch.setattr(run_module, "_process", process)
+    monkeypatch.setattr(run_module.dicom, "make_durable", slow_flush)
+    results = run_module.run_items(sorted(discover([folder]), key=lambda i: i.source), job, batch_size=1)
+    assert waited[0] is True  # batch 2 was being cleaned while batch 1's flush was still waiting
+    assert [r.status for r in results] == [Status.RELEASED] * 3
+    assert len(list(out_dir.rglob("*.dcm"))) == 3
+
+
 def test_without_syncfs_or_sync_each_file_is_fsynced(tmp_path, monkeypatch):
     from medanon.dicom import io as dicom_io
 

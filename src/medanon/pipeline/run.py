@@ -17,7 +17,7 @@ import os
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -85,7 +85,23 @@ def process_items(items: list[Item], job: Job) -> list[ItemResult]:
     files get their final names. A crash at any point leaves temp files, never
     a partial file under a final name.
     """
-    outcomes = [_guarded(functools.partial(_process, item, job), item.source) for item in items]
+    return finish_items(check_items(items, job), job)
+
+
+Outcome = ItemResult | _Checked
+
+
+def check_items(items: list[Item], job: Job) -> list[Outcome]:
+    """The CPU half of a batch (read, clean, verify into temp files); never raises.
+
+    Kept apart from :func:`finish_items` so that a batch's flush can wait on the
+    disk while the next batch is being cleaned (see :func:`_iter_results`).
+    """
+    return [_guarded(functools.partial(_process, item, job), item.source) for item in items]
+
+
+def finish_items(outcomes: list[Outcome], job: Job) -> list[ItemResult]:
+    """The disk half: one flush for the batch, then final names, then quarantine records."""
     checked = [o for o in outcomes if isinstance(o, _Checked)]
     try:
         _release_all(checked, job)
@@ -348,25 +364,41 @@ def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
 
 
 def _iter_results(items: Iterable[Item], job: Job, workers: int, batch_size: int) -> Iterator[ItemResult]:
+    """Results batch by batch; each batch's flush overlaps with cleaning the next ones.
+
+    ``syncfs`` waits for the disk, not the CPU. With one worker a thread
+    finishes batch *k* while this process cleans batch *k+1*; with several,
+    the worker processes clean the batches in flight while this process
+    finishes the ones they returned. Either way no file gets its final name
+    before its batch's flush has returned.
+    """
     if workers <= 1:
         _init_worker()
-        for batch in _batches(items, batch_size):
-            yield from process_items(batch, job)
+        with ThreadPoolExecutor(max_workers=1) as finisher:
+            previous: Future[list[ItemResult]] | None = None
+            for batch in _batches(items, batch_size):
+                outcomes = check_items(batch, job)
+                if previous is not None:
+                    yield from previous.result()
+                previous = finisher.submit(finish_items, outcomes, job)
+            if previous is not None:
+                yield from previous.result()
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
-        pending: dict[Future[list[ItemResult]], list[Item]] = {}
+        pending: dict[Future[list[Outcome]], list[Item]] = {}
         for batch in _batches(items, batch_size):
-            pending[pool.submit(process_items, batch, job)] = batch
+            pending[pool.submit(check_items, batch, job)] = batch
             if len(pending) >= 2 * workers:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield from _results_of(future, pending.pop(future))
+                    yield from _results_of(future, pending.pop(future), job)
         for future in list(pending):
-            yield from _results_of(future, pending.pop(future))
+            yield from _results_of(future, pending.pop(future), job)
 
 
-def _results_of(future: Future[list[ItemResult]], batch: list[Item]) -> list[ItemResult]:
+def _results_of(future: Future[list[Outcome]], batch: list[Item], job: Job) -> list[ItemResult]:
     try:
-        return future.result()
+        outcomes = future.result()
     except Exception as exc:  # a worker died (e.g. out of memory): its items fail, the batch goes on
-        return [_failed(item.source, f"worker failed: {_first_line(exc)}") for item in batch]
+        outcomes = [_failed(item.source, f"worker failed: {_first_line(exc)}") for item in batch]
+    return finish_items(outcomes, job)
