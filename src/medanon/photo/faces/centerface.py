@@ -117,7 +117,7 @@ class CenterFaceDetector:
         self.threshold = threshold
         self.max_side = max_side
         self.runtime = runtime
-        self._nets: dict[tuple[int, int], object] = {}
+        self._nets: dict[tuple[int, ...], object] = {}
         self._lock = threading.Lock()
 
     def is_available(self) -> bool:
