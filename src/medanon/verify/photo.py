@@ -185,6 +185,12 @@ def _server(executable: str) -> _StayOpenExiftool:
         return _SERVERS[executable]
 
 
+def exiftool_processes() -> list[int]:
+    """Process IDs of this process's running stay-open exiftools (a benchmark adds their CPU time)."""
+    return [server._process.pid for server in _SERVERS.values()
+            if server._process is not None and server._process.poll() is None]
+
+
 @atexit.register
 def _close_servers() -> None:
     for server in list(_SERVERS.values()):
