@@ -46,8 +46,7 @@ def test_exiftool_reading_names_gps_and_xmp(tmp_path) -> None:
 
 @pytest.mark.skipif(not exiftool_available(), reason="exiftool not installed (Debian libimage-exiftool-perl)")
 def test_long_running_exiftool_reads_what_a_one_off_run_reads(tmp_path) -> None:
-    """The stay-open exiftool is only a faster way to ask: same JSON as a fresh process, file after file."""
-    import json
+    """The stay-open exiftool is only a faster way to ask: same tags as a fresh process, file after file."""
     import shutil
     import subprocess
 
@@ -62,7 +61,14 @@ def test_long_running_exiftool_reads_what_a_one_off_run_reads(tmp_path) -> None:
         answer = photo._server(executable).read(path)
         assert answer is not None
         one_off = subprocess.run([executable, *photo._EXIFTOOL_ARGUMENTS, str(path)], capture_output=True, check=False)
-        assert json.loads(answer) == json.loads(one_off.stdout)
+        assert _tags(answer) == _tags(one_off.stdout)
+
+
+def _tags(reply: bytes) -> dict[str, object]:
+    """exiftool's tags without the System group (file dates such as the access time change with each read)."""
+    import json
+
+    return {key: value for key, value in json.loads(reply)[0].items() if not key.startswith("System:")}
 
 
 @pytest.mark.skipif(not exiftool_available(), reason="exiftool not installed (Debian libimage-exiftool-perl)")
