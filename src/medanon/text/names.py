@@ -637,6 +637,7 @@ def _proper_after_cue(note: _Note, found: dict[int, tuple[Kind, str]], j: int) -
             and place.low not in CARE_UNITS and place.low not in NOT_A_PLACE_NAME and place.low not in VOCABULARY:
         found.setdefault(j, (Kind.LOCATION, "place of the lexicon after a residence cue"))
     if note.caps:
+        _employer_in_capitals(note, found, j)
         return
     taken = 0
     while j < len(note.tokens) and taken < _MAX_NAME_TOKENS and (taken == 0 or note.gap(j - 1, j) == " "):
@@ -648,6 +649,25 @@ def _proper_after_cue(note: _Note, found: dict[int, tuple[Kind, str]], j: int) -
         if word.isupper() and token.low in VOCABULARY:
             break  # an abbreviation of clinical writing (moved to CT), not an employer's initials
         found.setdefault(j, (Kind.LOCATION, "place or employer after a residence or work cue"))
+        taken += 1
+        j += 1
+
+
+def _employer_in_capitals(note: _Note, found: dict[int, tuple[Kind, str]], j: int) -> None:
+    """``HUSBAND CEO OF QUORVEX``: in ALL CAPS, words after a work cue that no word list knows name the employer.
+
+    Case is no signal in capitals, so only words that are neither English nor clinical words (nor a care
+    unit, a day or a title) are taken: ``WORKS AT HOME``, ``RETIRED FROM NURSING`` keep their words.
+    """
+    if note.tokens[j - 2].low not in EMPLOYER_WORDS:
+        return
+    taken = 0
+    while j < len(note.tokens) and taken < _MAX_NAME_TOKENS and (taken == 0 or note.gap(j - 1, j) == " "):
+        token = note.tokens[j]
+        if not token.word.isalpha() or len(token.word) < 2 or note.ordinary(j) or token.low in VOCABULARY \
+                or token.low in _NOT_AFTER_CUE or token.low in RARE_WORDS:
+            break
+        found.setdefault(j, (Kind.LOCATION, "employer after a work cue"))
         taken += 1
         j += 1
 
