@@ -303,6 +303,7 @@ def find_names(text: str) -> list[Span]:
     _by_lexicon(note, found)
     _institutions(note, found)
     _lower_case_institutions(note, found)
+    _names_before_memorial(note, found)
     _signatures(note, found)
     _names_before_phone_words(note, found)
     _wards_beside_units(note, found)
@@ -812,6 +813,37 @@ def _lower_case_institutions(note: _Note, found: dict[int, tuple[Kind, str]]) ->
         for k in run:
             if k not in found and (k in named or k > named[0]):
                 found[k] = (Kind.LOCATION, f"name in lower case before {token.low}")
+
+
+# Words that open a hospital's name written before "Memorial": a preposition, "the", or a bracket.
+_NAME_OPENERS = _INTO | {"the", "of", "by", "for"}
+_NOT_IN_A_HOSPITAL_NAME = NOT_A_PLACE_NAME | CARE_UNITS | RELATIVES | TITLES | _CALENDAR_WORDS
+
+
+def _names_before_memorial(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
+    """``to rehab(sacred heart Memorial)``, ``from oak valley memorial``: the words before *Memorial* name it.
+
+    *Memorial* ends the names of hospitals and nursing homes and is rarely anything else in clinical
+    writing, so up to two words before it are the hospital's name in any case, even ordinary words, when
+    a preposition, *the* or an opening bracket comes right before them (*his memorial*, *Memorial Day* stay).
+    """
+    tokens = note.tokens
+    for i, token in enumerate(tokens):
+        if token.low != "memorial" or i == 0 or i + 1 < len(tokens) and tokens[i + 1].low == "day":
+            continue
+        j = i - 1
+        run: list[int] = []
+        while j >= 0 and len(run) < 2 and note.adjacent(j, j + 1) and tokens[j].word.isalpha() \
+                and len(tokens[j].word) > 2 and tokens[j].low not in _NOT_IN_A_HOSPITAL_NAME:
+            run.insert(0, j)
+            j -= 1
+        if not run:
+            continue
+        opened = note.gap(j, run[0]).strip() == "(" if j >= 0 else True
+        if j >= 0 and not opened and not (tokens[j].low in _NAME_OPENERS and note.adjacent(j, run[0])):
+            continue
+        for k in [*run, i]:
+            found.setdefault(k, (Kind.LOCATION, "name of a memorial hospital"))
 
 
 def _name_part(note: _Note, j: int, i: int) -> bool:
