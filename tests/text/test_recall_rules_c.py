@@ -58,3 +58,22 @@ def test_words_after_a_preposition_before_memorial_name_the_hospital() -> None:
 def test_memorial_after_a_possessive_or_before_day_is_no_hospital() -> None:
     found = located("Family at her memorial service. Off on Memorial Day, back after the holiday.")
     assert found == set()
+
+
+# --- places of several words and saints' hospitals in lower case ----------------------------------
+
+
+def test_place_of_several_words_in_lower_case_after_a_preposition() -> None:
+    assert {"san", "diego"} <= located("daughter flew in from san diego last night.")
+
+
+def test_place_phrase_of_ordinary_words_in_lower_case_is_kept() -> None:
+    assert located("pt in good spirits, up in chair.") == set()
+
+
+def test_saint_and_a_first_name_in_lower_case_after_a_preposition() -> None:
+    assert {"st", "agnes"} <= located("pt went to st agnes for a cath last year.")
+
+
+def test_st_before_a_finding_is_the_st_segment() -> None:
+    assert located("new st depression in v4-6, st elevation resolved.") == set()
