@@ -30,3 +30,26 @@ def test_saint_and_a_first_name_in_lower_case_after_a_preposition() -> None:
 
 def test_st_before_a_finding_is_the_st_segment() -> None:
     assert located("new st depression in v4-6, st elevation resolved.") == set()
+
+
+# --- more date forms ----------------------------------------------------------------------------
+
+
+def dates(text: str) -> set[str]:
+    return {text[s.start : s.end] for s in find_spans(text) if s.kind is Kind.DATE}
+
+
+def test_month_day_with_an_ordinal_is_a_date() -> None:
+    assert dates("pt fell at home on 11/20th, brought in by EMS") == {"11/20th"}
+
+
+def test_month_day_after_a_weekday_is_a_date_not_a_fraction() -> None:
+    assert dates("cxr tues 3/4 unchanged") == {"3/4"}
+
+
+def test_short_month_name_after_a_word_of_time_is_a_date() -> None:
+    assert dates("pt well until early Nov, seen in Feb.") == {"Nov", "Feb"}
+
+
+def test_short_month_names_that_are_words_stay() -> None:
+    assert dates("hgb dec since am, may need augmentin in am") == set()
