@@ -53,3 +53,14 @@ def test_short_month_name_after_a_word_of_time_is_a_date() -> None:
 
 def test_short_month_names_that_are_words_stay() -> None:
     assert dates("hgb dec since am, may need augmentin in am") == set()
+
+
+# --- places after a facility word and at/in ---------------------------------------------------
+
+
+def test_unknown_word_after_rehab_at_names_the_facility_in_capitals() -> None:
+    assert "QUORVALE" in located("PLAN: WILL GO TO REHAB AT QUORVALE TOMORROW.")
+
+
+def test_ordinary_words_after_a_facility_and_at_stay() -> None:
+    assert located("no rehab at this time, dialysis in am, hospital at night") == set()

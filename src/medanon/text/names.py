@@ -306,6 +306,7 @@ def find_names(text: str) -> list[Span]:
     _signatures(note, found)
     _names_before_phone_words(note, found)
     _wards_beside_units(note, found)
+    _places_after_facility_at(note, found)
     _place_type_after_place(note, found)
     _towns_before_states(note, found)
     _subject_of_age(note, found)
@@ -1037,6 +1038,31 @@ def _wards_beside_units(note: _Note, found: dict[int, tuple[Kind, str]]) -> None
         beside = [k for k in (i - 1, i + 1) if 0 <= k < len(tokens) and note.gap(min(i, k), max(i, k)) == "/"]
         if any(_care_unit(tokens[k].low) for k in beside):
             found[i] = (Kind.LOCATION, "ward name beside a care unit")
+
+
+_FACILITY_WORDS = HOSPITAL_WORDS | {"facility", "home", "hospice", "dialysis", "clinic"}
+
+
+def _places_after_facility_at(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
+    """``rehab at Levindale``, ``HOSPITAL AT SINAI``, ``dialysis in Kessock``: what follows a facility and *at*/*in*.
+
+    After a word for a place of care and *at* or *in*, up to two words that are no English or clinical word,
+    no care unit and no day name the facility or its town (``rehab at this time``, ``home in am`` stay).
+    """
+    tokens = note.tokens
+    for i in range(len(tokens) - 2):
+        if tokens[i].low not in _FACILITY_WORDS or tokens[i + 1].low not in {"at", "in"} \
+                or not note.adjacent(i, i + 1) or not note.adjacent(i + 1, i + 2):
+            continue
+        j = i + 2
+        while j < len(tokens) and j < i + 4 and (j == i + 2 or note.gap(j - 1, j) == " "):
+            token = tokens[j]
+            if not token.word.isalpha() or len(token.word) < 3 or note.ordinary(j) or token.low in RARE_WORDS \
+                    or token.low in CARE_UNITS or token.low in _CALENDAR_WORDS or _abbreviation(note, j) \
+                    and not _hospital_abbreviation(note, j):
+                break
+            found.setdefault(j, (Kind.LOCATION, f"place after {tokens[i].low} {tokens[i + 1].low}"))
+            j += 1
 
 
 def _care_unit(low: str) -> bool:
