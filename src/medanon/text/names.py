@@ -306,6 +306,7 @@ def find_names(text: str) -> list[Span]:
     _signatures(note, found)
     _names_before_phone_words(note, found)
     _wards_beside_units(note, found)
+    _places_after_facility_at(note, found)
     _place_type_after_place(note, found)
     _towns_before_states(note, found)
     _subject_of_age(note, found)
@@ -467,11 +468,12 @@ def _hospital_abbreviation(note: _Note, j: int) -> bool:
 def _saint_place(note: _Note, i: int) -> bool:
     """``St. Brigid``, ``ST BRIGID HOSPITAL``: St before a first name, after a preposition or before a hospital word."""
     nxt = note.tokens[i + 1]
-    if not note.shaped(i + 1) or not (nxt.low in FIRST_NAMES or nxt.low in COMMON_NAMES):
+    if not (nxt.low in FIRST_NAMES or nxt.low in COMMON_NAMES):
         return False
     before = i > 0 and note.tokens[i - 1].low in PLACE_PREPOSITIONS | {"@"}
     after = i + 2 < len(note.tokens) and note.tokens[i + 2].low in HOSPITAL_WORDS
-    return before or after
+    # in lower case (to st agnes) only with both a preposition before and a name of the lexicon
+    return (before or after) and (note.shaped(i + 1) or before and not note.ordinary(i + 1))
 
 
 def _ward_with_one_digit_floor(note: _Note, j: int) -> bool:
@@ -659,7 +661,8 @@ def _by_lexicon(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
         if i in found:
             continue
         if not note.shaped(i):
-            _lower_case_place(note, found, i)
+            if not _place_phrase_after_preposition(note, found, i):
+                _lower_case_place(note, found, i)
             continue
         letters = len(token.word)
         short = letters < (_MIN_CAPS_LEXICON_LETTERS if note.caps or token.word.isupper() else _MIN_LEXICON_LETTERS)
@@ -674,6 +677,8 @@ def _by_lexicon(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
                     for k in range(i, i + size):
                         found.setdefault(k, (Kind.LOCATION, "place name of several words"))
                     break
+        if i not in found and not note.caps:
+            _place_phrase_after_preposition(note, found, i)
         if i in found or short or note.ordinary(i):
             continue
         if not note.caps and token.word.isupper() and letters <= _MIN_CAPS_LEXICON_LETTERS:
@@ -704,6 +709,34 @@ def _before_state(note: _Note, i: int) -> bool:
 def _capitalised(word: str) -> bool:
     """``Boston``, and ``BOston`` with the shift key held a letter too long."""
     return word[1:].islower() or len(word) >= 6 and word[1].isupper() and word[2:].islower()
+
+
+def _place_phrase_after_preposition(note: _Note, found: dict[int, tuple[Kind, str]], i: int) -> bool:
+    """``from ocean city``, ``in glen burnie``, ``to Ocean City``: a place of several words after a preposition.
+
+    Right after *in*, *from*, *to*, *at*, *near* a place phrase of the lexicon names the place in any case,
+    and, written with capitals, even when all its words are ordinary (*Ocean City*, *Long Beach*); in lower
+    case at least one word must be no ordinary word (*in long beach* is taken, *in good hope* is not).
+    """
+    tokens = note.tokens
+    token = tokens[i]
+    if i == 0 or token.low not in _PHRASE_STARTS or tokens[i - 1].low not in PLACE_PREPOSITIONS \
+            or not note.adjacent(i - 1, i):
+        return False
+    for size in (4, 3, 2):
+        last = i + size - 1
+        if last >= len(tokens) or not all(note.gap(k, k + 1) == " " for k in range(i, last)):
+            continue
+        words = range(i, last + 1)
+        phrase = " ".join(tokens[k].low for k in words)
+        if phrase not in PLACE_PHRASES or not all(_phrase_word(tokens[k].low) for k in words):
+            continue
+        capitalised = all(tokens[k].word[0].isupper() and tokens[k].word[1:].islower() for k in words)
+        if capitalised or not all(note.ordinary(k) for k in words):
+            for k in words:
+                found.setdefault(k, (Kind.LOCATION, f"place of several words after {tokens[i - 1].low}"))
+            return True
+    return False
 
 
 def _lower_case_place(note: _Note, found: dict[int, tuple[Kind, str]], i: int) -> None:
@@ -1005,6 +1038,31 @@ def _wards_beside_units(note: _Note, found: dict[int, tuple[Kind, str]]) -> None
         beside = [k for k in (i - 1, i + 1) if 0 <= k < len(tokens) and note.gap(min(i, k), max(i, k)) == "/"]
         if any(_care_unit(tokens[k].low) for k in beside):
             found[i] = (Kind.LOCATION, "ward name beside a care unit")
+
+
+_FACILITY_WORDS = HOSPITAL_WORDS | {"facility", "home", "hospice", "dialysis", "clinic"}
+
+
+def _places_after_facility_at(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
+    """``rehab at Levindale``, ``HOSPITAL AT SINAI``, ``dialysis in Kessock``: what follows a facility and *at*/*in*.
+
+    After a word for a place of care and *at* or *in*, up to two words that are no English or clinical word,
+    no care unit and no day name the facility or its town (``rehab at this time``, ``home in am`` stay).
+    """
+    tokens = note.tokens
+    for i in range(len(tokens) - 2):
+        if tokens[i].low not in _FACILITY_WORDS or tokens[i + 1].low not in {"at", "in"} \
+                or not note.adjacent(i, i + 1) or not note.adjacent(i + 1, i + 2):
+            continue
+        j = i + 2
+        while j < len(tokens) and j < i + 4 and (j == i + 2 or note.gap(j - 1, j) == " "):
+            token = tokens[j]
+            if not token.word.isalpha() or len(token.word) < 3 or note.ordinary(j) or token.low in RARE_WORDS \
+                    or token.low in CARE_UNITS or token.low in _CALENDAR_WORDS or _abbreviation(note, j) \
+                    and not _hospital_abbreviation(note, j):
+                break
+            found.setdefault(j, (Kind.LOCATION, f"place after {tokens[i].low} {tokens[i + 1].low}"))
+            j += 1
 
 
 def _care_unit(low: str) -> bool:

@@ -109,7 +109,8 @@ _TIME_AFTER = re.compile(r"^\s*(?:h\b|hr|hrs|hours|pm|am|o'?clock|-\s*[0-2][0-9]
 _DATE_BEFORE = re.compile(
     r"\b[0-9]{1,2}/[0-9]{1,2}\s*(?:or|to|and|through|thru|-)\s*$|"  # 8/9 or 8/10
     r"\b(?:on|since|until|till|dated|date|admitted|discharged|d/c'?d|seen|done|performed|started|stopped|"
-    r"thru|through)\s*:?\s*$",
+    r"thru|through|mon|tue|tues|wed|thu|thur|thurs|fri|sun|monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday)\.?\s*:?\s*$",
     re.IGNORECASE,
 )
 _UNIT_AFTER = re.compile(r"^\s*(?:cc|ml|mls|mg|mcg|g|kg|gm|units?|u|l|mmol|meq|kcal|cal|ml/h|x|%)\b", re.IGNORECASE)
@@ -243,6 +244,8 @@ def find_dates(text: str) -> list[Span]:
         if not _FRACTION_BEFORE.search(before) and not _FRACTION_AFTER.match(text[match.end() : match.end() + 16]):
             spans.append(Span(match.start(), match.end(), Kind.DATE, "date typed with a full stop for a slash"))
     spans += _spans(_MONTH_DAY_BEFORE_DATE, text, Kind.DATE, "month/day before another date")
+    spans += _spans(_MONTH_DAY_ORDINAL, text, Kind.DATE, "month/day with an ordinal")
+    spans += _spans(_MONTH_SHORT_AFTER_TIME_WORD, text, Kind.DATE, "short month name after a word of time", "month")
     spans += _days_after_dates(text, spans)
     low = text.lower()
     if any(hint in low for hint in _HOLIDAY_HINTS):
@@ -272,6 +275,17 @@ _MONTH_DAY_BEFORE_DATE = re.compile(
 
 
 
+# A month/day with an ordinal after the day (on 11/20th): no fraction or score is written so.
+_MONTH_DAY_ORDINAL = re.compile(
+    rf"(?<![\w/.+-]){_MON}/(?:0?1st|0?2nd|0?3rd|21st|22nd|23rd|31st|(?:0?[4-9]|1[0-9]|2[04-9]|30)th)\b", re.IGNORECASE
+)
+# A month's short name after a word of time (in Nov, since Feb, end of Oct, last Sept); not dec (decreased),
+# mar, may or jan, which are words or names as often.
+_MONTH_SHORT_AFTER_TIME_WORD = re.compile(
+    r"\b(?:in|since|until|till|of|last|early|late|mid|by|from|thru|through|before|after|during)\s+"
+    r"(?P<month>feb|apr|jun|jul|aug|sept?|oct|nov)\b\.?(?!\s*[0-9])",
+    re.IGNORECASE,
+)
 # A date typed with a full stop for its second slash (11/21.94) or its first (11.21/94).
 _MIXED_SEPARATOR_DATE = re.compile(
     rf"(?<![\w/.+-])({_MON})(?:/({_DAY})\.|\.({_DAY})/)(?:{_YEAR4}|[0-9]{{2}})(?![\w/]|\.[0-9])"
