@@ -8,9 +8,56 @@ from __future__ import annotations
 from medanon.text import Kind, find_spans
 
 
+def kinds(text: str) -> dict[str, Kind]:
+    """Found span text -> kind."""
+    return {text[s.start : s.end]: s.kind for s in find_spans(text)}
+
+
 def located(text: str) -> set[str]:
-    """Every word of the spans the scrubber found as a place."""
+    """Every word of the spans the scrubber found as a place or employer."""
     return {word for s in find_spans(text) if s.kind is Kind.LOCATION for word in text[s.start : s.end].split()}
+
+
+# --- two-digit years beside an MI written with its site -------------------------------------------
+
+
+def test_two_digit_year_after_a_non_q_wave_mi_is_a_date() -> None:
+    assert kinds("PMH: CAD, NQWMI 11. HTN.").get("11") is Kind.DATE
+
+
+def test_two_digit_year_after_an_anteroseptal_mi_is_a_date() -> None:
+    assert kinds("Hx ASMI 04, on aspirin").get("04") is Kind.DATE
+
+
+def test_duration_after_an_mi_with_its_site_is_not_a_year() -> None:
+    assert "12" not in kinds("IWMI 12 hours ago, cath today")
+
+
+# --- employers after a work cue in ALL-CAPS notes ----------------------------------------------
+
+
+def test_unknown_word_after_ceo_of_in_capitals_is_an_employer() -> None:
+    assert "QUORVEX" in located("PT RETIRED. WIFE CEO OF QUORVEX. NONSMOKER.")
+
+
+def test_ordinary_words_after_a_work_cue_in_capitals_stay() -> None:
+    assert located("HUSBAND WORKS AT HOME. DAUGHTER RETIRED FROM NURSING.") == set()
+
+
+# --- hospitals named before Memorial -----------------------------------------------------------
+
+
+def test_ordinary_words_in_brackets_before_memorial_name_the_hospital() -> None:
+    assert {"quiet", "harbor", "Memorial"} <= located("Plan: to rehab(quiet harbor Memorial) tomorrow.")
+
+
+def test_words_after_a_preposition_before_memorial_name_the_hospital() -> None:
+    assert {"silver", "birch", "memorial"} <= located("Husband is at the silver birch memorial today.")
+
+
+def test_memorial_after_a_possessive_or_before_day_is_no_hospital() -> None:
+    found = located("Family at her memorial service. Off on Memorial Day, back after the holiday.")
+    assert found == set()
 
 
 # --- places of several words and saints' hospitals in lower case ----------------------------------

@@ -303,6 +303,7 @@ def find_names(text: str) -> list[Span]:
     _by_lexicon(note, found)
     _institutions(note, found)
     _lower_case_institutions(note, found)
+    _names_before_memorial(note, found)
     _signatures(note, found)
     _names_before_phone_words(note, found)
     _wards_beside_units(note, found)
@@ -639,6 +640,7 @@ def _proper_after_cue(note: _Note, found: dict[int, tuple[Kind, str]], j: int) -
             and place.low not in CARE_UNITS and place.low not in NOT_A_PLACE_NAME and place.low not in VOCABULARY:
         found.setdefault(j, (Kind.LOCATION, "place of the lexicon after a residence cue"))
     if note.caps:
+        _employer_in_capitals(note, found, j)
         return
     taken = 0
     while j < len(note.tokens) and taken < _MAX_NAME_TOKENS and (taken == 0 or note.gap(j - 1, j) == " "):
@@ -650,6 +652,25 @@ def _proper_after_cue(note: _Note, found: dict[int, tuple[Kind, str]], j: int) -
         if word.isupper() and token.low in VOCABULARY:
             break  # an abbreviation of clinical writing (moved to CT), not an employer's initials
         found.setdefault(j, (Kind.LOCATION, "place or employer after a residence or work cue"))
+        taken += 1
+        j += 1
+
+
+def _employer_in_capitals(note: _Note, found: dict[int, tuple[Kind, str]], j: int) -> None:
+    """``HUSBAND CEO OF QUORVEX``: in ALL CAPS, words after a work cue that no word list knows name the employer.
+
+    Case is no signal in capitals, so only words that are neither English nor clinical words (nor a care
+    unit, a day or a title) are taken: ``WORKS AT HOME``, ``RETIRED FROM NURSING`` keep their words.
+    """
+    if note.tokens[j - 2].low not in EMPLOYER_WORDS:
+        return
+    taken = 0
+    while j < len(note.tokens) and taken < _MAX_NAME_TOKENS and (taken == 0 or note.gap(j - 1, j) == " "):
+        token = note.tokens[j]
+        if not token.word.isalpha() or len(token.word) < 2 or note.ordinary(j) or token.low in VOCABULARY \
+                or token.low in _NOT_AFTER_CUE or token.low in RARE_WORDS:
+            break
+        found.setdefault(j, (Kind.LOCATION, "employer after a work cue"))
         taken += 1
         j += 1
 
@@ -825,6 +846,37 @@ def _lower_case_institutions(note: _Note, found: dict[int, tuple[Kind, str]]) ->
         for k in run:
             if k not in found and (k in named or k > named[0]):
                 found[k] = (Kind.LOCATION, f"name in lower case before {token.low}")
+
+
+# Words that open a hospital's name written before "Memorial": a preposition, "the", or a bracket.
+_NAME_OPENERS = _INTO | {"the", "of", "by", "for"}
+_NOT_IN_A_HOSPITAL_NAME = NOT_A_PLACE_NAME | CARE_UNITS | RELATIVES | TITLES | _CALENDAR_WORDS
+
+
+def _names_before_memorial(note: _Note, found: dict[int, tuple[Kind, str]]) -> None:
+    """``to rehab(sacred heart Memorial)``, ``from oak valley memorial``: the words before *Memorial* name it.
+
+    *Memorial* ends the names of hospitals and nursing homes and is rarely anything else in clinical
+    writing, so up to two words before it are the hospital's name in any case, even ordinary words, when
+    a preposition, *the* or an opening bracket comes right before them (*his memorial*, *Memorial Day* stay).
+    """
+    tokens = note.tokens
+    for i, token in enumerate(tokens):
+        if token.low != "memorial" or i == 0 or i + 1 < len(tokens) and tokens[i + 1].low == "day":
+            continue
+        j = i - 1
+        run: list[int] = []
+        while j >= 0 and len(run) < 2 and note.adjacent(j, j + 1) and tokens[j].word.isalpha() \
+                and len(tokens[j].word) > 2 and tokens[j].low not in _NOT_IN_A_HOSPITAL_NAME:
+            run.insert(0, j)
+            j -= 1
+        if not run:
+            continue
+        opened = note.gap(j, run[0]).strip() == "(" if j >= 0 else True
+        if j >= 0 and not opened and not (tokens[j].low in _NAME_OPENERS and note.adjacent(j, run[0])):
+            continue
+        for k in [*run, i]:
+            found.setdefault(k, (Kind.LOCATION, "name of a memorial hospital"))
 
 
 def _name_part(note: _Note, j: int, i: int) -> bool:

@@ -72,7 +72,8 @@ _YEAR_BEFORE = re.compile(
     r"(?:\b(?:in|since|during|year|yr|from|until|till|early|late|mid|summer|winter|spring|autumn|fall|"
     r"circa|dx|dx'd|diagnosed|born|b\.|dob|s/p|status post|history|hx|of|the|last|before|after|by|"
     # events a past history dates: CVA 2004, CABG 2010; and "it is 2019" (orientation)
-    r"cva|stroke|tia|mi|ami|nstemi|stemi|cabg|ptca|pci|stent|stents|avr|mvr|repair|resection|surgery|transplant|"
+    r"cva|stroke|tia|mi|ami|imi|nstemi|stemi|nqwmi|qwmi|nqmi|asmi|awmi|iwmi|ipmi|cabg|ptca|pci|stent|stents|avr|"
+    r"mvr|repair|resection|surgery|transplant|"
     r"replacement|fracture|fx|dvt|pe|appy|appendectomy|chole|cholecystectomy|hysterectomy|mastectomy|"
     r"lobectomy|colectomy|amputation|ca|cancer|chemo|xrt|radiation|it\s+is|it'?s|"
     + _MONTH_ALT
@@ -82,7 +83,9 @@ _YEAR_BEFORE = re.compile(
 # Past events that a history dates with a two-digit year: CABG 98, s/p IMI 04, 07 PTCA.  The number is a
 # year only right beside the event word and with no unit, count or score after it (CABG x3, TIA 2 weeks).
 _EVENT_WORDS = (
-    r"cva|tia|mi|ami|imi|nstemi|stemi|cabg|ptca|pci|avr|mvr|dvt|appy|appendectomy|cholecystectomy|"
+    # MI with its site or wave written into it (non-Q-wave, anteroseptal, inferior wall): NQWMI, ASMI, IWMI
+    r"cva|tia|mi|ami|imi|nstemi|stemi|nqwmi|qwmi|nqmi|asmi|awmi|iwmi|ipmi|cabg|ptca|pci|avr|mvr|dvt|appy|"
+    r"appendectomy|cholecystectomy|"
     r"hysterectomy|mastectomy|lobectomy|colectomy|turp|lap\s+chole|chole|cholecystectomy|thr|tkr|hip\s+fx|"
     r"stroke|stent|stented|dx|dx'd|diagnosed"
 )
