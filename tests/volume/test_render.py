@@ -94,3 +94,17 @@ def test_faces_found_on_the_mirror_image_are_mapped_back_onto_the_view() -> None
     wide[:, : big.shape[1]] = big  # the face in the left half, nothing in the right half
     boxes = _faces.find_faces(wide)
     assert boxes and all(x + w <= big.shape[1] + 4 for x, _, w, _ in boxes)
+
+
+def test_a_head_lying_chin_up_is_seen_from_the_ring_of_views_above() -> None:
+    """Chin-up 20 degrees, the face turns away from a level camera; the check also looks from above."""
+    from medanon.volume.check import EXTRA_ELEVATIONS, check_faces
+
+    head = make_head(*axial_geometry(2.5, 96), "MR", pitch_degrees=-20.0)
+    check = check_faces(head.volume)
+    assert 20.0 in EXTRA_ELEVATIONS and set(check.rings) == set(EXTRA_ELEVATIONS)
+    raised_images, raised_faces = check.rings[20.0]
+    assert all(raised_faces) and len(raised_images) == len(check.angles)
+    assert check.views_with_face == list(check.angles)
+    sheet = check.preview()
+    assert sheet.height == 2 * max(image.shape[0] for image in check.images)  # level row and raised row
