@@ -31,6 +31,7 @@ from _report import append_to_section  # noqa: E402
 from medanon.volume import deface, read_nifti, read_series  # noqa: E402
 from medanon.volume.check import check_faces  # noqa: E402
 from medanon.volume.cut import apply_defacing, plan_defacing  # noqa: E402
+from medanon.volume.model import Defacing  # noqa: E402
 from medanon.volume.phantom import FACE_REGIONS, Phantom, axial_geometry, make_head, plane_geometry  # noqa: E402
 
 HEADS = REPO.parent / "shared" / "testdata" / "heads"
@@ -116,19 +117,94 @@ def detector_sweep(seeds: int = 5) -> list[str]:
     return lines
 
 
+# --- against reference defacers (quickshear; pydeface-style template mask): bench/_baselines.py -------------
+
+def comparison_heads() -> list[tuple[str, object, Phantom | None]]:
+    """Synthetic heads with evenly spaced slices (quickshear needs one affine) and the real heads."""
+    heads: list[tuple[str, object, Phantom | None]] = []
+    for name, phantom in [
+        ("synthetic MR, axial 2.5 mm", make_head(*axial_geometry(2.5, 96), "MR")),
+        ("synthetic CT, tilt 18.5 deg", make_head(*axial_geometry(2.5, 96, 18.5), "CT", noise=4.0)),
+        ("synthetic MR, chin-up 20 deg", make_head(*axial_geometry(2.5, 96), "MR", pitch_degrees=-20.0)),
+        ("synthetic MR, chin-down 20 deg", make_head(*axial_geometry(2.5, 96), "MR", pitch_degrees=20.0)),
+        ("synthetic CT, axial 1.5 mm", make_head(*axial_geometry(1.5, 160), "CT", noise=4.0)),
+    ]:
+        heads.append((name, phantom.volume, phantom))
+    heads += [(name, volume, None) for name, volume in real_heads()]
+    return heads
+
+
+def compare_defacers() -> list[str]:
+    """Share of each face region removed, brain voxels changed and faces found after, per defacer."""
+    import _baselines
+
+    header = ["head", "defacer", "eyes+lids", "nose", "mouth", "chin", "eyeballs", "brain voxels changed",
+              "face found after at", "s (wall)", "s CPU", "load"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, volume, truth in comparison_heads():
+        plan = plan_defacing(volume)  # type: ignore[arg-type]
+        brain = truth.brain if truth is not None else _baselines.own_brain(volume)  # type: ignore[arg-type]
+        defacers = [("medanon", lambda v=volume: plan_defacing(v).removed),
+                    ("quickshear (wheel)", lambda v=volume, b=brain: _baselines.quickshear_removed(v, b)),
+                    ("template mask (pydeface data)", lambda v=volume: _baselines.template_removed(v))]
+        for method, run in defacers:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                removed = run()
+            except _baselines.Unavailable as exc:
+                lines.append(f"| {name} | {method} | n/a: {exc} |" + " |" * (len(header) - 3))
+                continue
+            seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
+            shares = ([f"{100 * removed[truth.regions[r]].mean():.0f}%" for r in (*FACE_REGIONS, "eyeballs")]
+                      if truth is not None else ["n/a"] * (len(FACE_REGIONS) + 1))
+            changed = int(np.count_nonzero(removed & brain))
+            after = apply_defacing(volume, _as_plan(plan, removed))  # type: ignore[arg-type]
+            found = check_faces(after, plan.threshold, plan.modality).views_with_face
+            views = ", ".join(f"{a:+.0f}" for a in found) or "none"
+            brain_text = f"{changed}" + ("" if truth is not None else " (own brain mask)")
+            lines.append(f"| {name} | {method} | " + " | ".join(shares) +
+                         f" | {brain_text} | {views} | {seconds:.1f} | {cpu_seconds:.1f} | {_load()} |")
+            print(lines[-1], flush=True)
+    return lines
+
+
+def crop_sweep(seeds: int = 2) -> list[str]:
+    """Views where the face is found on a synthetic MR head whose field of view ends at a given height: what
+    a scan cropped at the nose or the lips leaves the face detectors (the real T1 MR ends at the nose)."""
+    lines = ["| field of view ends below (mm; chin -107, lips -73..-52, nose tip -39, eye centres -3) | "
+             f"views with the face found (of {7 * seeds}) |", "|---|---|"]
+    for low, what in ((-130.0, "whole head"), (-95.0, "mid-chin"), (-75.0, "below the lips"),
+                      (-45.0, "nose tip"), (-20.0, "mid-nose")):
+        positions = np.arange(low, 118.0, 2.5)
+        found = sum(len(check_faces(make_head(*axial_geometry(2.5, 96, 0.0, positions), "MR", seed=seed).volume)
+                        .views_with_face) for seed in range(seeds))
+        lines.append(f"| {low:.0f} ({what}) | {found} |")
+        print(lines[-1], flush=True)
+    return lines
+
+
+def _as_plan(plan: Defacing, removed: np.ndarray) -> Defacing:
+    return Defacing(removed=removed, brain_voxels=plan.brain_voxels, removed_voxels=int(removed.sum()),
+                    background=plan.background, threshold=plan.threshold, modality=plan.modality)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-256", action="store_true", help="skip the 256^3 head")
     parser.add_argument("--sweep-only", action="store_true", help="only the detector error sweep")
+    parser.add_argument("--no-compare", action="store_true", help="skip the comparison with reference defacers")
     args = parser.parse_args()
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     machine = (f"{cpu_model()}, {ram_total()} RAM, Python {platform.python_version()}, 2 cores shared with other "
                f"sessions (load at start {_load()})")
-    entry = [f"### {when}: render check and per-slab cut (issue 7, second round)", "",
+    entry = [f"### {when}: adult-proportioned phantom, mirror-view detection, ring of views from above, "
+             "reference defacers (issue 7, third round)", "",
              f"Command: `PYTHONPATH=src python3 bench/bench_deface.py{' --sweep-only' if args.sweep_only else ''}` "
              f"· commit {git_state(REPO)} · {machine}.", "",
              "Render check error sweep on synthetic heads (every view -45..+45 deg, before and after defacing):", "",
-             *detector_sweep()]
+             *detector_sweep(), "",
+             "Faces the detectors find when the field of view is cropped (synthetic MR, 2 seeds x 7 views):", "",
+             *crop_sweep()]
     if not args.sweep_only:
         rows = []
         for name, phantom in phantoms(not args.no_256):
@@ -146,6 +222,14 @@ def main() -> None:
                   "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
                   *("| " + " | ".join(row) + " |" for row in rows), "",
                   "Targets: no face found after at any view; brain voxels changed = 0; < 20 s per 256^3 volume."]
+    if not args.sweep_only and not args.no_compare:
+        entry += ["", "Against reference defacers (`bench/_baselines.py`; bench-only wheels: `pip install quickshear "
+                  "SimpleITK && pip install --no-deps pydeface`). Same volumes, same render check on each result. "
+                  "Quickshear gets the phantom's true brain (the real heads: medanon's brain finder, no margin) and "
+                  "a 10 mm buffer; the template is pydeface's own head and face mask, registered with SimpleITK "
+                  "(similarity, then affine, mutual information) as FSL FLIRT is in no wheel. Brain voxels changed "
+                  "are counted in the true brain (real heads: medanon's brain finder). Seconds are the defacer "
+                  "alone (medanon: planning the cut).", "", *compare_defacers()]
     append_to_section(REPO / "docs" / "BENCHMARKS.md", TITLE, "bench/bench_deface.py", "\n".join(entry))
 
 

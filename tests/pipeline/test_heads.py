@@ -166,3 +166,30 @@ def test_an_unlabelled_volume_with_a_face_on_its_render_is_routed(tmp_path: Path
                                screen_pixels=False)
     heads = [r for r in outcome.results if r.source.startswith("head/")]
     assert heads and all(any("names no body part" in note for note in r.review) for r in heads)
+
+
+# --- medanon case takes the same route ----------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_case_defaces_a_head_series_and_keeps_its_previews_out_of_the_shared_output(tmp_path: Path,
+                                                                                    head: Phantom) -> None:
+    from medanon.case.cleaners import _clean_dicom, review_folder
+    from medanon.core.keys import KeyRing
+    from medanon.core.policy import Policy
+
+    slices = _inputs(tmp_path / "in", head)
+    before = _pixels_by_position(tmp_path / "in" / "head")
+    out_dir = tmp_path / "case" / "staging" / "dicom-1"
+    results = {r.source: r for r in _clean_dicom(tmp_path / "in", out_dir, Policy.load("publication"),
+                                                  KeyRing(bytes(32)))}
+    heads = [r for source, r in results.items() if source.startswith("head/")]
+    assert len(heads) == len(slices)
+    assert all(r.status is Status.RELEASED for r in heads), {r.reasons[0] for r in heads if r.reasons}
+    assert all(any("defaced and checked as one volume" in note for note in r.review) for r in heads)
+    assert not any("`medanon deface`" in note for r in heads for note in r.review)  # done, not asked for
+    assert results["other/single.dcm"].status is Status.RELEASED
+    after = {p: a for p, a in _pixels_by_position(out_dir).items() if p in before}
+    assert len(after) == len(slices)
+    assert sum(int(np.count_nonzero(after[p] != before[p])) for p in before) > 1000  # the face went
+    assert not list(out_dir.rglob("*.png"))  # the "before" render shows the face: never in the shared output
+    assert list(review_folder(out_dir).glob("*-before.png"))

@@ -102,3 +102,82 @@ def test_enhanced_multiframe_keeps_frames_and_positions(head: Phantom, tmp_path:
     np.testing.assert_array_equal(new.pixel_array[brain], old.pixel_array[brain])
     assert (new.pixel_array != old.pixel_array)[head.face[::-1]].mean() > 0.9
     assert "Doe" not in str(new.get("PatientName", ""))
+
+
+# --- releasing a defaced series: flushed first, then all slices or none ----------------------------------------
+
+def _checked_slices(folder: Path, count: int = 5) -> list[tuple[Path, Path]]:
+    """Checked temp files and their final names, as ``_deface_datasets`` hands them to the release."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for index in range(count):
+        temp = folder / f".medanon-{index}.tmp"
+        temp.write_bytes(f"slice {index}".encode())
+        written.append((temp, folder / f"{index}.dcm"))
+    return written
+
+
+def test_a_series_is_flushed_before_any_slice_gets_its_final_name(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from medanon import dicom
+    from medanon.pipeline.deface import _release_series
+
+    written = _checked_slices(tmp_path)
+    flushed: list[list[Path]] = []
+
+    def record(paths: list[Path]) -> None:
+        assert not any(final.exists() for _, final in written)  # nothing released before the flush
+        flushed.append(list(paths))
+
+    monkeypatch.setattr(dicom, "make_durable", record)
+    _release_series(written)
+    assert flushed == [[temp for temp, _ in written]]
+    assert all(final.read_bytes() == temp.read_bytes() for temp, final in written)
+
+
+def test_a_series_that_cannot_be_flushed_releases_no_slice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from medanon import dicom
+    from medanon.core.errors import MedanonError
+    from medanon.pipeline.deface import _release_series
+
+    def fail(paths: list[Path]) -> None:
+        raise OSError(5, "I/O error")
+
+    monkeypatch.setattr(dicom, "make_durable", fail)
+    written = _checked_slices(tmp_path)
+    with pytest.raises(MedanonError, match="flushed"):
+        _release_series(written)
+    assert not any(final.exists() for _, final in written)
+
+
+def test_a_slice_that_fails_late_takes_back_the_slices_released_before_it(tmp_path: Path) -> None:
+    from medanon.core.errors import MedanonError
+    from medanon.pipeline.deface import _release_series
+
+    written = _checked_slices(tmp_path)
+    written[3][1].write_bytes(b"another instance under the same name")  # the 4th slice cannot be released
+    written[1][1].write_bytes(written[1][0].read_bytes())  # an identical earlier release (a re-run) is fine
+    with pytest.raises(MedanonError, match="no slice of the series was released"):
+        _release_series(written)
+    assert [final.exists() for _, final in written] == [False, True, False, True, False]
+    assert written[3][1].read_bytes() == b"another instance under the same name"  # not ours: left alone
+    assert written[1][1].read_bytes() == b"slice 1"  # was there before: left alone
+
+
+@pytest.mark.slow
+def test_a_series_whose_last_slice_clashes_is_withheld_and_nothing_of_it_is_linked(head: Phantom,
+                                                                                   tmp_path: Path) -> None:
+    write_series(head, tmp_path / "series")
+    first = tmp_path / "first"
+    assert deface_path(tmp_path / "series", first, key_path=tmp_path / "k.key",
+                       screen_pixels=False).status is Status.RELEASED
+    names = sorted(p.relative_to(first) for p in first.rglob("*.dcm"))
+    second = tmp_path / "second"
+    clash = second / names[-1]
+    clash.parent.mkdir(parents=True)
+    clash.write_bytes(b"another instance under the same name")
+    result = deface_path(tmp_path / "series", second, key_path=tmp_path / "k.key", screen_pixels=False)
+    assert result.status is Status.QUARANTINED
+    assert "no slice of the series was released" in result.reasons[0]
+    assert [p.relative_to(second) for p in second.rglob("*.dcm")] == [names[-1]]
+    assert not [p for p in second.rglob(".medanon-*")]

@@ -68,3 +68,43 @@ def test_smoothing_follows_the_volume_geometry_not_the_voxel_count() -> None:
     coarse = Volume(np.zeros((3, 3, 3), np.float32), Geometry(np.array([[0, 0, 0], [0, 0, 4.0], [0, 0, 8.0]]),
                                                               np.array([1.0, 0, 0]), np.array([0, 1.0, 0])))
     assert _coarsest_step(fine) == 2.5 and _coarsest_step(coarse) == 4.0
+
+
+def test_a_face_turned_right_is_found_as_surely_as_the_same_face_turned_left() -> None:
+    """The detectors do not answer the same for a face and its mirror image; the check asks about both."""
+    from medanon.volume.check import check_faces
+
+    head = make_head(*axial_geometry(2.5, 96), "CT", noise=4.0)
+    check = check_faces(head.volume, angles=(-30.0, 30.0))
+    assert [bool(boxes) for boxes in check.faces] == [True, True]
+    left, right = check.images
+    np.testing.assert_allclose(left.astype(float).mean(), right[:, ::-1].astype(float).mean(), rtol=0.05)
+
+
+def test_faces_found_on_the_mirror_image_are_mapped_back_onto_the_view() -> None:
+    from PIL import Image
+
+    from medanon.volume import _faces
+    from medanon.volume.check import check_faces
+
+    head = make_head(*axial_geometry(2.5, 96), "MR")
+    image = check_faces(head.volume, angles=(0.0,)).images[0]
+    big = np.asarray(Image.fromarray(image).resize((image.shape[1] * 2, image.shape[0] * 2)))
+    wide = np.zeros((big.shape[0], big.shape[1] * 2), dtype=np.uint8)
+    wide[:, : big.shape[1]] = big  # the face in the left half, nothing in the right half
+    boxes = _faces.find_faces(wide)
+    assert boxes and all(x + w <= big.shape[1] + 4 for x, _, w, _ in boxes)
+
+
+def test_a_head_lying_chin_up_is_seen_from_the_ring_of_views_above() -> None:
+    """Chin-up 20 degrees, the face turns away from a level camera; the check also looks from above."""
+    from medanon.volume.check import EXTRA_ELEVATIONS, check_faces
+
+    head = make_head(*axial_geometry(2.5, 96), "MR", pitch_degrees=-20.0)
+    check = check_faces(head.volume)
+    assert 20.0 in EXTRA_ELEVATIONS and set(check.rings) == set(EXTRA_ELEVATIONS)
+    raised_images, raised_faces = check.rings[20.0]
+    assert all(raised_faces) and len(raised_images) == len(check.angles)
+    assert check.views_with_face == list(check.angles)
+    sheet = check.preview()
+    assert sheet.height == 2 * max(image.shape[0] for image in check.images)  # level row and raised row

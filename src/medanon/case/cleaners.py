@@ -73,7 +73,12 @@ def review_folder(out_dir: Path) -> Path:
 
 
 def _clean_dicom(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) -> list[ItemResult]:
-    """The DICOM pipeline (header engine, pixel screen, residual scan) on one file or folder."""
+    """The DICOM pipeline (header engine, pixel screen, residual scan) on one file or folder.
+
+    Head CT/MR series take the same route as in ``medanon dicom`` (``pipeline.heads``): defaced and
+    render-checked as whole volumes, or withheld whole; every other file goes the per-file way.
+    """
+    from medanon.pipeline.heads import route_head_series
     from medanon.pipeline.inputs import discover
     from medanon.pipeline.run import Job, run_items
 
@@ -84,7 +89,8 @@ def _clean_dicom(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) -> 
     with tempfile.TemporaryDirectory(prefix="medanon-case-") as scratch:
         job = Job(policy=policy, keys=keys, out_dir=out_dir, quarantine_dir=Path(scratch),
                   preview_dir=review_folder(out_dir))
-        return run_items(list(discover([source])), job)
+        routed, rest = route_head_series(list(discover([source])), job)
+        return routed + run_items(rest, job)
 
 
 def _clean_photos(source: Path, out_dir: Path, policy: Policy, keys: KeyRing) -> list[ItemResult]:

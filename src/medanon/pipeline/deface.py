@@ -154,8 +154,7 @@ def _deface_datasets(datasets: list[Dataset], label: str, destination: Path, job
             if blocking:
                 reasons = sorted({f"verification: {f.check} ({f.message})" for f in blocking})
                 return SeriesDefaced(ItemResult(source=label, status=Status.QUARANTINED, reasons=reasons))
-        for temp, final in written:
-            _release(temp, final)
+        _release_series(written)
     finally:
         for temp, _ in written:
             with contextlib.suppress(OSError):
@@ -204,9 +203,37 @@ def _output_name(ds: Dataset) -> Path:
         f"{ds.get('SOPInstanceUID', 'no-instance')}.dcm"
 
 
-def _release(temp: Path, final: Path) -> None:
+def _release_series(written: list[tuple[Path, Path]]) -> None:
+    """Flush every checked temp file to disk, then give each its final name: all of them or none.
+
+    The flush comes first (``dicom.make_durable``), so a crash never leaves a final name on half a file.
+    If any slice cannot be released, the final names this call already made are taken back before the
+    error goes up: a reader of the output never sees part of a head series, whose missing slices would
+    not hide the face any better but would look like a complete, defaced release.
+    """
+    try:
+        dicom.make_durable([temp for temp, _ in written])
+    except OSError as exc:
+        raise MedanonError(f"defaced series could not be flushed to disk: {safe_message(exc)}") from None
+    linked: list[Path] = []
+    try:
+        for temp, final in written:
+            if _release(temp, final):
+                linked.append(final)
+    except (MedanonError, OSError) as exc:
+        for final in linked:
+            with contextlib.suppress(OSError):
+                final.unlink()
+        reason = exc.message if isinstance(exc, MedanonError) else f"output could not be released: {safe_message(exc)}"
+        raise MedanonError(f"{reason}; no slice of the series was released") from None
+
+
+def _release(temp: Path, final: Path) -> bool:
+    """Link ``temp`` to ``final``; False when an identical file was already there (a re-run)."""
     try:
         os.link(temp, final)
     except FileExistsError:
         if hashlib.sha256(final.read_bytes()).digest() != hashlib.sha256(temp.read_bytes()).digest():
             raise MedanonError("a different file with the same SOP Instance UID is already in the output") from None
+        return False
+    return True

@@ -46,16 +46,47 @@ def _ellipsoid(p: np.ndarray, centre: tuple[float, float, float], radii: tuple[f
     return np.asarray((q * q).sum(-1) <= 1.0)
 
 
+# The nose, in the range of adult norms (Farkas, "Anthropometry of the Head and Face", 1994: nasal height
+# nasion-subnasale about 50-55 mm, alar width about 31-35 mm, tip protrusion subnasale-pronasale about 17-21 mm).
+# A ridge whose cross-section is rounded, narrow at the root and widening to the alae, projecting least at the
+# root and most near the tip, then turning back to the upper lip (the columella). An earlier phantom used an
+# ellipsoid that projected most halfway down, level with the eyes' lower lids, and hid the far eye at 30 degrees.
+NOSE_ROOT_S, NOSE_BASE_S = 4.0, -50.0  # nasion and subnasale heights (mm); eyes' centres are at -3
+NOSE_TIP_FRACTION = 0.8  # the tip (pronasale) lies this far down from root to base
+NOSE_ROOT_PROJECTION, NOSE_TIP_PROJECTION = 10.0, 19.0  # mm in front of the face below it
+NOSE_ROOT_HALF_WIDTH, NOSE_ALA_HALF_WIDTH = 8.0, 16.5  # mm
+LOWER_FACE = ((0.0, 25.0, -40.0), (60.0, 66.0, 75.0))  # centre and radii (R, A, S) of the lower face
+
+
+def _face_front(z: np.ndarray) -> np.ndarray:
+    """Anterior coordinate of the lower face's midline surface at height ``z`` (where the nose sits)."""
+    (_, a0, s0), (_, ra, rs) = LOWER_FACE
+    return a0 + ra * np.sqrt(np.clip(1.0 - ((z - s0) / rs) ** 2, 0.0, 1.0))
+
+
+def _nose(p: np.ndarray) -> np.ndarray:
+    x, a, z = p[..., 0], p[..., 1], p[..., 2]
+    f = (NOSE_ROOT_S - z) / (NOSE_ROOT_S - NOSE_BASE_S)  # 0 at the root, 1 at the base
+    rising = NOSE_ROOT_PROJECTION + (NOSE_TIP_PROJECTION - NOSE_ROOT_PROJECTION) * f / NOSE_TIP_FRACTION
+    falling = NOSE_TIP_PROJECTION * np.sqrt(np.clip((1.0 - f) / (1.0 - NOSE_TIP_FRACTION), 0.0, 1.0))
+    projection = np.where(f <= NOSE_TIP_FRACTION, rising, falling)
+    half_width = NOSE_ROOT_HALF_WIDTH + (NOSE_ALA_HALF_WIDTH - NOSE_ROOT_HALF_WIDTH) * np.clip(f / 0.9, 0.0, 1.0)
+    across = np.clip(np.abs(x) / half_width, 0.0, 1.0)
+    height = projection * np.sqrt(1.0 - across ** 2)  # rounded cross-section
+    base = _face_front(z) - 6.0  # sunk a little into the face, so no seam shows
+    return np.asarray((f >= 0) & (f <= 1) & (np.abs(x) < half_width) & (a >= base) & (a <= base + 6.0 + height))
+
+
 def label_points(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Tissue index per point (into ``VALUES``), brain mask, face region masks; ``p`` is (..., 3) RAS+ mm."""
     names = list(VALUES)
     label = np.zeros(p.shape[:-1], dtype=np.int8)
     cranium = _ellipsoid(p, (0, -10, 30), (74, 94, 82))
-    lower_face = _ellipsoid(p, (0, 25, -40), (60, 66, 75))
+    lower_face = _ellipsoid(p, *LOWER_FACE)
     neck = _ellipsoid(p, (0, -15, -100), (50, 50, 60))
     head = cranium | lower_face | neck
     brows = _ellipsoid(p, (0, 80, 10), (50, 12, 8))
-    nose = _ellipsoid(p, (0, 92, -25), (11, 22, 24)) & (p[..., 2] > -48)
+    nose = _nose(p)
     upper_lip = _ellipsoid(p, (0, 88, -57), (22, 9, 5))
     lower_lip = _ellipsoid(p, (0, 87, -68), (20, 9, 5))
     chin = _ellipsoid(p, (0, 80, -92), (26, 14, 15))

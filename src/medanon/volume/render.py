@@ -39,11 +39,14 @@ def smoothing_mm(source_step_mm: float) -> float:
 
 
 def render_views(values: np.ndarray, skin: np.ndarray, level: float, grid: Grid,
-                 angles: tuple[float, ...] = VIEW_ANGLES, smooth_mm: float = SMOOTH_MM) -> list[np.ndarray]:
+                 angles: tuple[float, ...] = VIEW_ANGLES, smooth_mm: float = SMOOTH_MM,
+                 elevation: float = 0.0) -> list[np.ndarray]:
     """One 8-bit grey image per angle (rows run superior to inferior).
 
     The iso-surface at ``level`` of the lightly smoothed ``values`` is drawn,
     limited to the body ``skin`` (so noise in the air does not hide the face).
+    ``elevation`` raises the camera above the axial plane by that many degrees (negative: from below),
+    for heads that lie chin-up or chin-down.
     """
     if not skin.any():
         return [np.zeros((64, 64), dtype=np.uint8) for _ in angles]
@@ -54,19 +57,21 @@ def render_views(values: np.ndarray, skin: np.ndarray, level: float, grid: Grid,
     surface = grid.world(np.argwhere(skin & ~ndimage.binary_erosion(skin)).astype(np.float64))
     centre = surface.mean(axis=0)
     reach = float(np.max(np.linalg.norm(surface - centre, axis=1))) + 2 * PIXEL_MM
-    return [_render(field, grid, surface, centre, reach, np.deg2rad(angle)) for angle in angles]
+    return [_render(field, grid, surface, centre, reach, np.deg2rad(angle), np.deg2rad(elevation))
+            for angle in angles]
 
 
 def _render(field: np.ndarray, grid: Grid, surface: np.ndarray, centre: np.ndarray, reach: float,
-            theta: float) -> np.ndarray:
+            theta: float, elevation: float = 0.0) -> np.ndarray:
     """Cast one ray per pixel, searched only near the front-most skin voxel seen by that pixel.
 
     The binary skin surface tells where each ray first meets the body to within a voxel or
     two; sampling the smooth field in a short window there gives the same first crossing as
     a full ray march at a fraction of the cost.
     """
-    towards_camera = np.array([np.sin(theta), np.cos(theta), 0.0])
-    up = np.array([0.0, 0.0, 1.0])
+    level = np.array([np.sin(theta), np.cos(theta), 0.0])
+    towards_camera = np.cos(elevation) * level + np.array([0.0, 0.0, np.sin(elevation)])
+    up = np.cos(elevation) * np.array([0.0, 0.0, 1.0]) - np.sin(elevation) * level
     right = np.cross(-towards_camera, up)
     n_pix = int(2 * reach / PIXEL_MM)
     offset = surface - centre
