@@ -193,3 +193,30 @@ def test_a_case_defaces_a_head_series_and_keeps_its_previews_out_of_the_shared_o
     assert sum(int(np.count_nonzero(after[p] != before[p])) for p in before) > 1000  # the face went
     assert not list(out_dir.rglob("*.png"))  # the "before" render shows the face: never in the shared output
     assert list(review_folder(out_dir).glob("*-before.png"))
+
+
+@pytest.mark.slow
+def test_burnt_in_text_on_one_slice_is_filled_and_the_series_is_released_defaced(tmp_path: Path,
+                                                                                 head: Phantom) -> None:
+    from medanon.pixels.detectors import get_detector
+    from tests.pixels.synth import draw_text
+
+    if not get_detector("tesseract").is_available():
+        pytest.skip("tesseract-ocr with eng data is not installed")
+    slices = _inputs(tmp_path / "in", head)
+    marked = pydicom.dcmread(slices[len(slices) // 2])
+    image = marked.pixel_array.astype(np.float64)
+    # bottom left: behind the head, where defacing clears nothing, so only the redactor can remove it
+    x0, y0, x1, y1 = draw_text(image, "MRN889123", 9, (2, image.shape[0] - 12), ink=3000.0)
+    marked.PixelData = np.clip(image, 0, 4095).astype(np.uint16).tobytes()
+    marked.BurnedInAnnotation = "YES"
+    marked.save_as(slices[len(slices) // 2], enforce_file_format=True)
+    position = float(marked.ImagePositionPatient[2])
+    outcome = deidentify_dicom([tmp_path / "in"], tmp_path / "out", key_path=tmp_path / "k.key",
+                               screen_pixels=False)
+    heads = [r for r in outcome.results if r.source.startswith("head/")]
+    assert all(r.status is Status.RELEASED for r in heads), {r.reasons[0] for r in heads if r.reasons}
+    assert all(any("burnt-in text filled" in note for note in r.review) for r in heads)
+    after = _pixels_by_position(tmp_path / "out")[position]
+    assert image[y0:y1, x0:x1].max() >= 2000  # the text was there
+    assert after[y0:y1, x0:x1].max() < 500  # and is gone (background-level fill)

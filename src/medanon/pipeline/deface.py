@@ -20,13 +20,13 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
-from medanon import dicom, verify, volume
+from medanon import dicom, pixels, verify, volume
 from medanon.core.enum import Status
 from medanon.core.errors import InputError, MedanonError, PolicyError, safe_message
 from medanon.core.keys import KeyRing, default_key_path, load_or_create_key
 from medanon.core.policy import Policy
 from medanon.core.results import Action, ItemResult
-from medanon.pipeline.run import retained_categories, screen_reasons, write_quarantine_record
+from medanon.pipeline.run import retained_categories, screen_reasons, text_flags, write_quarantine_record
 
 
 @dataclass
@@ -131,16 +131,21 @@ def _deface_dicom(source: Path, destination: Path, job: DefaceJob) -> SeriesDefa
 
 
 def _deface_datasets(datasets: list[Dataset], label: str, destination: Path, job: DefaceJob) -> SeriesDefaced:
-    for ds in datasets:
+    with_text: list[int] = []
+    for index, ds in enumerate(datasets):
         risks = dicom.pixel_risks(ds)
         if job.screen_pixels and not risks:
             risks = screen_reasons(ds)
-        if risks:
+        if risks and all(text_flags(ds, risks)):
+            with_text.append(index)
+        elif risks:
             return SeriesDefaced(ItemResult(source=label, status=Status.QUARANTINED, reasons=sorted(set(risks))))
+    identifiers = [verify.collect_identifiers(ds) for ds in datasets]
+    datasets = list(datasets)  # the caller's list is not changed; redacted slices replace their originals
+    text_notes = [_redact_text(datasets, index, identifiers[index], job) for index in with_text]
     series = volume.read_series(datasets)
     defaced = volume.deface(series.volume)
     _previews(defaced, label, job)
-    identifiers = [verify.collect_identifiers(ds) for ds in datasets]
     cleaned = [dicom.deidentify(ds, job.policy, job.keys) for ds in datasets]
     targets = [c.dataset for c in cleaned]
     volume.write_pixels(datasets, targets, series, defaced.plan.removed)
@@ -162,7 +167,24 @@ def _deface_datasets(datasets: list[Dataset], label: str, destination: Path, job
     result = _released(label, destination, defaced)
     result.modality = series.volume.modality or None
     result.review.extend(sorted({note for c in cleaned for note in c.review}))
+    result.review.extend(text_notes)
     return SeriesDefaced(result, outputs=[final for _, final in written], actions=[c.actions for c in cleaned])
+
+
+def _redact_text(datasets: list[Dataset], index: int, found: verify.Identifiers, job: DefaceJob) -> str:
+    """Burnt-in text on one slice, filled and OCR-verified like any other image (``pixels``), before the
+    volume is built and defaced (defacing may clear part of the text, which the redactor must still see).
+
+    A slice with text (a dose line, a name in a corner) no longer withholds the whole head series;
+    text that cannot be removed still does, with the reason.
+    """
+    forms = [form for identifier in found for form in identifier.forms]
+    outcome = pixels.redact_burnt_in(datasets[index], forms, pixels.RedactionPolicy.from_policy(job.policy))
+    if outcome.dataset is None:
+        raise MedanonError(f"burnt-in text on slice {index + 1} of the series could not be removed: {outcome.reason}")
+    datasets[index] = outcome.dataset
+    return (f"slice {index + 1}: burnt-in text filled in {len(outcome.regions)} box(es) and verified by OCR "
+            f"before defacing")
 
 
 def _read_series(source: Path) -> list[Dataset]:

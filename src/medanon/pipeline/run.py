@@ -226,6 +226,12 @@ def screen_reasons(ds: Dataset) -> list[str]:
 SCREEN_TEXT_PREFIX = "pixel screen found"
 
 
+def text_flags(ds: Dataset, risks: list[str]) -> list[bool]:
+    """For each pixel risk of ``ds``: is it burnt-in text (which the text redactor may clear)?"""
+    text = set(dicom.text_risks(ds))
+    return [r in text or r.startswith(SCREEN_TEXT_PREFIX) for r in risks]
+
+
 def _redact_burnt_in_text(ds: Dataset, cleaned: dicom.Deidentified, risks: list[str],
                           identifiers: verify.Identifiers, job: Job, result: ItemResult,
                           clearable_later: Sequence[str] = ()) -> list[str]:
@@ -235,8 +241,7 @@ def _redact_burnt_in_text(ds: Dataset, cleaned: dicom.Deidentified, risks: list[
     becomes the redacted, OCR-verified dataset and a before/after preview is written to
     ``OUT/previews/``; a refusal adds its reason (the item is quarantined).
     """
-    text = set(dicom.text_risks(ds))
-    is_text = [r in text or r.startswith(SCREEN_TEXT_PREFIX) for r in risks]
+    is_text = text_flags(ds, risks)
     if not any(is_text) or not all(t or r in clearable_later for r, t in zip(risks, is_text, strict=True)):
         return risks
     later = [r for r, t in zip(risks, is_text, strict=True) if not t]
