@@ -220,3 +220,34 @@ def test_burnt_in_text_on_one_slice_is_filled_and_the_series_is_released_defaced
     after = _pixels_by_position(tmp_path / "out")[position]
     assert image[y0:y1, x0:x1].max() >= 2000  # the text was there
     assert after[y0:y1, x0:x1].max() < 500  # and is gone (background-level fill)
+
+
+def test_the_header_pass_shared_by_workers_groups_as_one_process_does(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from medanon.pipeline import heads
+    from medanon.pipeline.inputs import discover
+
+    for index in range(12):
+        series = "1.2.3.4.1" if index % 2 else "1.2.3.4.2"
+        write(make_ct(SOPInstanceUID=f"1.2.826.0.1.3680043.2.1125.3.{index}", SeriesInstanceUID=series,
+                      ImagePositionPatient=["0", "0", str(index * 2.5)]), tmp_path / f"{index:02d}.dcm")
+    (tmp_path / "notes.txt").write_text("not DICOM", encoding="utf-8")
+    items = sorted(discover([tmp_path]), key=lambda item: item.source)
+    monkeypatch.setattr(heads, "PARALLEL_HEADERS_FROM", 4)
+    calls: list[int] = []
+    real_pool = heads.ProcessPoolExecutor
+
+    def counting_pool(max_workers: int) -> object:
+        calls.append(max_workers)
+        return real_pool(max_workers=max_workers)
+
+    monkeypatch.setattr(heads, "ProcessPoolExecutor", counting_pool)
+
+    def grouping(workers: int) -> tuple[list[list[str]], list[str]]:
+        stacks, rest = heads._stacks(items, workers)
+        return [[item.source for item in stack.items] for stack in stacks], [item.source for item in rest]
+
+    one, two = grouping(1), grouping(2)
+    assert calls == [2]  # the second pass really ran in worker processes
+    assert one == two
+    assert sorted(len(sources) for sources in one[0]) == [6, 6] and one[1] == ["notes.txt"]

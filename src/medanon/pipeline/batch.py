@@ -70,7 +70,7 @@ def deidentify_dicom(
             on_result(result)
 
     try:
-        results, items = _route_heads(batch.items, job, record) if deface_heads else ([], batch.items)
+        results, items = _route_heads(batch.items, job, record, workers) if deface_heads else ([], batch.items)
         results += run_items(items, job, workers=workers, on_result=record)
     except BaseException:
         writer.close()
@@ -80,12 +80,12 @@ def deidentify_dicom(
                         key_created=batch.key_created)
 
 
-def _route_heads(items: list[Item], job: Job,
-                 record: Callable[[ItemResult], None]) -> tuple[list[ItemResult], list[Item]]:
+def _route_heads(items: list[Item], job: Job, record: Callable[[ItemResult], None],
+                 workers: int) -> tuple[list[ItemResult], list[Item]]:
     """Head series first, defaced whole (issue 7); the items left go the per-file way."""
     from medanon.pipeline.heads import route_head_series
 
-    return route_head_series(items, job, record)
+    return route_head_series(items, job, record, workers=workers)
 
 
 @dataclass(frozen=True)

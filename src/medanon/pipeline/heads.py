@@ -24,7 +24,9 @@ The rule (:func:`classify`), all from the headers:
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -95,11 +97,11 @@ def classify(headers: list[Dataset]) -> Classified:
     return Classified(HeadDecision.UNKNOWN, "CT/MR volume whose header names no body part")
 
 
-def route_head_series(items: list[Item], job: Job,
-                      on_result: Callable[[ItemResult], None] | None = None) -> tuple[list[ItemResult], list[Item]]:
+def route_head_series(items: list[Item], job: Job, on_result: Callable[[ItemResult], None] | None = None,
+                      workers: int = 1) -> tuple[list[ItemResult], list[Item]]:
     """Deface the head stacks among ``items``; return their per-file results and the items left for the
-    per-file path (in their original order)."""
-    stacks, rest = _stacks(items)
+    per-file path (in their original order). ``workers`` processes share the header pass."""
+    stacks, rest = _stacks(items, workers)
     results: list[ItemResult] = []
     routed: set[int] = set()
     for stack in stacks:
@@ -120,11 +122,14 @@ def route_head_series(items: list[Item], job: Job,
     return results, left
 
 
-def _stacks(items: Iterable[Item]) -> tuple[list[_Stack], list[Item]]:
+# Below this many items the header pass runs in this process: starting workers would cost more.
+PARALLEL_HEADERS_FROM = 64
+
+
+def _stacks(items: list[Item], workers: int = 1) -> tuple[list[_Stack], list[Item]]:
     stacks: dict[tuple[object, ...], _Stack] = {}
     rest: list[Item] = []
-    for item in items:
-        header = _read_header(item)
+    for item, header in zip(items, _headers(items, workers), strict=True):
         if header is None or str(header.get("Modality", "") or "").upper() not in ("CT", "MR"):
             rest.append(item)
             continue
@@ -134,12 +139,23 @@ def _stacks(items: Iterable[Item]) -> tuple[list[_Stack], list[Item]]:
     return list(stacks.values()), rest
 
 
+def _headers(items: list[Item], workers: int) -> Iterator[Dataset | None]:
+    """Every item's routing header, in order. The pass runs before any file is cleaned and costs about
+    a millisecond a file, so a large batch shares it among the batch's worker processes."""
+    if workers <= 1 or len(items) < PARALLEL_HEADERS_FROM:
+        return map(_read_header, items)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return iter(list(pool.map(_read_header, items, chunksize=32)))
+
+
 def _read_header(item: Item) -> Dataset | None:
     if item.error:
         return None
     try:
         source = item.path if item.path is not None else io.BytesIO(item.read_bytes())
-        return pydicom.dcmread(source, stop_before_pixels=True, specific_tags=list(HEADER_KEYWORDS))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged file is reported by the per-file path
+            return pydicom.dcmread(source, stop_before_pixels=True, specific_tags=list(HEADER_KEYWORDS))
     except Exception:
         return None  # not DICOM or damaged: the per-file path reports it
 
