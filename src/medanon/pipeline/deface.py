@@ -11,8 +11,6 @@ reason; no partial series is ever released.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +24,14 @@ from medanon.core.errors import InputError, MedanonError, PolicyError, safe_mess
 from medanon.core.keys import KeyRing, default_key_path, load_or_create_key
 from medanon.core.policy import Policy
 from medanon.core.results import Action, ItemResult
-from medanon.pipeline.run import retained_categories, screen_reasons, text_flags, write_quarantine_record
+from medanon.pipeline.run import (
+    output_name,
+    release_file,
+    retained_categories,
+    screen_reasons,
+    text_flags,
+    write_quarantine_record,
+)
 
 
 @dataclass
@@ -152,7 +157,7 @@ def _deface_datasets(datasets: list[Dataset], label: str, destination: Path, job
     written: list[tuple[Path, Path]] = []
     try:
         for target, found in zip(targets, identifiers, strict=True):
-            final = destination / _output_name(target)
+            final = destination / output_name(target)
             temp = dicom.write_temp(target, final.parent)
             written.append((temp, final))
             blocking = [f for f in verify.scan_file(temp, found, retained_categories(job.policy)) if f.blocks_release]
@@ -220,11 +225,6 @@ def _previews(defaced: volume.Defaced, source: Path | str, job: DefaceJob) -> No
     defaced.after.preview().save(job.preview_dir / f"{stem}-after.png")
 
 
-def _output_name(ds: Dataset) -> Path:
-    return Path(str(ds.get("StudyInstanceUID", "no-study"))) / str(ds.get("SeriesInstanceUID", "no-series")) / \
-        f"{ds.get('SOPInstanceUID', 'no-instance')}.dcm"
-
-
 def _release_series(written: list[tuple[Path, Path]]) -> None:
     """Flush every checked temp file to disk, then give each its final name: all of them or none.
 
@@ -240,7 +240,7 @@ def _release_series(written: list[tuple[Path, Path]]) -> None:
     linked: list[Path] = []
     try:
         for temp, final in written:
-            if _release(temp, final):
+            if release_file(temp, final):
                 linked.append(final)
     except (MedanonError, OSError) as exc:
         for final in linked:
@@ -248,14 +248,3 @@ def _release_series(written: list[tuple[Path, Path]]) -> None:
                 final.unlink()
         reason = exc.message if isinstance(exc, MedanonError) else f"output could not be released: {safe_message(exc)}"
         raise MedanonError(f"{reason}; no slice of the series was released") from None
-
-
-def _release(temp: Path, final: Path) -> bool:
-    """Link ``temp`` to ``final``; False when an identical file was already there (a re-run)."""
-    try:
-        os.link(temp, final)
-    except FileExistsError:
-        if hashlib.sha256(final.read_bytes()).digest() != hashlib.sha256(temp.read_bytes()).digest():
-            raise MedanonError("a different file with the same SOP Instance UID is already in the output") from None
-        return False
-    return True

@@ -139,7 +139,7 @@ def _release_all(checked: list[_Checked], job: Job) -> None:
         return
     for entry in checked:
         try:
-            _release(entry.temp, entry.destination)
+            release_file(entry.temp, entry.destination)
             entry.result.output = str(entry.destination.relative_to(job.out_dir))
         except MedanonError as exc:
             _fail_in_place(entry.result, exc.message)
@@ -193,7 +193,7 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult | _Checked:
         result.status = Status.QUARANTINED
         result.reasons.extend(risks)
         return result
-    destination = job.out_dir / _output_name(cleaned.dataset)
+    destination = job.out_dir / output_name(cleaned.dataset)
     temp = dicom.write_temp(cleaned.dataset, destination.parent, durable=False)
     try:
         findings = verify.scan_file(temp, identifiers, retained_categories(job.policy))
@@ -292,7 +292,7 @@ def _obscure_faces(cleaned: dicom.Deidentified, result: ItemResult, face_risks: 
     return []
 
 
-def _output_name(ds: object) -> Path:
+def output_name(ds: object) -> Path:
     """Folders by new Study and Series UIDs, file by new SOP Instance UID: no input name survives."""
     study = str(getattr(ds, "StudyInstanceUID", "") or "no-study")
     series = str(getattr(ds, "SeriesInstanceUID", "") or "no-series")
@@ -300,18 +300,20 @@ def _output_name(ds: object) -> Path:
     return Path(study) / series / f"{instance}.dcm"
 
 
-def _release(temp: Path, destination: Path) -> None:
+def release_file(temp: Path, destination: Path) -> bool:
     """Give the checked temp file its final name; refuse to replace a different file.
 
     Outputs are deterministic, so an identical file at the destination is the
-    same instance met twice (or a re-run) and is fine; a different one means
-    two inputs claim one SOP Instance UID.
+    same instance met twice (or a re-run) and is fine (``False``: nothing new
+    was linked); a different one means two inputs claim one SOP Instance UID.
     """
     try:
         os.link(temp, destination)
     except FileExistsError:
         if _sha256(destination) != _sha256(temp):
             raise MedanonError("another input with the same SOP Instance UID was already released") from None
+        return False
+    return True
 
 
 def _sha256(path: Path) -> str:
