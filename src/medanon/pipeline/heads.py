@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
@@ -139,13 +139,13 @@ def _stacks(items: list[Item], workers: int = 1) -> tuple[list[_Stack], list[Ite
     return list(stacks.values()), rest
 
 
-def _headers(items: list[Item], workers: int) -> Iterator[Dataset | None]:
+def _headers(items: list[Item], workers: int) -> list[Dataset | None]:
     """Every item's routing header, in order. The pass runs before any file is cleaned and costs about
     a millisecond a file, so a large batch shares it among the batch's worker processes."""
     if workers <= 1 or len(items) < PARALLEL_HEADERS_FROM:
-        return map(_read_header, items)
+        return [_read_header(item) for item in items]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return iter(list(pool.map(_read_header, items, chunksize=32)))
+        return list(pool.map(_read_header, items, chunksize=32))
 
 
 def _read_header(item: Item) -> Dataset | None:
