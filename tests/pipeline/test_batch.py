@@ -381,6 +381,20 @@ def test_next_batch_is_cleaned_while_a_flush_waits_and_nothing_is_released_early
     assert len(list(out_dir.rglob("*.dcm"))) == 3
 
 
+def test_a_failure_while_finishing_a_batch_fails_its_items_and_the_run_goes_on(batch, monkeypatch):
+    """With several workers the parent finishes the batches; an unexpected error there fails that batch only."""
+    def broken_release(checked, job):
+        raise RuntimeError("disk vanished")
+
+    monkeypatch.setattr(run_module, "_release_all", broken_release)
+    outcome = run(batch, workers=2)
+    released = [r for r in outcome.results if r.status is Status.RELEASED]
+    assert released == []
+    assert any(r.status is Status.FAILED and "could not be released" in r.reasons[-1] for r in outcome.results)
+    assert list(batch.out_dir.rglob("*.dcm")) == []
+    assert [p for p in batch.out_dir.rglob("*") if p.name.endswith(".part")] == []
+
+
 def test_without_syncfs_or_sync_each_file_is_fsynced(tmp_path, monkeypatch):
     from medanon.dicom import io as dicom_io
 

@@ -408,4 +408,7 @@ def _results_of(future: Future[list[Outcome]], batch: list[Item], job: Job) -> l
         outcomes = future.result()
     except Exception as exc:  # a worker died (e.g. out of memory): its items fail, the batch goes on
         outcomes = [_failed(item.source, f"worker failed: {_first_line(exc)}") for item in batch]
-    return finish_items(outcomes, job)
+    try:
+        return finish_items(outcomes, job)
+    except Exception as exc:  # as when the worker finished its own batch: these items fail, the run goes on
+        return [_failed(item.source, f"could not be released: {_first_line(exc)}") for item in batch]
