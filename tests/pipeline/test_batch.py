@@ -264,28 +264,29 @@ def test_two_workers_release_the_same_files_as_one(batch, tmp_path):
 # --- verification is the last gate ---------------------------------------------------------------
 
 def test_verification_error_quarantines_and_leaves_no_file(batch, monkeypatch):
-    scanned: list[Path] = []
+    scanned: list[bytes] = []
 
-    def leaking_scan(path, identifiers, retained=frozenset()):
-        scanned.append(Path(path))
-        assert Path(path).is_file()
+    def leaking_scan(data, identifiers, retained=frozenset()):
+        scanned.append(data)
+        # what is scanned is exactly what waits in a temp file
+        assert any(p.read_bytes() == data for p in batch.out_dir.rglob("*.part"))
         return [Finding(Severity.ERROR, "residual-identifier", "bytes@0", "PatientName in form 'Last^First'")]
 
-    monkeypatch.setattr(run_module.verify, "scan_file", leaking_scan)
+    monkeypatch.setattr(run_module.verify, "scan_bytes", leaking_scan)
     results = by_source(run(batch))
     result = results[GOOD[0]]
     assert result.status is Status.QUARANTINED and result.output is None
     assert any(reason.startswith("verification: residual-identifier") for reason in result.reasons)
-    assert len(scanned) == 2 and not any(p.exists() for p in scanned)
+    assert len(scanned) == 2
     assert list(batch.out_dir.rglob("*.dcm")) == []
     assert [p for p in batch.out_dir.rglob("*") if p.name.endswith(".part")] == []
 
 
 def test_verification_warning_does_not_block_release(batch, monkeypatch):
-    def noisy_scan(path, identifiers, retained=frozenset()):
+    def noisy_scan(data, identifiers, retained=frozenset()):
         return [Finding(Severity.WARNING, "readable", "(0008,0016)", "odd but harmless")]
 
-    monkeypatch.setattr(run_module.verify, "scan_file", noisy_scan)
+    monkeypatch.setattr(run_module.verify, "scan_bytes", noisy_scan)
     assert by_source(run(batch))[GOOD[0]].status is Status.RELEASED
 
 

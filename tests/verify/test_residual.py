@@ -18,7 +18,7 @@ from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian
 from medanon.core.enum import Severity
 from medanon.core.errors import PolicyError
 from medanon.core.results import Finding
-from medanon.verify import Identifier, Identifiers, collect_identifiers, scan_file
+from medanon.verify import Identifier, Identifiers, collect_identifiers, scan_bytes, scan_file
 
 STUDY_UID = "1.2.826.0.1.3680043.9.7777.1"
 SOP_UID = "1.2.826.0.1.3680043.9.7777.2"
@@ -87,6 +87,13 @@ def identifiers() -> Identifiers:
 
 def test_clean_output_has_no_findings(tmp_path: Path, identifiers: Identifiers) -> None:
     assert scan_file(write(tmp_path, output()), identifiers) == []
+
+
+def test_the_bytes_of_a_file_give_the_findings_of_the_file(tmp_path: Path, identifiers: Identifiers) -> None:
+    path = write(tmp_path, output(ImageComments="seen by Jane Dixon today"))
+    findings = scan_bytes(path.read_bytes(), identifiers)
+    assert from_source(findings, "name", "(0010,0010)")
+    assert findings == scan_file(path, identifiers)
 
 
 @pytest.mark.parametrize(

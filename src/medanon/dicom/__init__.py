@@ -3,12 +3,14 @@
 from medanon.dicom.engine import Deidentified, deidentify
 from medanon.dicom.io import configure_pydicom, make_durable, read, write_atomic, write_temp
 from medanon.dicom.risk import RECOGNISABLE_YES, face_risks, is_media_directory, pixel_risks, review_notes, text_risks
+from medanon.dicom.writer import encode_file
 
 __all__ = [
     "RECOGNISABLE_YES",
     "Deidentified",
     "configure_pydicom",
     "deidentify",
+    "encode_file",
     "face_risks",
     "is_media_directory",
     "make_durable",

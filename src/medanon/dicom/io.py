@@ -151,9 +151,11 @@ def write_atomic(ds: Dataset, destination: Path) -> None:
         raise
 
 
-def write_temp(ds: Dataset, folder: Path, *, durable: bool = True) -> Path:
-    """Write ``ds`` to a hidden temp file in ``folder`` (for checking before release).
+def write_temp(content: Dataset | bytes, folder: Path, *, durable: bool = True) -> Path:
+    """Write ``content`` (a dataset, or the bytes :func:`encode_file` made of one) to a hidden temp file
+    in ``folder``, for checking before release.
 
+    A caller that passes bytes can check that same buffer afterwards instead of reading the file back.
     With ``durable=False`` the file is not fsynced: the caller must pass it
     through :func:`make_durable` before giving it a final name, which lets a
     batch share one flush instead of paying a journal commit per file.
@@ -162,7 +164,7 @@ def write_temp(ds: Dataset, folder: Path, *, durable: bool = True) -> Path:
     handle, temp_name = tempfile.mkstemp(prefix=".medanon-", suffix=".part", dir=folder)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.writelines(encode_parts(ds))
+            stream.writelines([content] if isinstance(content, bytes) else encode_parts(content))
             if durable:
                 stream.flush()
                 os.fsync(stream.fileno())

@@ -10,6 +10,6 @@ imports nothing of medanon but ``core``: it never calls the cleaner it checks.
 from medanon.verify._keywords import CATEGORIES
 from medanon.verify.collect import collect_identifiers
 from medanon.verify.model import Identifier, Identifiers
-from medanon.verify.residual import scan_file
+from medanon.verify.residual import scan_bytes, scan_file
 
-__all__ = ["CATEGORIES", "Identifier", "Identifiers", "collect_identifiers", "scan_file"]
+__all__ = ["CATEGORIES", "Identifier", "Identifiers", "collect_identifiers", "scan_bytes", "scan_file"]
