@@ -154,14 +154,18 @@ def _forbidden_tokens_of(ds: Dataset) -> ForbiddenTokens:
 
 def _forbidden_sources(ds: Dataset) -> Iterable[tuple[int, object]]:
     """The stored values ``_forbidden_values`` decodes, without decoding them (plus the character set)."""
-    for tag in list(ds.keys()):
-        element = stored(ds, tag)
-        vr = _vr_of(element, tag)
+    # A snapshot of the dict (converting a sequence replaces its entry), read without stored()/_vr_of() calls:
+    # this walk meets every element of every file, and most are neither sequences nor sources.
+    for tag, element in list(ds._dict.items()):
+        vr = element.VR
+        if not vr or len(vr) != 2 or vr == "UN":
+            vr = _dictionary_vr(tag)
         if vr == "SQ":
             for item in ds[tag].value or []:
                 yield tag, "item"
                 yield from _forbidden_sources(item)
         elif vr == "PN" or int(tag) in FORBIDDEN_SOURCES or int(tag) == 0x00080005:
+            element = stored(ds, tag)
             yield tag, element.value if isinstance(element, RawDataElement) else str(element.value)
 
 
