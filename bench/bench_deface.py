@@ -197,8 +197,8 @@ def main() -> None:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     machine = (f"{cpu_model()}, {ram_total()} RAM, Python {platform.python_version()}, 2 cores shared with other "
                f"sessions (load at start {_load()})")
-    entry = [f"### {when}: adult-proportioned phantom, mirror-view detection, ring of views from above, "
-             "reference defacers (issue 7, third round)", "",
+    entry = [f"### {when}: 7 mm cut margin, opened cavities sealed behind the cut face (issue 7, fourth round)",
+             "",
              f"Command: `PYTHONPATH=src python3 bench/bench_deface.py{' --sweep-only' if args.sweep_only else ''}` "
              f"· commit {git_state(REPO)} · {machine}.", "",
              "Render check error sweep on synthetic heads (every view -45..+45 deg, before and after defacing):", "",
