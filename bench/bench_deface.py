@@ -157,8 +157,12 @@ def compare_defacers() -> list[str]:
             seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
             shares = ([f"{100 * removed[truth.regions[r]].mean():.0f}%" for r in (*FACE_REGIONS, "eyeballs")]
                       if truth is not None else ["n/a"] * (len(FACE_REGIONS) + 1))
-            changed = int(np.count_nonzero(removed & brain))
-            after = apply_defacing(volume, _as_plan(plan, removed))  # type: ignore[arg-type]
+            # medanon's row renders medanon's own output (the cut and its sealed cavities), and counts sealed
+            # voxels as changed too; the other defacers only clear voxels.
+            own = method == "medanon" and plan.sealed is not None
+            touched = removed | plan.sealed if own else removed  # type: ignore[operator]
+            changed = int(np.count_nonzero(touched & brain))
+            after = apply_defacing(volume, plan if own else _as_plan(plan, removed))  # type: ignore[arg-type]
             found = check_faces(after, plan.threshold, plan.modality).views_with_face
             views = ", ".join(f"{a:+.0f}" for a in found) or "none"
             brain_text = f"{changed}" + ("" if truth is not None else " (own brain mask)")
@@ -197,8 +201,8 @@ def main() -> None:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     machine = (f"{cpu_model()}, {ram_total()} RAM, Python {platform.python_version()}, 2 cores shared with other "
                f"sessions (load at start {_load()})")
-    entry = [f"### {when}: adult-proportioned phantom, mirror-view detection, ring of views from above, "
-             "reference defacers (issue 7, third round)", "",
+    entry = [f"### {when}: 7 mm cut margin, opened cavities sealed behind the cut face (issue 7, fourth round)",
+             "",
              f"Command: `PYTHONPATH=src python3 bench/bench_deface.py{' --sweep-only' if args.sweep_only else ''}` "
              f"· commit {git_state(REPO)} · {machine}.", "",
              "Render check error sweep on synthetic heads (every view -45..+45 deg, before and after defacing):", "",
