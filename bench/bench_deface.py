@@ -55,12 +55,26 @@ def phantoms(with_256: bool) -> list[tuple[str, Phantom]]:
 
 def real_heads() -> list[tuple[str, object]]:
     found: list[tuple[str, object]] = []
+    mean_head = _pydeface_mean_head()
+    if mean_head is not None:
+        found.append(("pydeface's mean head (average of real T1 heads, face included)", read_nifti(mean_head)[0]))
     if (HEADS / "mr_t1_head.nii.gz").exists():
         found.append(("real T1 MR NIfTI (mr_t1_head)", read_nifti(HEADS / "mr_t1_head.nii.gz")[0]))
     if (HEADS / "ct_ge_head").is_dir():
         datasets = [pydicom.dcmread(p) for p in sorted((HEADS / "ct_ge_head").glob("*.dcm"))]
         found.append(("real GE head CT, tilted (ct_ge_head)", read_series(datasets).volume))
     return found
+
+
+def _pydeface_mean_head() -> Path | None:
+    """The whole real-looking head the pydeface wheel ships (``pip install --no-deps pydeface``), if installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pydeface")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "data" / "mean_reg2mean.nii.gz"
+    return path if path.exists() else None
 
 
 def measure(name: str, volume: object, truth: Phantom | None) -> list[str]:
@@ -157,12 +171,8 @@ def compare_defacers() -> list[str]:
             seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
             shares = ([f"{100 * removed[truth.regions[r]].mean():.0f}%" for r in (*FACE_REGIONS, "eyeballs")]
                       if truth is not None else ["n/a"] * (len(FACE_REGIONS) + 1))
-            # medanon's row renders medanon's own output (the cut and its sealed cavities), and counts sealed
-            # voxels as changed too; the other defacers only clear voxels.
-            own = method == "medanon" and plan.sealed is not None
-            touched = removed | plan.sealed if own else removed  # type: ignore[operator]
-            changed = int(np.count_nonzero(touched & brain))
-            after = apply_defacing(volume, plan if own else _as_plan(plan, removed))  # type: ignore[arg-type]
+            changed = int(np.count_nonzero(removed & brain))
+            after = apply_defacing(volume, _as_plan(plan, removed))  # type: ignore[arg-type]
             found = check_faces(after, plan.threshold, plan.modality).views_with_face
             views = ", ".join(f"{a:+.0f}" for a in found) or "none"
             brain_text = f"{changed}" + ("" if truth is not None else " (own brain mask)")
@@ -201,7 +211,8 @@ def main() -> None:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     machine = (f"{cpu_model()}, {ram_total()} RAM, Python {platform.python_version()}, 2 cores shared with other "
                f"sessions (load at start {_load()})")
-    entry = [f"### {when}: 7 mm cut margin, opened cavities sealed behind the cut face (issue 7, fourth round)",
+    entry = [f"### {when}: 7 mm cut margin, render check by CenterFace alone, pydeface's mean head (issue 7, "
+             "fifth round)",
              "",
              f"Command: `PYTHONPATH=src python3 bench/bench_deface.py{' --sweep-only' if args.sweep_only else ''}` "
              f"· commit {git_state(REPO)} · {machine}.", "",

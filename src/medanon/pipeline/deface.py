@@ -127,7 +127,7 @@ def _deface_nifti(source: Path, destination: Path, job: DefaceJob) -> ItemResult
     loaded, image = volume.read_nifti(source)
     defaced = volume.deface(loaded)
     _previews(defaced, source, job)
-    volume.write_nifti(image, defaced.plan.removed, destination, defaced.plan.sealed, defaced.plan.seal_value)
+    volume.write_nifti(image, defaced.plan.removed, destination)
     return _released(source, destination, defaced)
 
 
@@ -153,7 +153,7 @@ def _deface_datasets(datasets: list[Dataset], label: str, destination: Path, job
     _previews(defaced, label, job)
     cleaned = [dicom.deidentify(ds, job.policy, job.keys) for ds in datasets]
     targets = [c.dataset for c in cleaned]
-    volume.write_pixels(datasets, targets, series, defaced.plan.removed, defaced.plan.sealed, defaced.plan.seal_value)
+    volume.write_pixels(datasets, targets, series, defaced.plan.removed)
     written: list[tuple[Path, Path]] = []
     try:
         for target, found in zip(targets, identifiers, strict=True):

@@ -145,13 +145,11 @@ def _frame(datasets: list[Dataset], dataset: int, frame: int | None) -> np.ndarr
     return np.asarray(pixels if frame is None else pixels[frame])
 
 
-def write_pixels(datasets: list[Dataset], target: list[Dataset], source: DicomVolume, removed: np.ndarray,
-                 sealed: np.ndarray | None = None, seal_value: float = 0.0) -> None:
+def write_pixels(datasets: list[Dataset], target: list[Dataset], source: DicomVolume, removed: np.ndarray) -> None:
     """Put each slice's defaced stored values into ``target`` (de-identified copies of ``datasets``).
 
     Removed voxels get the stored value of the volume's background (its
-    lowest real value), ``sealed`` voxels that of ``seal_value``; kept voxels
-    keep their stored values bit for bit.
+    lowest real value); kept voxels keep their stored values bit for bit.
     Encapsulated (compressed) Pixel Data is written uncompressed, with the
     Transfer Syntax changed to match.
     """
@@ -166,9 +164,6 @@ def write_pixels(datasets: list[Dataset], target: list[Dataset], source: DicomVo
         if info is not None:
             value = np.clip(value, info.min, info.max)
         plane[removed[index]] = value
-        if sealed is not None and sealed[index].any():
-            seal = np.rint((seal_value - ref.intercept) / ref.slope) if ref.slope else plane.max()
-            plane[sealed[index]] = np.clip(seal, info.min, info.max) if info is not None else seal
     for dataset_index, stack in stacks.items():
         ds = target[dataset_index]
         ds.PixelData = np.ascontiguousarray(stack.astype(stack.dtype.newbyteorder("<"))).tobytes()

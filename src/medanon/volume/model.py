@@ -145,18 +145,13 @@ class Volume:
 
 @dataclass
 class Defacing:
-    """What ``deface`` decided: voxels to clear, cavities to seal, and the numbers a report needs."""
+    """What ``deface`` decided: voxels to clear, and the numbers a report needs."""
 
     removed: np.ndarray  # bool, same shape as the volume's data
     brain_voxels: int  # voxels of the volume inside the protected (dilated) brain mask
     removed_voxels: int
     background: float
     notes: list[str] = field(default_factory=list)
-    protected: np.ndarray | None = None  # bool, the grown brain on the volume's voxels (never changed)
+    protected: np.ndarray | None = None  # bool, the grown brain on the volume's voxels
     threshold: float = 0.0  # skin threshold used for the head and the render
     modality: str = ""
-    # Dark voxels just behind the cut face (opened sinuses and orbits) set to ``seal_value``, a tissue value
-    # taken from the volume, so the cut face renders as a smooth surface (see ``cut.SEAL_MM``). Never inside
-    # ``protected``, never above the skin threshold before sealing.
-    sealed: np.ndarray | None = None
-    seal_value: float = 0.0

@@ -53,10 +53,8 @@ def read_nifti(path: Path) -> tuple[Volume, nib.Nifti1Image]:
     return Volume(data=values.transpose(2, 1, 0), geometry=geometry), image
 
 
-def write_nifti(image: nib.Nifti1Image, removed: np.ndarray, destination: Path,
-                sealed: np.ndarray | None = None, seal_value: float = 0.0) -> None:
-    """Write ``image`` with the ``removed`` voxels (volume order) set to its stored minimum and the
-    ``sealed`` ones to ``seal_value`` (a real-world value, stored through the image's scaling).
+def write_nifti(image: nib.Nifti1Image, removed: np.ndarray, destination: Path) -> None:
+    """Write ``image`` with the ``removed`` voxels (volume order) set to its stored minimum.
 
     Stored values are edited directly (no rescaling round trip), so every
     kept voxel is bit-identical; shape, affine, sform/qform and data type
@@ -66,9 +64,6 @@ def write_nifti(image: nib.Nifti1Image, removed: np.ndarray, destination: Path,
     mask = removed.transpose(2, 1, 0).reshape(raw.shape)
     slope = image.dataobj.slope  # type: ignore[attr-defined]
     raw[mask] = raw.min() if (slope is None or not np.isfinite(slope) or slope >= 0) else raw.max()
-    if sealed is not None and sealed.any():
-        raw[sealed.transpose(2, 1, 0).reshape(raw.shape)] = _stored(raw.dtype, seal_value, slope,
-                                                                     image.dataobj.inter)  # type: ignore[attr-defined]
     header = image.header.copy()
     for name in TEXT_FIELDS:
         if name in header:
@@ -77,17 +72,6 @@ def write_nifti(image: nib.Nifti1Image, removed: np.ndarray, destination: Path,
     out.header.extensions.clear()
     out.header.set_slope_inter(image.dataobj.slope, image.dataobj.inter)  # type: ignore[attr-defined]
     _save_atomic(out, destination)
-
-
-def _stored(dtype: np.dtype, value: float, slope: float | None, inter: float | None) -> float:
-    """``value`` in the stored units of an image scaled by ``slope`` and ``inter`` (NaN or None: unscaled)."""
-    slope = 1.0 if slope is None or not np.isfinite(slope) or slope == 0 else float(slope)
-    inter = 0.0 if inter is None or not np.isfinite(inter) else float(inter)
-    stored = (value - inter) / slope
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        return float(np.clip(np.rint(stored), info.min, info.max))
-    return stored
 
 
 def _save_atomic(image: nib.Nifti1Image, destination: Path) -> None:
