@@ -359,7 +359,10 @@ def _centerface_runtime() -> str:
     from medanon.photo.faces import get_detector
 
     detector = get_detector("centerface")
-    return "onnxruntime" if getattr(detector, "uses_onnxruntime", lambda: False)() else "OpenCV DNN"
+    if not getattr(detector, "uses_onnxruntime", lambda: False)():
+        return "OpenCV DNN"
+    used = getattr(detector, "_precision_used", lambda: "float")()
+    return "onnxruntime, 8-bit copy with float confirmation of uncertain boxes" if used == "int8" else "onnxruntime"
 
 
 def append_report(path: Path, entry: str) -> None:
