@@ -39,9 +39,13 @@ _OUTPUTS = ["537", "538", "539", "540"]  # heat map, scale, offset, landmarks
 _STRIDE = 4
 #: A box (x0, y0, x1, y1) and its score.
 _Scored = tuple[tuple[float, ...], float]
-#: In 8 bits, boxes scoring from here up to the threshold are uncertain and the float model decides them
-#: (the 8-bit copy scored faces at most 0.09 below the float model; 0.2 leaves that margin 1.6 times).
+#: In 8 bits, boxes scoring from UNCERTAIN_FLOOR up to UNCERTAIN_CEILING (or the threshold, if higher)
+#: are uncertain and the float model decides them. The 8-bit copy scored faces up to 0.09 below the
+#: float model (the floor leaves that margin 1.6 times) and, on a phone photo without a face, two
+#: patches 0.37-0.39 that the float model scores under its 0.35 threshold (the ceiling keeps its false
+#: detections to the float model's).
 UNCERTAIN_FLOOR = 0.2
+UNCERTAIN_CEILING = 0.5
 #: Context around an uncertain box for the float model (pixels each side, at least): the network sees
 #: far; on a 20-px dark face a crop with 64 px of context scored 0.16, with 256 px the full picture's 0.40.
 CONFIRM_CONTEXT = 256
@@ -231,8 +235,8 @@ class CenterFaceDetector:
     def _faces(self, picture: np.ndarray, precision: str) -> list[_Scored]:
         """Boxes (in ``picture``'s pixels) and scores of the faces the network finds in ``picture``.
 
-        In 8 bits, a box scoring between :data:`UNCERTAIN_FLOOR` and the threshold is uncertain (the
-        8-bit copy scores a face up to 0.09 lower than the float model, measured): the float model
+        In 8 bits, a box scoring between :data:`UNCERTAIN_FLOOR` and :data:`UNCERTAIN_CEILING` is
+        uncertain (the 8-bit copy scores a face up to 0.09 off the float model, measured): the float model
         decides it on a crop around it (:data:`CONFIRM_CONTEXT` pixels each side, its corner on the
         network's 32-pixel grid so the crop is seen in the same phase), which scores the face as the
         float model scores it in the whole picture. Pasted faces of 20-60 px in five tones on light and
@@ -245,8 +249,9 @@ class CenterFaceDetector:
         floor = self.threshold if precision == "float" else min(self.threshold, UNCERTAIN_FLOOR)
         boxes, scores = self._decode(heat[0, 0], scale[0], offset[0], floor)
         kept: list[_Scored] = [(tuple(float(v) for v in boxes[i]), float(scores[i])) for i in _suppress(boxes, scores)]
-        sure = [(box, score) for box, score in kept if score > self.threshold]
-        uncertain = [box for box, score in kept if score <= self.threshold]
+        certain = self.threshold if precision == "float" else max(self.threshold, UNCERTAIN_CEILING)
+        sure = [(box, score) for box, score in kept if score > certain]
+        uncertain = [box for box, score in kept if score <= certain]
         crops = [_around(box, w, h) for box in uncertain]
         if sum((right - left) * (bottom - top) for left, top, right, bottom in crops) > h * w / 2:
             decided = self._faces(picture, "float")  # cheaper to ask about the whole picture
