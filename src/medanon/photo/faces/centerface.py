@@ -252,23 +252,23 @@ class CenterFaceDetector:
         certain = self.threshold if precision == "float" else max(self.threshold, UNCERTAIN_CEILING)
         sure = [(box, score) for box, score in kept if score > certain]
         uncertain = [box for box, score in kept if score <= certain]
-        crops = [_around(box, w, h) for box in uncertain]
+        crops = _merged([_around(box, w, h) for box in uncertain])
         if sum((right - left) * (bottom - top) for left, top, right, bottom in crops) > h * w / 2:
             decided = self._faces(picture, "float")  # cheaper to ask about the whole picture
             return decided + [(box, score) for box, score in sure if not any(_overlaps(box, d) for d, _ in decided)]
-        for box, crop in zip(uncertain, crops, strict=True):
-            sure += self._confirmed(picture, box, crop)
+        for crop in crops:
+            sure += self._confirmed(picture, [box for box in uncertain if _inside(box, crop)], crop)
         return sure
 
-    def _confirmed(self, picture: np.ndarray, box: tuple[float, ...],
+    def _confirmed(self, picture: np.ndarray, boxes: list[tuple[float, ...]],
                    crop: tuple[int, int, int, int]) -> list[_Scored]:
-        """The float model's faces overlapping ``box``, searched on ``crop`` of ``picture``."""
-        x0, y0, x1, y1 = box
+        """The float model's faces overlapping any of ``boxes``, searched on ``crop`` of ``picture``."""
         left, top, right, bottom = crop
         found: list[_Scored] = []
         for (cx0, cy0, cx1, cy1), score in self._faces(np.ascontiguousarray(picture[top:bottom, left:right]), "float"):
             shifted = (cx0 + left, cy0 + top, cx1 + left, cy1 + top)
-            if shifted[0] < x1 and x0 < shifted[2] and shifted[1] < y1 and y0 < shifted[3]:
+            if any(shifted[0] < x1 and x0 < shifted[2] and shifted[1] < y1 and y0 < shifted[3]
+                   for x0, y0, x1, y1 in boxes):
                 found.append((shifted, score))
         return found
 
@@ -292,6 +292,29 @@ def _overlaps(a: tuple[float, ...], b: tuple[float, ...], share: float = 0.5) ->
         return False
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - width * height
     return width * height >= share * union
+
+
+def _merged(crops: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """``crops`` with overlapping ones replaced by their bounding box, until none overlap."""
+    merged = list(crops)
+    changed = True
+    while changed:
+        changed = False
+        for i, a in enumerate(merged):
+            for j in range(i + 1, len(merged)):
+                b = merged[j]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                    merged[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    del merged[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return merged
+
+
+def _inside(box: tuple[float, ...], crop: tuple[int, int, int, int]) -> bool:
+    return crop[0] <= box[0] and crop[1] <= box[1] and box[2] <= crop[2] and box[3] <= crop[3]
 
 
 def _around(box: tuple[float, ...], columns: int, rows: int) -> tuple[int, int, int, int]:
