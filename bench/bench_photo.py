@@ -243,6 +243,7 @@ def stage_breakdown(data: bytes) -> list[tuple[str, float]]:
     import cv2
 
     cv2.setNumThreads(1)  # CPU seconds of one thread's work, as in a batch worker
+    detect_faces(read_photo(data).pixels, DEFAULT_DETECTORS, plan)  # warm-up: one-thread sessions are new here
     photo = timed("decode", lambda: read_photo(data))
     faces = timed("scan (overview + fine tiles)", lambda: detect_faces(photo.pixels, DEFAULT_DETECTORS, plan))
     stages.extend(scan_parts(photo.pixels, plan))
