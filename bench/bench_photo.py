@@ -243,6 +243,7 @@ def stage_breakdown(data: bytes) -> list[tuple[str, float]]:
     import cv2
 
     cv2.setNumThreads(1)  # CPU seconds of one thread's work, as in a batch worker
+    detect_faces(read_photo(data).pixels, DEFAULT_DETECTORS, plan)  # warm-up: one-thread sessions are new here
     photo = timed("decode", lambda: read_photo(data))
     faces = timed("scan (overview + fine tiles)", lambda: detect_faces(photo.pixels, DEFAULT_DETECTORS, plan))
     stages.extend(scan_parts(photo.pixels, plan))
@@ -359,7 +360,10 @@ def _centerface_runtime() -> str:
     from medanon.photo.faces import get_detector
 
     detector = get_detector("centerface")
-    return "onnxruntime" if getattr(detector, "uses_onnxruntime", lambda: False)() else "OpenCV DNN"
+    if not getattr(detector, "uses_onnxruntime", lambda: False)():
+        return "OpenCV DNN"
+    used = getattr(detector, "_precision_used", lambda: "float")()
+    return "onnxruntime, 8-bit copy with float confirmation of uncertain boxes" if used == "int8" else "onnxruntime"
 
 
 def append_report(path: Path, entry: str) -> None:

@@ -122,3 +122,58 @@ def test_residual_check_searches_small_faces_next_to_fills_only(astronaut: np.nd
     assert any(b.intersection(label) for b in near)
     away = detect_faces(picture, plan=ScanPlan(), windows=recheck_windows([far], 2000, 1500))
     assert not any(b.intersection(label) for b in away)
+
+
+def test_residual_strips_hold_every_face_not_inside_a_fill() -> None:
+    """The safety of leaving out a fill's inside: every box the fine pass answers for (up to the
+    largest face the overview may miss) that lies in a window and is not wholly inside a fill lies
+    wholly in one strip; and the strips never cover more than the windows."""
+    from medanon.photo.faces.scan import largest_missed, recheck_strips
+
+    rng = np.random.default_rng(6)
+    plan = ScanPlan()
+    columns, rows = 4000, 3000
+    largest = int(largest_missed(plan, plan.overview_side / columns))
+    fills = [FaceBox(300, 0, 2300, 2400), FaceBox(2500, 1800, 3900, 3000), FaceBox(3000, 200, 3200, 400)]
+    windows, strips = recheck_windows(fills, columns, rows, plan), recheck_strips(fills, columns, rows, plan)
+    area = sum((w.x1 - w.x0) * (w.y1 - w.y0) for w in strips)
+    assert area < sum((w.x1 - w.x0) * (w.y1 - w.y0) for w in windows)  # the large fills' insides are left out
+    checked = 0
+    for _ in range(20000):
+        side = int(rng.integers(8, largest + 1))
+        x0, y0 = int(rng.integers(0, columns - side)), int(rng.integers(0, rows - side))
+        box = (x0, y0, x0 + side, y0 + side)
+        if not any(w.x0 <= box[0] and w.y0 <= box[1] and box[2] <= w.x1 and box[3] <= w.y1 for w in windows):
+            continue  # outside every window: the first scan's search stands
+        if any(f.x0 <= box[0] and f.y0 <= box[1] and box[2] <= f.x1 and box[3] <= f.y1 for f in fills):
+            continue  # wholly inside a flat fill: no face
+        checked += 1
+        assert any(s.x0 <= box[0] and s.y0 <= box[1] and box[2] <= s.x1 and box[3] <= s.y1 for s in strips), box
+    assert checked > 1000
+
+
+def test_residual_strips_find_the_faces_the_whole_windows_find(astronaut: np.ndarray) -> None:
+    """Small faces above, below, beside and at the corners of a large fill are found again by the
+    strips as by the whole window."""
+    from medanon.photo.faces.scan import recheck_strips
+
+    detectors_or_skip()
+    x0, y0, x1, y1 = ASTRONAUT_FACE
+    crop = Image.fromarray(astronaut[y0:y1, x0:x1])
+    picture = np.full((1500, 2000, 3), (176, 168, 150), np.uint8)
+    fill = FaceBox(500, 300, 1500, 1200)
+    picture[fill.y0:fill.y1, fill.x0:fill.x1] = 128
+    labels = []
+    for x, y, width in ((900, 240, 24), (900, 1210, 30), (440, 700, 24), (1510, 700, 40), (430, 230, 30),
+                        (1505, 1205, 24), (980, 20, 60)):
+        height = round(width * crop.height / crop.width)
+        picture[y:y + height, x:x + width] = np.asarray(crop.resize((width, height), Image.Resampling.LANCZOS))
+        labels.append(FaceBox(x, y, x + width, y + height))
+    windows, areas = recheck_windows([fill], 2000, 1500), recheck_strips([fill], 2000, 1500)
+    assert len(areas) == 4  # the fill's inside is left out
+    whole = detect_faces(picture, plan=ScanPlan(), windows=windows)
+    strips = detect_faces(picture, plan=ScanPlan(), windows=windows, fine_windows=areas)
+    found_whole = [any(b.intersection(label) for b in whole) for label in labels]
+    found_strips = [any(b.intersection(label) for b in strips) for label in labels]
+    assert sum(found_whole) >= len(labels) - 1  # the comparison means something
+    assert found_strips == found_whole

@@ -11,7 +11,8 @@
 4. encode a fresh file from the pixels and the ICC profile only;
 5. decode that file again and run the detectors on it: the overview pass over the whole output,
    and the fine pass around every filled region (outside them the output holds the pixels the first
-   scan searched at the same scale, so a face that survived obscuring is at or next to a fill);
+   scan searched at the same scale, so a face that survived obscuring is at or next to a fill; the
+   flat inside of a large fill is left out, :func:`~medanon.photo.faces.scan.recheck_strips`);
    a residual face is obscured too and the file re-encoded, for at most :data:`MAX_ROUNDS` rounds;
    what still remains is in ``residual`` and the caller must withhold the photo;
 6. screen the output's pixels for text (:mod:`medanon.photo.text`).
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from medanon.photo.faces import DEFAULT_DETECTORS, FaceDetector, ScanPlan, detect_faces
-from medanon.photo.faces.scan import DEFAULT_MIN_FACE, recheck_windows
+from medanon.photo.faces.scan import DEFAULT_MIN_FACE, recheck_strips, recheck_windows
 from medanon.photo.io import decode_output, read_photo, write_photo
 from medanon.photo.model import FaceBox, PhotoOutcome
 from medanon.photo.obscure import obscure_faces
@@ -120,7 +121,8 @@ def _recheck(pixels: np.ndarray, encoded: bytes, output_format: str, icc: bytes 
     for round_ in range(MAX_ROUNDS + 1):
         written = decode_output(encoded)
         rows, columns = written.shape[:2]
-        residual = detect_faces(written, detectors, plan, recheck_windows(outcome.obscured, columns, rows, plan))
+        residual = detect_faces(written, detectors, plan, recheck_windows(outcome.obscured, columns, rows, plan),
+                                recheck_strips(outcome.obscured, columns, rows, plan))
         outcome.residual = residual
         if not residual or round_ == MAX_ROUNDS:
             return pixels, encoded, written

@@ -80,7 +80,8 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
 
 
 def detect_faces(image: np.ndarray, detectors: Sequence[str | FaceDetector] = DEFAULT_DETECTORS,
-                 plan: ScanPlan | None = None, windows: Sequence[Window] | None = None) -> list[FaceBox]:
+                 plan: ScanPlan | None = None, windows: Sequence[Window] | None = None,
+                 fine_windows: Sequence[Window] | None = None) -> list[FaceBox]:
     """Every face any of ``detectors`` finds in ``image`` (the union), in the image's pixels.
 
     Parameters
@@ -95,6 +96,8 @@ def detect_faces(image: np.ndarray, detectors: Sequence[str | FaceDetector] = DE
         searches its own shrunk copy of the image (renders and small pictures).
     windows : sequence of Window, optional
         With a plan: limit its fine pass to these parts of the picture.
+    fine_windows : sequence of Window, optional
+        With ``windows``: where the fine pass runs instead (the residual check's strips).
 
     Returns
     -------
@@ -120,7 +123,7 @@ def detect_faces(image: np.ndarray, detectors: Sequence[str | FaceDetector] = DE
         resolved.append(detector)
     if plan is not None:
         try:
-            return scan_faces(rgb, resolved, plan, windows)
+            return scan_faces(rgb, resolved, plan, windows, fine_windows)
         except Exception as exc:
             raise FaceDetectionUnavailable(f"face scan failed: {type(exc).__name__}") from exc
     found: list[FaceBox] = []

@@ -90,13 +90,16 @@ class Window:
 
 
 def scan_faces(rgb: np.ndarray, detectors: Sequence[FaceDetector], plan: ScanPlan = ScanPlan(),
-               windows: Sequence[Window] | None = None) -> list[FaceBox]:
+               windows: Sequence[Window] | None = None,
+               fine_windows: Sequence[Window] | None = None) -> list[FaceBox]:
     """Every face the detectors find in ``rgb`` (uint8 RGB), overview and fine pass, in ``rgb``'s pixels.
 
     ``windows`` (the residual check: around what it filled) limits the fine pass, and the slow
     overview detectors (those without ``small_faces``), to those parts of the picture; the small-face
     detectors still search the whole overview. Outside the windows the picture holds the pixels the
     first scan searched with the same detectors at the same scales. ``None`` searches everything.
+    ``fine_windows``, given with ``windows``, is where the fine pass runs instead: the residual
+    check's windows without the flat inside of large fills (:func:`recheck_strips`).
     Detector errors propagate (the caller fails closed).
     """
     rows, columns = rgb.shape[:2]
@@ -108,7 +111,8 @@ def scan_faces(rgb: np.ndarray, detectors: Sequence[FaceDetector], plan: ScanPla
         found += _overview_windows(overview, factor, [d for d in detectors if d not in small], windows, columns, rows)
     fine = plan.fine_scale()
     if fine > factor * 1.05 and small:
-        found += _fine_pass(rgb, small, fine, _overlap(plan, fine, factor), plan.tile, windows)
+        areas = fine_windows if windows is not None and fine_windows is not None else windows
+        found += _fine_pass(rgb, small, fine, _overlap(plan, fine, factor), plan.tile, areas)
     return _deduplicate([b for b in found if b is not None])
 
 
@@ -241,3 +245,49 @@ def recheck_windows(regions: Sequence[FaceBox], columns: int, rows: int, plan: S
     overview may miss reaches (a face that survived obscuring touches or adjoins a fill)."""
     overview_factor = min(1.0, plan.overview_side / max(columns, rows))
     return around(regions, columns, rows, math.ceil(largest_missed(plan, overview_factor)) + 32)
+
+
+def recheck_strips(regions: Sequence[FaceBox], columns: int, rows: int,
+                   plan: ScanPlan = ScanPlan()) -> list[Window]:
+    """Where the residual check's fine pass runs: :func:`recheck_windows`, less the inside of each
+    window's largest fill when that leaves less to search.
+
+    The inside of a fill is the fill shrunk by the windows' margin, which is larger than any face
+    the fine pass answers for, on every side not at the picture's edge. Why leaving it out is safe:
+    a face that touches the inside lies wholly within the fill (it is smaller than the margin, and
+    no face lies past the picture's edge), and a fill is one flat colour, so it holds no face. A face
+    that does not touch the inside lies wholly above, below, left or right of it, so wholly in one
+    of the four strips kept around it: above and below (the window's whole width) and left and right
+    (as high as the inside plus the margin up and down).
+    This pays for large fills (a close-up face fills most of the photo and its window is the whole
+    photo); around a fill only a few margins wide the strips would overlap more than they leave
+    out, and the window is searched whole.
+    """
+    overview_factor = min(1.0, plan.overview_side / max(columns, rows))
+    margin = math.ceil(largest_missed(plan, overview_factor)) + 32
+    areas: list[Window] = []
+    for w in around(regions, columns, rows, margin):
+        insides = [_inside(r, margin, columns, rows) for r in regions
+                   if w.x0 <= r.x0 and w.y0 <= r.y0 and r.x1 <= w.x1 and r.y1 <= w.y1]
+        insides = [i for i in insides if i.x1 > i.x0 and i.y1 > i.y0]
+        strips = _strips(w, max(insides, key=_area), margin) if insides else [w]
+        areas += strips if sum(map(_area, strips)) < _area(w) else [w]
+    return areas
+
+
+def _inside(fill: FaceBox, margin: int, columns: int, rows: int) -> Window:
+    """``fill`` shrunk by ``margin``, except on sides at the picture's edge (no face lies beyond it)."""
+    return Window(fill.x0 + margin if fill.x0 > 0 else 0, fill.y0 + margin if fill.y0 > 0 else 0,
+                  fill.x1 - margin if fill.x1 < columns else columns, fill.y1 - margin if fill.y1 < rows else rows)
+
+
+def _strips(w: Window, inside: Window, margin: int) -> list[Window]:
+    """The four strips of ``w`` around ``inside`` (see :func:`recheck_strips`), empty ones dropped."""
+    top, bottom = max(w.y0, inside.y0 - margin), min(w.y1, inside.y1 + margin)
+    strips = [Window(w.x0, w.y0, w.x1, inside.y0), Window(w.x0, inside.y1, w.x1, w.y1),
+              Window(w.x0, top, inside.x0, bottom), Window(inside.x1, top, w.x1, bottom)]
+    return [s for s in strips if _area(s) > 0]
+
+
+def _area(w: Window) -> int:
+    return max(0, w.x1 - w.x0) * max(0, w.y1 - w.y0)
