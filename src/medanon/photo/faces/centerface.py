@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from medanon.photo.faces._scale import downscale
+from medanon.photo.faces.scan import Window, merge_overlapping
 from medanon.photo.model import FaceBox
 
 _INPUT = "input.1"
@@ -287,21 +288,7 @@ class CenterFaceDetector:
 
 def _merged(crops: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
     """``crops`` with overlapping ones replaced by their bounding box, until none overlap."""
-    merged = list(crops)
-    changed = True
-    while changed:
-        changed = False
-        for i, a in enumerate(merged):
-            for j in range(i + 1, len(merged)):
-                b = merged[j]
-                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
-                    merged[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-                    del merged[j]
-                    changed = True
-                    break
-            if changed:
-                break
-    return merged
+    return [(w.x0, w.y0, w.x1, w.y1) for w in merge_overlapping([Window(*crop) for crop in crops])]
 
 
 def _inside(box: tuple[float, ...], crop: tuple[int, int, int, int]) -> bool:

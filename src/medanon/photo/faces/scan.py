@@ -222,22 +222,27 @@ def _deduplicate(boxes: list[FaceBox], overlap: float = 0.6) -> list[FaceBox]:
 
 def around(regions: Sequence[FaceBox], columns: int, rows: int, margin: int) -> list[Window]:
     """Windows around ``regions``, each grown by ``margin`` pixels on every side, overlapping ones merged."""
-    windows = [Window(max(0, r.x0 - margin), max(0, r.y0 - margin), min(columns, r.x1 + margin),
-                      min(rows, r.y1 + margin)) for r in regions]
-    merged = True
-    while merged:
-        merged = False
-        for i, a in enumerate(windows):
-            for j in range(i + 1, len(windows)):
-                b = windows[j]
+    return merge_overlapping([Window(max(0, r.x0 - margin), max(0, r.y0 - margin), min(columns, r.x1 + margin),
+                                     min(rows, r.y1 + margin)) for r in regions])
+
+
+def merge_overlapping(windows: Sequence[Window]) -> list[Window]:
+    """``windows`` with overlapping ones replaced by their bounding window, until none overlap."""
+    merged = list(windows)
+    changed = True
+    while changed:
+        changed = False
+        for i, a in enumerate(merged):
+            for j in range(i + 1, len(merged)):
+                b = merged[j]
                 if a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1:
-                    windows[i] = Window(min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
-                    del windows[j]
-                    merged = True
+                    merged[i] = Window(min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
+                    del merged[j]
+                    changed = True
                     break
-            if merged:
+            if changed:
                 break
-    return windows
+    return merged
 
 
 def recheck_windows(regions: Sequence[FaceBox], columns: int, rows: int, plan: ScanPlan = ScanPlan()) -> list[Window]:
