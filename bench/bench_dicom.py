@@ -573,7 +573,7 @@ def render_markdown(command: str, headline: list[dict[str, Any]], memory: list[d
         ("- Each tool ran in its own process on the same files into a fresh, empty output folder. medanon: "
          "`deidentify_dicom(..., \"publication\", workers=W, screen_pixels=False, deface_heads=False)` = "
          "discover, read + strict "
-         "checks, clean, write a temp file, independent residual scan of the written file, one durability "
+         "checks, clean, write a temp file, independent residual scan of the bytes written, one durability "
          "flush (syncfs) per batch of 8, then link to the final name, report.json. dicognito: "
          "`Anonymizer().anonymize(ds)` + `save_as` per file (its CLI's path, single process). dicom-anonymizer: "
          "`anonymize_dicom_file(in, out)` per file (single process). Peers do not fsync or verify."),
