@@ -194,10 +194,10 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult | _Checked:
         result.reasons.extend(risks)
         return result
     destination = job.out_dir / output_name(cleaned.dataset)
-    data = dicom.encode_file(cleaned.dataset)
-    temp = dicom.write_temp(data, destination.parent, durable=False)
+    encoded = dicom.encode_file(cleaned.dataset)
+    temp = dicom.write_temp(encoded, destination.parent, durable=False)
     try:
-        findings = verify.scan_bytes(data, identifiers, retained_categories(job.policy))
+        findings = verify.scan_bytes(encoded, identifiers, retained_categories(job.policy))
     except BaseException:
         temp.unlink()
         raise
