@@ -117,3 +117,13 @@ def test_sagittal_and_coronal_stacks_are_cut_in_patient_space(orientation: str) 
     assert not plan.removed[phantom.brain].any()
     assert plan.removed[phantom.face].mean() > 0.9
 
+
+
+def test_an_mr_stored_with_an_offset_is_cut_as_without_it(mr_head: Phantom) -> None:
+    """Air at 1000 instead of 0 (a scanner's or a pipeline's offset): the skin threshold follows the air,
+    so the same voxels go; measured from 0 the whole volume was "body" and the volume was refused."""
+    plan = cut.plan_defacing(mr_head.volume)
+    shifted = Volume(data=mr_head.volume.data + 1000.0, geometry=mr_head.volume.geometry, modality="MR")
+    shifted_plan = cut.plan_defacing(shifted)
+    assert shifted_plan.threshold == pytest.approx(plan.threshold + 1000.0, abs=1.0)
+    np.testing.assert_array_equal(shifted_plan.removed, plan.removed)

@@ -46,7 +46,11 @@ def skin_threshold(values: np.ndarray, modality: str) -> float:
     if modality == "CT":
         return CT_SKIN_HU
     sample = values.ravel()[:: max(1, values.size // 500_000)]
-    return 0.5 * otsu(sample)
+    # Half way from the air to Otsu's level, the air being the low end of the values (a head volume is
+    # mostly air): the same as half of Otsu's level when air is stored as 0, and still right when the
+    # scanner or a pipeline stored the whole volume with an offset (air at 1000, or below 0 once normalised).
+    air = float(np.percentile(sample, 1))
+    return air + 0.5 * (otsu(sample) - air)
 
 
 def largest_component(mask: np.ndarray) -> np.ndarray:
