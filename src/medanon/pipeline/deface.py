@@ -158,9 +158,12 @@ def _deface_datasets(datasets: list[Dataset], label: str, destination: Path, job
     try:
         for target, found in zip(targets, identifiers, strict=True):
             final = destination / output_name(target)
-            temp = dicom.write_temp(target, final.parent)
+            encoded = dicom.encode_file(target)
+            # not flushed one by one: _release_series flushes the whole series before any final name
+            temp = dicom.write_temp(encoded, final.parent, durable=False)
             written.append((temp, final))
-            blocking = [f for f in verify.scan_file(temp, found, retained_categories(job.policy)) if f.blocks_release]
+            findings = verify.scan_bytes(encoded, found, retained_categories(job.policy))
+            blocking = [f for f in findings if f.blocks_release]
             if blocking:
                 reasons = sorted({f"verification: {f.check} ({f.message})" for f in blocking})
                 return SeriesDefaced(ItemResult(source=label, status=Status.QUARANTINED, reasons=reasons))
