@@ -154,12 +154,10 @@ def _forbidden_tokens_of(ds: Dataset) -> ForbiddenTokens:
 
 def _forbidden_sources(ds: Dataset) -> Iterable[tuple[int, object]]:
     """The stored values ``_forbidden_values`` decodes, without decoding them (plus the character set)."""
-    # A snapshot of the dict (converting a sequence replaces its entry), read without stored()/_vr_of() calls:
-    # this walk meets every element of every file, and most are neither sequences nor sources.
+    # A snapshot of the dict (converting a sequence replaces its entry), read without a stored() call per
+    # element: this walk meets every element of every file, and most are neither sequences nor sources.
     for tag, element in list(ds._dict.items()):
-        vr = element.VR
-        if not vr or len(vr) != 2 or vr == "UN":
-            vr = _dictionary_vr(tag)
+        vr = _vr_of(element, tag)  # the VR is read as stored even for a deferred element
         if vr == "SQ":
             for item in ds[tag].value or []:
                 yield tag, "item"
