@@ -69,6 +69,7 @@ def onnxruntime_available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
 
 
+@cache
 def _free_size_model(path: Path) -> bytes:
     """The model with its batch, height and width declared free (the file fixes them at 10x3x32x32).
 
@@ -91,18 +92,13 @@ def _free_size_model(path: Path) -> bytes:
 
 
 @cache
-def _free_size_model_cached(path: Path) -> bytes:
-    return _free_size_model(path)
-
-
-@cache
 def _int8_ready(path: Path) -> bool:
     """True when the 8-bit copy of the model at ``path`` is cached or can be made; else a warning says
     why and the float model runs (it finds the same faces, slower)."""
     from medanon.photo.faces._int8 import int8_model
 
     try:
-        int8_model(path, _free_size_model_cached(path))
+        int8_model(path, _free_size_model(path))
     except Exception as exc:  # a calibration picture missing, another model file, a quantiser change
         warnings.warn(f"CenterFace runs in float (8-bit copy not made: {type(exc).__name__}: {exc})",
                       RuntimeWarning, stacklevel=2)
@@ -115,8 +111,8 @@ def _session_model(path: Path, precision: str) -> bytes:
     if precision == "int8":
         from medanon.photo.faces._int8 import int8_model
 
-        return int8_model(path, _free_size_model_cached(path))
-    return _free_size_model_cached(path)
+        return int8_model(path, _free_size_model(path))
+    return _free_size_model(path)
 
 
 @cache

@@ -248,8 +248,13 @@ def merge_overlapping(windows: Sequence[Window]) -> list[Window]:
 def recheck_windows(regions: Sequence[FaceBox], columns: int, rows: int, plan: ScanPlan = ScanPlan()) -> list[Window]:
     """Where the residual check runs its fine pass: around every filled region, as far as a face the
     overview may miss reaches (a face that survived obscuring touches or adjoins a fill)."""
+    return around(regions, columns, rows, _recheck_margin(columns, rows, plan))
+
+
+def _recheck_margin(columns: int, rows: int, plan: ScanPlan) -> int:
+    """How far past a fill the residual check searches: the largest face the overview may miss, and 32 px."""
     overview_factor = min(1.0, plan.overview_side / max(columns, rows))
-    return around(regions, columns, rows, math.ceil(largest_missed(plan, overview_factor)) + 32)
+    return math.ceil(largest_missed(plan, overview_factor)) + 32
 
 
 def recheck_strips(regions: Sequence[FaceBox], columns: int, rows: int,
@@ -268,8 +273,7 @@ def recheck_strips(regions: Sequence[FaceBox], columns: int, rows: int,
     photo); around a fill only a few margins wide the strips would overlap more than they leave
     out, and the window is searched whole.
     """
-    overview_factor = min(1.0, plan.overview_side / max(columns, rows))
-    margin = math.ceil(largest_missed(plan, overview_factor)) + 32
+    margin = _recheck_margin(columns, rows, plan)
     areas: list[Window] = []
     for w in around(regions, columns, rows, margin):
         insides = [_inside(r, margin, columns, rows) for r in regions
