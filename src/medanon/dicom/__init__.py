@@ -1,6 +1,7 @@
 """DICOM header de-identification by PS3.15 Annex E (2023b), generated from the standard."""
 
 from medanon.dicom.engine import Deidentified, deidentify
+from medanon.dicom.fastpath import FastDeidentified, NotPlain, deidentify_bytes, header_dataset, read_plain
 from medanon.dicom.io import configure_pydicom, make_durable, read, write_atomic, write_temp
 from medanon.dicom.risk import RECOGNISABLE_YES, face_risks, is_media_directory, pixel_risks, review_notes, text_risks
 from medanon.dicom.writer import encode_file
@@ -8,15 +9,20 @@ from medanon.dicom.writer import encode_file
 __all__ = [
     "RECOGNISABLE_YES",
     "Deidentified",
+    "FastDeidentified",
+    "NotPlain",
     "configure_pydicom",
     "deidentify",
+    "deidentify_bytes",
     "encode_file",
     "face_risks",
+    "header_dataset",
     "is_media_directory",
     "make_durable",
     "pixel_risks",
     "text_risks",
     "read",
+    "read_plain",
     "review_notes",
     "write_atomic",
     "write_temp",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import lru_cache
 
 from pydicom.datadict import dictionary_VR, keyword_for_tag
@@ -87,6 +88,10 @@ class _Context:
     patient_key: str
     forbidden: ForbiddenTokens  # prepared once per dataset
     actions: list[Action]
+    plans: Plans = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.plans = plans_for(self.table, self.policy)
 
     def record(self, path: str, code: str, reason: str) -> None:
         self.actions.append(Action(path=path, code=code, reason=reason))
@@ -194,13 +199,13 @@ def _clean_dataset(source: Dataset, context: _Context, prefix: str) -> Dataset:
     new._parent_encoding = source._parent_encoding  # so nested text decodes as in the source
     kept_private_blocks: set[tuple[int, int]] = set()
     private_elements: list[int] = []
-    removed_overlay_groups = _removed_overlay_groups(source, context)
+    removed_groups = removed_overlay_groups(source.keys(), context)
     for tag in tags_in_order(source):
         # int(): an int-keyed lookup with pydicom's BaseTag would call its Python-level __eq__
         if tag >> 16 == 0x0002 or int(tag) in WRITTEN_BY_MEDANON:
             continue
         path = f"{prefix}({tag >> 16:04X},{tag & 0xFFFF:04X})"
-        if (tag >> 16) in removed_overlay_groups:
+        if (tag >> 16) in removed_groups:
             context.record(path, "X", "overlay plane removed with its Overlay Data (PS3.15 E.1-1 60xx)")
             continue
         if (tag & 0xFFFF) == 0 and (tag >> 16) > 0x0006:
@@ -214,9 +219,9 @@ def _clean_dataset(source: Dataset, context: _Context, prefix: str) -> Dataset:
     return new
 
 
-def _removed_overlay_groups(source: Dataset, context: _Context) -> set[int]:
+def removed_overlay_groups(tags: Iterable[int], context: _Context) -> set[int]:
     """Overlay groups whose Overlay Data goes: the rest of the plane goes with it."""
-    groups = {tag >> 16 for tag in source.keys() if 0x6000 <= (tag >> 16) <= 0x60FF and not (tag >> 16) & 1}
+    groups = {tag >> 16 for tag in tags if 0x6000 <= (tag >> 16) <= 0x60FF and not (tag >> 16) & 1}
     if not groups:
         return set()
     return groups if context.table.overlay_data.code in (ActionCode.REMOVE, ActionCode.CLEAN) else set()
@@ -271,51 +276,115 @@ def _keep(new: Dataset, tag: int, element: DataElement | RawDataElement) -> None
         new._dict[key if isinstance(key, BaseTag) else Tag(key)] = element
 
 
-def _clean_element(source: Dataset, tag: int, new: Dataset, context: _Context, path: str) -> None:
-    raw = stored(source, tag)
-    vr = _vr_of(raw, tag)
-    rule = context.table.rule_for(tag)
+class Step(Enum):
+    """What the engine does with one element, decided from its tag and VR alone (values come later)."""
+
+    KEEP = "keep"
+    REMOVE = "remove"
+    RECURSE = "recurse"  # a sequence: every item is cleaned by the same rules
+    EMPTY_SEQUENCE = "empty-sequence"
+    REPLACE = "replace"  # a new value from the old one: Z, D, U, C and medanon's P, AGE, S
+    UNLISTED_UID = "unlisted-uid"  # kept if every value is a registered UID, else replaced
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The step for one (tag, VR) under one policy, with the codes and the reason it records."""
+
+    step: Step
+    code: ActionCode = ActionCode.KEEP
+    basic: ActionCode = ActionCode.KEEP
+    reason: str = ""
+
+
+UNLISTED_UID_REASON = "UID not listed in PS3.15 E.1-1 and not registered in PS3.6: replaced"
+
+
+class Plans:
+    """The step for each (tag, VR) of public elements under one table and policy, decided once.
+
+    The dataset engine and the byte engine (``dicom.fastpath``) both ask this,
+    so they cannot disagree on what happens to an attribute.
+    """
+
+    def __init__(self, table: ResolvedTable, policy: Policy) -> None:
+        self.table, self.policy = table, policy
+        self.known: dict[tuple[int, str], Plan] = {}
+
+    def __call__(self, tag: int, vr: str) -> Plan:
+        plan = self.known.get((tag, vr))
+        if plan is None:
+            if len(self.known) >= 8192:
+                self.known.clear()
+            plan = self.known[(tag, vr)] = _decide(self.table, self.policy, tag, vr)
+        return plan
+
+
+_PLAN_SETS: dict[tuple, Plans] = {}
+
+
+def plans_for(table: ResolvedTable, policy: Policy) -> Plans:
+    """One :class:`Plans` per table, unlisted rule and allow list in this process."""
+    key = (id(table), policy.unlisted, policy.allow)
+    plans = _PLAN_SETS.get(key)
+    if plans is None or plans.table is not table:  # the table is held, so its id is not reused while kept
+        if len(_PLAN_SETS) >= 64:
+            _PLAN_SETS.clear()
+        plans = _PLAN_SETS[key] = Plans(table, policy)
+    return plans
+
+
+def _decide(table: ResolvedTable, policy: Policy, tag: int, vr: str) -> Plan:
+    rule = table.rule_for(tag)
     if rule is None:
-        _clean_unlisted(source, tag, vr, new, context, path)
-        return
+        return _decide_unlisted(policy, tag, vr)
     code = _collapse(rule.code)
     if code is ActionCode.KEEP:
-        if vr == "SQ":
-            _recurse(source, tag, new, context, path)
-        else:
-            _keep(new, tag, raw)
-        return
+        return Plan(Step.RECURSE if vr == "SQ" else Step.KEEP)
     if code is ActionCode.REMOVE:
-        context.record(path, "X", rule.reason)
-        return
-    _replace(source, tag, vr, code, _collapse(rule.basic), new, context, path, rule.reason)
+        return Plan(Step.REMOVE, code, code, rule.reason)
+    if vr == "SQ":
+        return Plan(Step.EMPTY_SEQUENCE if code is ActionCode.ZERO else Step.RECURSE, code, code, rule.reason)
+    return Plan(Step.REPLACE, code, _collapse(rule.basic), rule.reason)
 
 
 def _collapse(code: ActionCode) -> ActionCode:
     return COLLAPSE.get(code, code)
 
 
-def _clean_unlisted(source: Dataset, tag: int, vr: str, new: Dataset, context: _Context, path: str) -> None:
+def _decide_unlisted(policy: Policy, tag: int, vr: str) -> Plan:
     """Attributes Table E.1-1 does not list: kept if technical, UIDs remapped, the rest removed."""
     if vr == "SQ":
-        _recurse(source, tag, new, context, path)
-        return
-    if context.policy.unlisted == "keep":
-        _keep(new, tag, stored(source, tag))
-        return
-    allow = context.policy.allow
-    if vr in allow.vrs or keyword_for_tag(tag) in allow.keywords:
-        _keep(new, tag, stored(source, tag))
-        return
+        return Plan(Step.RECURSE)
+    if policy.unlisted == "keep" or vr in policy.allow.vrs or keyword_for_tag(tag) in policy.allow.keywords:
+        return Plan(Step.KEEP)
     if vr == "UI":
-        values = _source_values(source, tag, vr)
-        if all(_registered_uid(v) for v in values if v):
-            _keep(new, tag, stored(source, tag))
-            return
-        _replace(source, tag, vr, ActionCode.UID, ActionCode.REMOVE, new, context, path,
-                 "UID not listed in PS3.15 E.1-1 and not registered in PS3.6: replaced")
-        return
-    context.record(path, "X", f"not listed in PS3.15 E.1-1 and not technical ({vr}): removed")
+        return Plan(Step.UNLISTED_UID, ActionCode.UID, ActionCode.REMOVE, UNLISTED_UID_REASON)
+    reason = f"not listed in PS3.15 E.1-1 and not technical ({vr}): removed"
+    return Plan(Step.REMOVE, ActionCode.REMOVE, ActionCode.REMOVE, reason)
+
+
+def _clean_element(source: Dataset, tag: int, new: Dataset, context: _Context, path: str) -> None:
+    raw = stored(source, tag)
+    vr = _vr_of(raw, tag)
+    plan = context.plans(tag, vr)
+    step = plan.step
+    if step is Step.KEEP:
+        _keep(new, tag, raw)
+    elif step is Step.RECURSE:
+        _recurse(source, tag, new, context, path)
+    elif step is Step.REMOVE:
+        context.record(path, "X", plan.reason)
+    elif step is Step.EMPTY_SEQUENCE:
+        new[tag] = DataElement(tag, "SQ", Sequence())
+        context.record(path, "Z", plan.reason)
+    elif step is Step.UNLISTED_UID and all(_registered_uid(v) for v in _source_values(source, tag, vr) if v):
+        _keep(new, tag, raw)
+    else:
+        value, letter, reason = replacement(_source_values(source, tag, vr), tag, vr, plan, context)
+        if value is not REMOVED:
+            _keep(new, tag, DataElement(tag, vr, value))
+        context.record(path, letter, reason)
 
 
 def _registered_uid(value: str) -> bool:
@@ -333,40 +402,36 @@ def _recurse(source: Dataset, tag: int, new: Dataset, context: _Context, path: s
     new[tag] = element
 
 
-def _replace(
-    source: Dataset,
-    tag: int,
-    vr: str,
-    code: ActionCode,
-    basic: ActionCode,
-    new: Dataset,
-    context: _Context,
-    path: str,
-    reason: str,
-) -> None:
-    """Apply a code that changes the value: Z, D, U, C and medanon's P, AGE, S."""
-    if vr == "SQ":
-        if code is ActionCode.ZERO:
-            new[tag] = DataElement(tag, "SQ", Sequence())
-            context.record(path, "Z", reason)
-        else:
-            _recurse(source, tag, new, context, path)
-        return
+REMOVED = object()  # replacement()'s answer when the element goes
+
+
+def replacement(values: list, tag: int, vr: str, plan: Plan, context: _Context) -> tuple[object, str, str]:
+    """The element's new value (or ``REMOVED``), the action letter and the reason, from its old values.
+
+    A pure function of the values and the context, so the byte engine may
+    remember its answer for values that repeat through a series.
+    """
+    code, reason = plan.code, plan.reason
     if code is ActionCode.UID or (vr == "UI" and code in (ActionCode.DUMMY, ActionCode.CLEAN)):
-        values = [context.keys.uid(str(v)) for v in _source_values(source, tag, vr) if v]
-        _put(new, tag, vr, values or None)
-        context.record(path, "U", reason + (" (UID replaced as its dummy)" if code is ActionCode.DUMMY else ""))
-        return
+        uids = [context.keys.uid(str(v)) for v in values if v]
+        note = " (UID replaced as its dummy)" if code is ActionCode.DUMMY else ""
+        return _single(uids or None, vr), "U", reason + note
     if code in (ActionCode.ZERO, ActionCode.DUMMY):
-        _blank(tag, vr, code, new, context, path, reason)
-        return
-    replacement = _transform(_source_values(source, tag, vr), tag, vr, code, context)
-    if replacement is None:
+        return _blank(vr, code, reason)
+    transformed = _transform(values, tag, vr, code, context)
+    if transformed is None:
         # what cleaning could not keep gets the Basic Profile's own action
-        _blank(tag, vr, basic, new, context, path, reason + "; nothing safe remained")
-        return
-    _put(new, tag, vr, replacement)
-    context.record(path, code.value, reason)
+        return _blank(vr, plan.basic, reason + "; nothing safe remained")
+    return _single(transformed, vr), code.value, reason
+
+
+def _blank(vr: str, code: ActionCode, reason: str) -> tuple[object, str, str]:
+    """Z (empty value), D (dummy for the VR) or, for any other code, X (removed)."""
+    if code is ActionCode.ZERO:
+        return _empty(vr), "Z", reason
+    if code is ActionCode.DUMMY:
+        return DUMMY_BY_VR.get(vr, _empty(vr)), "D", reason
+    return REMOVED, "X", reason
 
 
 def _transform(value: object, tag: int, vr: str, code: ActionCode, context: _Context) -> list | str | None:
@@ -397,19 +462,6 @@ def _transform(value: object, tag: int, vr: str, code: ActionCode, context: _Con
     if code is ActionCode.CLEAN and vr == "PN":
         return DUMMY_BY_VR["PN"]  # type: ignore[return-value]
     return None
-
-
-def _blank(tag: int, vr: str, code: ActionCode, new: Dataset, context: _Context, path: str,
-           reason: str) -> None:
-    """Z (empty value), D (dummy for the VR) or, for any other code, X (removed)."""
-    if code is ActionCode.ZERO:
-        _keep(new, tag, DataElement(tag, vr, _empty(vr)))
-        context.record(path, "Z", reason)
-    elif code is ActionCode.DUMMY:
-        _keep(new, tag, DataElement(tag, vr, DUMMY_BY_VR.get(vr, _empty(vr))))
-        context.record(path, "D", reason)
-    else:
-        context.record(path, "X", reason)
 
 
 def _clean_private(source: Dataset, tag: int, new: Dataset, context: _Context, prefix: str,
@@ -511,10 +563,18 @@ def _source_values(source: Dataset, tag: int, vr: str) -> list:
     that may carry another character set, and everything else, is converted.
     """
     element = stored(source, tag)
-    if isinstance(element, RawDataElement) and vr in ASCII_VRS and element.value is not None \
-            and element.value.isascii() and b"\x1b" not in element.value:
-        return [piece.strip(" \0") for piece in element.value.decode("ascii").split("\\")]
+    if isinstance(element, RawDataElement) and element.value is not None:
+        values = ascii_values(element.value, vr)
+        if values is not None:
+            return values
     return _as_list(source[tag].value)
+
+
+def ascii_values(value: bytes, vr: str) -> list[str] | None:
+    """Values of an ASCII-only VR read from plain ASCII bytes as pydicom reads them; ``None`` otherwise."""
+    if vr in ASCII_VRS and value.isascii() and b"\x1b" not in value:
+        return [piece.strip(" \0") for piece in value.decode("ascii").split("\\")]
+    return None
 
 
 def _as_list(value: object) -> list:
@@ -537,7 +597,8 @@ def _empty(vr: str) -> object:
     return ""
 
 
-def _put(new: Dataset, tag: int, vr: str, value: object) -> None:
+def _single(value: list | str | None, vr: str) -> object:
+    """A one-item list as its item, nothing as the VR's empty value (what the element is built from)."""
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
-    _keep(new, tag, DataElement(tag, vr, value if value is not None else _empty(vr)))
+    return value if value is not None else _empty(vr)
