@@ -71,10 +71,19 @@ def header_dataset(plain: PlainFile) -> Dataset:
     """
     data, view = plain.data, memoryview(plain.data)
     ds = Dataset()
+    character_set = _character_set_bytes(plain)
     for element in plain.elements:
-        value = view[element.value_start:element.value_end] if element.tag == 0x7FE00010 else plain.value(element)
-        length = UNDEFINED if element.undefined else element.value_end - element.value_start
         tag = _tag(element.tag)
+        if element.tag == 0x7FE00010:
+            value: bytes | memoryview = view[element.value_start:element.value_end]
+        else:
+            value = plain.value(element)
+            if element.items is None and len(value) <= REMEMBERED_SIZE:
+                known = _CONVERTED.get((element.tag, element.vr, value, character_set))
+                if known is not None:
+                    ds._dict[tag] = known
+                    continue
+        length = UNDEFINED if element.undefined else element.value_end - element.value_start
         ds._dict[tag] = RawDataElement(tag, element.vr, length, value, element.value_start, False, True)  # type: ignore[arg-type]
     meta = FileMetaDataset()
     for element in plain.meta:
@@ -117,7 +126,33 @@ def deidentify_bytes(plain: PlainFile, header: Dataset, policy: Policy, keys: Ke
     parts: Parts = [b"\x00" * 128, b"DICM", *meta]
     for _, pieces in entries:
         parts += pieces
-    return FastDeidentified(b"".join(parts), context.actions, review_notes(header), cleaner.names)
+    review = review_notes(header)
+    _remember_conversions(plain, header)
+    return FastDeidentified(b"".join(parts), context.actions, review, cleaner.names)
+
+
+# Values the header rules decoded (Modality, SOP Class, descriptions, the patient's names): a series
+# repeats them, so the decoded elements are kept per worker by their stored bytes and reused in the
+# header datasets of the files that follow. They are only ever read, never changed.
+REMEMBERED_SIZE = 256
+_CONVERTED: dict[tuple[int, str, bytes, bytes], DataElement] = {}
+
+
+def _character_set_bytes(plain: PlainFile) -> bytes:
+    return next((plain.value(e) for e in plain.elements if e.tag == CHARSET_TAG), b"")
+
+
+def _remember_conversions(plain: PlainFile, header: Dataset) -> None:
+    """Keep the elements pydicom decoded for this file's rules, for the next file's header dataset."""
+    character_set = _character_set_bytes(plain)
+    for element in plain.elements:
+        if element.items is not None or element.value_end - element.value_start > REMEMBERED_SIZE:
+            continue
+        decoded = header._dict.get(_tag(element.tag))  # the dict's own key object: matched by identity
+        if isinstance(decoded, DataElement):
+            if len(_CONVERTED) >= MEMO_LIMIT:
+                _CONVERTED.clear()
+            _CONVERTED[(element.tag, element.vr, plain.value(element), character_set)] = decoded
 
 
 def _by_tag(entry: tuple[int, Parts]) -> int:
@@ -332,7 +367,7 @@ def _marks(policy: Policy, encodings: object) -> list[tuple[int, Parts]]:
                 writer._encode_sequence(element, pieces, False, encodings)  # type: ignore[arg-type]
             else:
                 pieces.append(writer._by_pydicom(element, False, encodings))  # type: ignore[arg-type]
-            known.append((element.tag, [b"".join(pieces)]))
+            known.append((int(element.tag), [b"".join(pieces)]))
         _MARKS[key] = known
     return list(known)
 

@@ -160,8 +160,11 @@ def write_temp(content: Dataset | bytes, folder: Path, *, durable: bool = True) 
     through :func:`make_durable` before giving it a final name, which lets a
     batch share one flush instead of paying a journal commit per file.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=".medanon-", suffix=".part", dir=folder)
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=".medanon-", suffix=".part", dir=folder)
+    except FileNotFoundError:  # the folder's first file (asking first would cost every file a mkdir)
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=".medanon-", suffix=".part", dir=folder)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.writelines([content] if isinstance(content, bytes) else encode_parts(content))
