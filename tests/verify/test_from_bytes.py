@@ -202,6 +202,17 @@ def test_private_attributes_resolved_as_pydicom_resolves_them(syntax):
     assert bool(_forms(got, "(0033,1001)")) == (syntax is None)
 
 
+def test_a_private_attribute_stored_as_un_takes_its_private_dictionary_vr():
+    """Explicit VR UN under a known private creator: pydicom reads the PN (and numbers) its dictionary gives."""
+    ds = make_ct()
+    ds.add_new(0x31030010, "LO", "AMI Sequence Annotations_01")
+    ds.add(DataElement(0x31031080, "UN", b"Creator^Annabel "))
+    ds.add(DataElement(0x310310A0, "UN", b"20190312"))
+    got = _same_as_pydicom(_bytes(ds))
+    assert "creator^annabel" in _forms(got, "(3103,1080)")
+    assert _forms(got, "(3103,10A0)")
+
+
 def test_a_public_attribute_stored_as_un_is_read_with_its_dictionary_vr():
     ds = make_ct()
     ds.SpecificCharacterSet = "ISO_IR 100"

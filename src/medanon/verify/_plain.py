@@ -27,7 +27,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pydicom import config, hooks
+from pydicom import config, hooks, uid
 from pydicom.datadict import DicomDictionary, dictionary_VR, private_dictionary_VR
 
 from medanon.verify._keywords import TEXT_VRS
@@ -326,7 +326,8 @@ def _pydicom_reads_as_configured() -> bool:
             and config.data_element_callback is None
             and hooks.hooks.raw_element_vr is hooks.raw_element_vr
             and hooks.hooks.raw_element_value is hooks.raw_element_value
-            and not hooks.hooks.raw_element_kwargs)
+            and not hooks.hooks.raw_element_kwargs
+            and not uid.PrivateTransferSyntaxes)
 
 
 # VRs pydicom decodes with the Specific Character Set; the others always as latin-1 (values.py).
@@ -391,7 +392,9 @@ class _InputReader(_Walker):
             if tag != PIXEL_DATA_TAG:
                 raise _NotPlain
             return self._fragments(start, end)
-        stop = self._end_of(start, length, end)
+        stop = start + length
+        if stop > end:
+            raise _NotPlain
         if name in TEXT_VRS and self.wanted(tag, name, scope.sequence):
             self._visit(tag, name, self.data[start:stop], scope, converted=False)
         return stop
