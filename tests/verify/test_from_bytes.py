@@ -271,6 +271,18 @@ def test_a_character_set_inside_an_item_is_refused():
     assert collect_identifiers_from_bytes(_bytes(ds)) is None
 
 
+def test_a_non_default_character_set_after_a_sequence_is_refused():
+    """Items read before (0008,0005) would keep the default character set in pydicom's reading: no proof."""
+    ds = make_ct()
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    record = Dataset()
+    record.PatientName = "Ødegård^Åse"
+    ds.DirectoryRecordSequence = Sequence([record])  # (0004,1220), before the character set
+    assert collect_identifiers_from_bytes(_bytes(ds)) is None
+    ds.SpecificCharacterSet = "ISO_IR 100"  # the default's codec: nothing to prove
+    _same_as_pydicom(_bytes(ds))
+
+
 def test_iso_2022_and_other_character_sets_are_refused():
     ds = make_ct()
     ds.SpecificCharacterSet = ["", "ISO 2022 IR 87"]
