@@ -5,8 +5,9 @@ value in every form it could take (``collect_identifiers_from_bytes`` does the
 same from the file's bytes, without pydicom's Dataset, where it can prove the
 reading equal); ``scan_file`` searches an output file for them, in its raw
 bytes and in its decoded values, and checks the structural flags a released
-file must carry. This package reads DICOM with pydicom and
-imports nothing of medanon but ``core``: it never calls the cleaner it checks.
+file must carry. This package reads DICOM with pydicom or with its own byte
+reader, and imports nothing of medanon but ``core``: it never calls the cleaner
+it checks.
 """
 
 from medanon.verify._keywords import CATEGORIES

@@ -1,9 +1,10 @@
 """Gather the identifying values of an original dataset, before it is cleaned.
 
 This is the "what must not come out" half of DESIGN.md "Verify, don't trust".
-It reads the input with pydicom alone and decides by its own keyword lists
-(:mod:`medanon.verify._keywords`), not by the cleaner's tables, so that one
-mistake cannot both leak a value and approve the leak.
+It reads the input with pydicom, or with verify's own byte reader
+(``_plain.py``) where that reading is proven equal, and decides by its own
+keyword lists (:mod:`medanon.verify._keywords`), not by the cleaner's tables,
+so that one mistake cannot both leak a value and approve the leak.
 """
 
 from __future__ import annotations
