@@ -1,16 +1,17 @@
 """Gather the identifying values of an original dataset, before it is cleaned.
 
 This is the "what must not come out" half of DESIGN.md "Verify, don't trust".
-It reads the input with pydicom alone and decides by its own keyword lists
-(:mod:`medanon.verify._keywords`), not by the cleaner's tables, so that one
-mistake cannot both leak a value and approve the leak.
+It reads the input with pydicom, or with verify's own byte reader
+(``_plain.py``) where that reading is proven equal, and decides by its own
+keyword lists (:mod:`medanon.verify._keywords`), not by the cleaner's tables,
+so that one mistake cannot both leak a value and approve the leak.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from pydicom._uid_dict import UID_dictionary
 from pydicom.datadict import keyword_for_tag
@@ -28,7 +29,8 @@ from medanon.verify._keywords import (
     NON_IDENTIFYING_UID_KEYWORDS,
     TEXT_VRS,
 )
-from medanon.verify._walk import Visit, walk_file
+from medanon.verify._plain import read_input_visits
+from medanon.verify._walk import PlainVisit, Visit, keyword_of, walk_file
 from medanon.verify.model import Identifier, Identifiers
 
 FormMaker = Callable[[str], tuple[str, ...]]
@@ -48,14 +50,45 @@ def collect_identifiers(ds: Dataset) -> Identifiers:
         If an element cannot be decoded: its identifiers would be unknown, so
         nothing could prove the output clean (DESIGN.md "Fail closed").
     """
+    return _gather(walk_file(ds, skip=_not_identifying))
+
+
+def collect_identifiers_from_bytes(data: bytes) -> Identifiers | None:
+    """:func:`collect_identifiers` of ``pydicom.dcmread(BytesIO(data))``, read from the bytes themselves.
+
+    The same identifiers in the same order, without building pydicom's Dataset
+    (which costs more than the collecting): verify's own byte reader
+    (:func:`medanon.verify._plain.read_input_visits`) reads plain
+    little-endian files and decodes each value the way pydicom would.
+
+    Returns ``None`` for any file whose reading by pydicom it cannot prove
+    equal: big endian, deflate, character sets other than the default,
+    ISO_IR 100 and ISO_IR 192, escapes, damaged structure, private attributes
+    pydicom may fail to convert, and the like. The caller then parses the
+    file with pydicom and calls :func:`collect_identifiers`, which raises
+    :class:`InputError` where an element cannot be decoded.
+    """
+    visits = read_input_visits(data, _worth_reading)
+    return None if visits is None else _gather(visits)
+
+
+def _gather(visits: Iterable[Visit | PlainVisit]) -> Identifiers:
+    """The identifiers of a walk's visits, the vendor-name rule applied (both readings end here)."""
     found: dict[tuple[str, tuple[str, ...]], Identifier] = {}
     vendor_words: set[str] = set()
-    for visit in walk_file(ds, skip=_not_identifying):
+    for visit in visits:
         if visit.keyword in VENDOR_KEYWORDS:
             vendor_words.update(_words(" ".join(visit.values)))
         for identifier in _identifiers(visit):
             found.setdefault((identifier.category, identifier.forms), identifier)
     return Identifiers(tuple(i for i in found.values() if not _is_vendor_name(i, vendor_words)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _worth_reading(tag: int, vr: str, sequence: str) -> bool:
+    """Whether a text element's values can matter to :func:`_gather`: an identifier or a vendor word."""
+    keyword = keyword_of(tag)
+    return keyword in VENDOR_KEYWORDS or _classify(keyword, vr, sequence) is not None
 
 
 # Numbers, ages, times and code strings identify only when their keyword says so (KEYWORD_CATEGORY).
@@ -83,7 +116,7 @@ def _is_vendor_name(identifier: Identifier, vendor_words: set[str]) -> bool:
     return all(_words(form) <= vendor_words for form in identifier.forms)
 
 
-def _identifiers(visit: Visit) -> Iterator[Identifier]:
+def _identifiers(visit: Visit | PlainVisit) -> Iterator[Identifier]:
     if visit.error is not None:
         kind = type(visit.error).__name__
         raise InputError(f"cannot decode element ({kind})", where=visit.path) from visit.error
@@ -99,7 +132,13 @@ def _identifiers(visit: Visit) -> Iterator[Identifier]:
             continue
         forms = _forms_of(value, vr, make_forms)
         if forms:
-            yield Identifier(category, visit.path, forms)
+            yield _identifier(category, visit.path, forms)
+
+
+@functools.lru_cache(maxsize=8192)
+def _identifier(category: str, source: str, forms: tuple[str, ...]) -> Identifier:
+    """One (immutable) record per distinct identifier: a series repeats them in every file."""
+    return Identifier(category, source, forms)
 
 
 def classify(element: DataElement, sequence: str) -> tuple[str, FormMaker] | None:
