@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import struct
+from pathlib import Path
 
 import pytest
 from pydicom.dataset import Dataset
@@ -173,3 +174,23 @@ def test_other_transfer_syntaxes_and_character_sets_are_left_to_the_reference_pa
     greek = make_ct(SpecificCharacterSet="ISO_IR 126")
     with pytest.raises(NotPlain):
         by_bytes(encoded(greek), POLICIES["publication"], keys)
+
+
+@pytest.mark.parametrize("screen_pixels", [False, True])
+def test_the_batch_takes_the_byte_path_and_releases_what_the_reference_writes(tmp_path: Path, keys,
+                                                                              screen_pixels):
+    from medanon.pipeline.inputs import Item
+    from medanon.pipeline.run import Job, _header_only, process_items
+
+    data = encoded(make_ct())
+    source = tmp_path / "in.dcm"
+    source.write_bytes(data)
+    job = Job(policy=POLICIES["publication"], keys=keys, out_dir=tmp_path / "out",
+              quarantine_dir=tmp_path / "out" / "quarantine", screen_pixels=screen_pixels)
+    item = Item(source=str(source), path=source)
+    checked = _header_only(item, data, job)
+    assert checked is not None  # the byte path, not the fallback, handled it
+    checked.temp.unlink()  # type: ignore[union-attr]
+    [result] = process_items([item], job)
+    expected, _ = reference(data, POLICIES["publication"], keys)
+    assert (tmp_path / "out" / result.output).read_bytes() == expected

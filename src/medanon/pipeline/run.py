@@ -165,6 +165,9 @@ def _process(item: Item, job: Job) -> ItemResult | _Checked:
 
 
 def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult | _Checked:
+    fast = _header_only(item, data, job)
+    if fast is not None:
+        return fast
     ds = dicom.read(data, item.source)
     result = ItemResult(source=item.source, status=Status.RELEASED,
                         modality=str(ds.get("Modality", "") or "") or None,
@@ -194,7 +197,43 @@ def _process_bytes(item: Item, data: bytes, job: Job) -> ItemResult | _Checked:
         result.reasons.extend(risks)
         return result
     destination = job.out_dir / output_name(cleaned.dataset)
-    encoded = dicom.encode_file(cleaned.dataset)
+    return _write_checked(result, dicom.encode_file(cleaned.dataset), destination, identifiers, job)
+
+
+def _header_only(item: Item, data: bytes, job: Job) -> ItemResult | _Checked | None:
+    """The byte path (``dicom.deidentify_bytes``) for an ordinary file whose pixels need no cleaning.
+
+    ``None`` hands the file to the reference path: anything unusual in its
+    bytes, a pixel risk (text or face cleaners may be needed), text found by
+    the screen, a photograph, a DICOMDIR, or input the verifier's own reader
+    does not read. Both paths write the same bytes (tests/dicom/test_fastpath.py).
+    """
+    try:
+        plain = dicom.read_plain(data)
+        header = dicom.header_dataset(plain)
+        if (dicom.is_media_directory(header) or dicom.pixel_risks(header) or photo.is_photograph(header)
+                or not header.get("SOPClassUID") or not header.get("SOPInstanceUID")):
+            return None
+        if job.screen_pixels and screen_reasons(dicom.read(data, item.source)):
+            return None  # the screen decodes pixels the reference way; what it finds, that path handles
+        identifiers = verify.collect_identifiers_from_bytes(data)
+        if identifiers is None:
+            return None
+        cleaned = dicom.deidentify_bytes(plain, header, job.policy, job.keys)
+    except dicom.NotPlain:
+        return None
+    result = ItemResult(source=item.source, status=Status.RELEASED,
+                        modality=str(header.get("Modality", "") or "") or None,
+                        sop_class=str(header.get("SOPClassUID", "") or "") or None,
+                        actions=cleaned.actions, review=cleaned.review)
+    names = cleaned.names
+    destination = job.out_dir / _output_path(names.get(0x0020000D), names.get(0x0020000E), names.get(0x00080018))
+    return _write_checked(result, cleaned.encoded, destination, identifiers, job)
+
+
+def _write_checked(result: ItemResult, encoded: bytes, destination: Path, identifiers: verify.Identifiers,
+                   job: Job) -> ItemResult | _Checked:
+    """Write the output to a temp file and scan the very buffer written; release waits for the batch's flush."""
     temp = dicom.write_temp(encoded, destination.parent, durable=False)
     try:
         findings = verify.scan_bytes(encoded, identifiers, retained_categories(job.policy))
@@ -295,10 +334,13 @@ def _obscure_faces(cleaned: dicom.Deidentified, result: ItemResult, face_risks: 
 
 def output_name(ds: object) -> Path:
     """Folders by new Study and Series UIDs, file by new SOP Instance UID: no input name survives."""
-    study = str(getattr(ds, "StudyInstanceUID", "") or "no-study")
-    series = str(getattr(ds, "SeriesInstanceUID", "") or "no-series")
-    instance = str(getattr(ds, "SOPInstanceUID", "") or "no-instance")
-    return Path(study) / series / f"{instance}.dcm"
+    return _output_path(getattr(ds, "StudyInstanceUID", ""), getattr(ds, "SeriesInstanceUID", ""),
+                        getattr(ds, "SOPInstanceUID", ""))
+
+
+def _output_path(study: object, series: object, instance: object) -> Path:
+    return Path(str(study or "") or "no-study") / (str(series or "") or "no-series") / \
+        f"{str(instance or '') or 'no-instance'}.dcm"
 
 
 def release_file(temp: Path, destination: Path) -> bool:
