@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from medanon.core.keys import KeyRing
 from medanon.dicom import configure_pydicom
@@ -94,6 +95,18 @@ def make_ct(**overrides: object) -> Dataset:
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     return ds
+
+
+def file_bytes(ds: Dataset, syntax: str | None = None) -> bytes:
+    """``ds`` as PS3.10 bytes, in ``syntax`` if given (the file meta is changed to say so)."""
+    buffer = io.BytesIO()
+    if syntax is not None:
+        ds.file_meta.TransferSyntaxUID = syntax
+        ds.save_as(buffer, enforce_file_format=True, implicit_vr=syntax == ImplicitVRLittleEndian,
+                   little_endian=syntax != ExplicitVRBigEndian)
+    else:
+        ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
 
 
 def write(ds: Dataset, path: Path) -> Path:

@@ -6,12 +6,10 @@ the byte path is ``read_plain`` + ``header_dataset`` + ``deidentify_bytes``.
 
 from __future__ import annotations
 
-import io
 import struct
 from pathlib import Path
 
 import pytest
-from pydicom.dataset import Dataset
 
 from medanon import dicom, photo
 from medanon.core.enum import Option
@@ -19,7 +17,7 @@ from medanon.core.keys import KeyRing
 from medanon.core.policy import Policy
 from medanon.dicom import NotPlain, deidentify_bytes, header_dataset, read_plain
 from medanon.examples import all_package_files
-from tests.conftest import make_ct
+from tests.conftest import file_bytes, make_ct
 
 POLICIES = {
     "publication": Policy.load("publication"),
@@ -27,12 +25,6 @@ POLICIES = {
     "safe-private": Policy.load("limited-access").with_options(
         {Option.RETAIN_SAFE_PRIVATE, Option.RETAIN_UIDS, Option.CLEAN_DESCRIPTORS}),
 }
-
-
-def encoded(ds: Dataset) -> bytes:
-    buffer = io.BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
 
 
 def reference(data: bytes, policy: Policy, keys: KeyRing) -> tuple[bytes, dicom.Deidentified]:
@@ -85,8 +77,8 @@ def test_header_rules_read_the_header_dataset_as_they_read_the_file():
 def test_values_remembered_for_one_patient_are_not_reused_for_another(keys):
     """Descriptors are cleaned of the patient's own names: the same stored text differs per patient."""
     policy = Policy.load("limited-access").with_options({Option.CLEAN_DESCRIPTORS})
-    jane = encoded(make_ct(StudyDescription="CT CHEST Jane Doe Smith"))
-    john = encoded(make_ct(StudyDescription="CT CHEST Jane Doe Smith", PatientName="Smith^John",
+    jane = file_bytes(make_ct(StudyDescription="CT CHEST Jane Doe Smith"))
+    john = file_bytes(make_ct(StudyDescription="CT CHEST Jane Doe Smith", PatientName="Smith^John",
                            PatientID="MRN2", SOPInstanceUID="1.2.826.0.1.3680043.2.1125.1.5"))
     for data in (jane, john, jane, john):
         assert_same(data, policy, keys)
@@ -95,7 +87,7 @@ def test_values_remembered_for_one_patient_are_not_reused_for_another(keys):
 
 def test_another_key_gives_other_outputs_each_equal_to_the_reference(keys):
     other = KeyRing(bytes(range(1, 33)))
-    data = encoded(make_ct())
+    data = file_bytes(make_ct())
     for ring in (keys, other, keys):
         assert_same(data, POLICIES["publication"], ring)
     assert by_bytes(data, POLICIES["publication"], keys).encoded != by_bytes(data, POLICIES["publication"],
@@ -107,7 +99,7 @@ def test_undefined_length_sequences_and_items_come_out_as_the_reference_writes_t
     ds["RequestAttributesSequence"].is_undefined_length = True
     for item in ds.RequestAttributesSequence:
         item.is_undefined_length_sequence_item = True
-    data = encoded(ds)
+    data = file_bytes(ds)
     assert b"\xfe\xff\xdd\xe0" in data  # the input really has a sequence delimiter
     assert_same(data, POLICIES["publication"], keys)
 
@@ -121,7 +113,7 @@ def test_encapsulated_pixel_data_is_carried_over_as_the_reference_carries_it(key
     ds.PixelData = encapsulate([b"\xff\xd8fake-jpeg\xff\xd9\x00"])
     ds["PixelData"].is_undefined_length = True
     ds["PixelData"].VR = "OB"
-    data = encoded(ds)
+    data = file_bytes(ds)
     assert_same(data, POLICIES["publication"], keys)
 
 
@@ -158,7 +150,7 @@ def _out_of_order(data: bytes) -> bytes:
 @pytest.mark.parametrize("damage", [_truncated, _trailing, _unknown_vr, _length_past_end, _short_pixels,
                                     _out_of_order])
 def test_damaged_or_unusual_bytes_are_left_to_the_reference_reader(damage):
-    data = encoded(make_ct())
+    data = file_bytes(make_ct())
     read_plain(data)  # the undamaged file is ordinary
     with pytest.raises(NotPlain):
         read_plain(damage(data))
@@ -170,10 +162,10 @@ def test_other_transfer_syntaxes_and_character_sets_are_left_to_the_reference_pa
     ds = make_ct()
     ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
     with pytest.raises(NotPlain):
-        read_plain(encoded(ds))
+        read_plain(file_bytes(ds))
     greek = make_ct(SpecificCharacterSet="ISO_IR 126")
     with pytest.raises(NotPlain):
-        by_bytes(encoded(greek), POLICIES["publication"], keys)
+        by_bytes(file_bytes(greek), POLICIES["publication"], keys)
 
 
 @pytest.mark.parametrize("screen_pixels", [False, True])
@@ -182,7 +174,7 @@ def test_the_batch_takes_the_byte_path_and_releases_what_the_reference_writes(tm
     from medanon.pipeline.inputs import Item
     from medanon.pipeline.run import Job, _header_only, process_items
 
-    data = encoded(make_ct())
+    data = file_bytes(make_ct())
     source = tmp_path / "in.dcm"
     source.write_bytes(data)
     job = Job(policy=POLICIES["publication"], keys=keys, out_dir=tmp_path / "out",

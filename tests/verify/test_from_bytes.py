@@ -28,20 +28,9 @@ from medanon.verify._keywords import (
 )
 from medanon.verify._plain import read_input_visits
 from medanon.verify.collect import VENDOR_KEYWORDS, _worth_reading
-from tests.conftest import make_ct
+from tests.conftest import file_bytes, make_ct
 
 IMPLICIT = "1.2.840.10008.1.2"
-
-
-def _bytes(ds: Dataset, syntax: str | None = None) -> bytes:
-    buffer = io.BytesIO()
-    if syntax is not None:
-        ds.file_meta.TransferSyntaxUID = syntax
-        ds.save_as(buffer, enforce_file_format=True, implicit_vr=syntax == ImplicitVRLittleEndian,
-                   little_endian=syntax != ExplicitVRBigEndian)
-    else:
-        ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
 
 
 def _by_pydicom(data: bytes):
@@ -128,7 +117,7 @@ def test_the_keyword_lists_name_main_dictionary_attributes():
 
 @pytest.mark.parametrize("syntax", [None, ImplicitVRLittleEndian])
 def test_planted_ct_at_every_depth(syntax):
-    got = _same_as_pydicom(_bytes(make_ct(), syntax))
+    got = _same_as_pydicom(file_bytes(make_ct(), syntax))
     assert "doe^jane" in _forms(got, "(0010,0010)")
     assert any(">" in item.source for item in got)  # nested values were read
 
@@ -139,7 +128,7 @@ def test_latin1_names_and_leading_spaces_as_pydicom_converts_them():
     ds.PatientName = "MÜLLER^JÜRGEN"
     ds.InstitutionName = "  Hôpital Saint-Éloi "  # not ASCII: pydicom keeps the leading spaces
     ds.StationName = "  STATION 9 "  # ASCII: the walker strips both ends
-    data = _bytes(ds)
+    data = file_bytes(ds)
     got = _same_as_pydicom(data)
     assert "müller^jürgen" in _forms(got, "(0010,0010)")
     assert _values(data, "(0008,0080)") == ("  Hôpital Saint-Éloi",)
@@ -151,7 +140,7 @@ def test_utf8_person_name_with_ideographic_and_phonetic_groups():
     ds.SpecificCharacterSet = "ISO_IR 192"
     ds.PatientName = "Yamada^Tarou=山田^太郎=やまだ^たろう"
     ds.ReferringPhysicianName = "Ødegård^Åse=="  # empty trailing groups go, as str(PersonName) drops them
-    data = _bytes(ds)
+    data = file_bytes(ds)
     _same_as_pydicom(data)
     assert _values(data, "(0010,0010)") == ("Yamada^Tarou=山田^太郎=やまだ^たろう",)
     assert _values(data, "(0008,0090)") == ("Ødegård^Åse",)
@@ -161,7 +150,7 @@ def test_dates_times_and_datetimes():
     ds = make_ct()
     ds.AcquisitionDateTime = "20120820120804.123+0100"
     ds.PatientBirthTime = "101500"
-    got = _same_as_pydicom(_bytes(ds))
+    got = _same_as_pydicom(file_bytes(ds))
     assert "20.08.2012" in _forms(got, "(0008,002A)")
 
 
@@ -179,7 +168,7 @@ def test_code_values_count_inside_code_sequences_only():
     outer = Dataset()
     outer.AnatomicRegionSequence = Sequence([anatomy])
     ds.ProcedureCodeSequence = Sequence([outer])
-    got = _same_as_pydicom(_bytes(ds))
+    got = _same_as_pydicom(file_bytes(ds))
     assert ("institution", "(0008,0082)[0]>(0008,0100)") in {(i.category, i.source) for i in got}
     assert not any("(0008,2218)" in item.source for item in got)  # anatomy codes name no-one
 
@@ -196,7 +185,7 @@ def test_private_attributes_resolved_as_pydicom_resolves_them(syntax):
     item.PatientName = "Hidden^Harriet"
     ds.add_new(0x00711018, "SQ", Sequence([item]))
     ds.add_new(0x00331001, "PN", "Nocreator^Nick")  # no creator: UN in implicit VR, a name in explicit VR
-    got = _same_as_pydicom(_bytes(ds, syntax))
+    got = _same_as_pydicom(file_bytes(ds, syntax))
     assert "creator^annabel" in _forms(got, "(3103,1080)")
     assert "hidden^harriet" in _forms(got, "(0071,1018)[0]>(0010,0010)")
     assert bool(_forms(got, "(0033,1001)")) == (syntax is None)
@@ -208,7 +197,7 @@ def test_a_private_attribute_stored_as_un_takes_its_private_dictionary_vr():
     ds.add_new(0x31030010, "LO", "AMI Sequence Annotations_01")
     ds.add(DataElement(0x31031080, "UN", b"Creator^Annabel "))
     ds.add(DataElement(0x310310A0, "UN", b"20190312"))
-    got = _same_as_pydicom(_bytes(ds))
+    got = _same_as_pydicom(file_bytes(ds))
     assert "creator^annabel" in _forms(got, "(3103,1080)")
     assert _forms(got, "(3103,10A0)")
 
@@ -219,7 +208,7 @@ def test_a_public_attribute_stored_as_un_is_read_with_its_dictionary_vr():
     del ds.PatientName
     ds.add(DataElement(0x00100010, "UN", "Bäcker^Ida".encode("latin-1")))
     ds.add(DataElement(0x00101000, "UN", b"  OTHER-ID-1\\OTHER-ID-2 "))  # OtherPatientIDs, ASCII
-    data = _bytes(ds)
+    data = file_bytes(ds)
     got = _same_as_pydicom(data)
     assert "bäcker^ida" in _forms(got, "(0010,0010)")
     assert _values(data, "(0010,1000)") == ("OTHER-ID-1", "OTHER-ID-2")
@@ -232,7 +221,7 @@ def test_multi_valued_padding_and_empty_values():
     ds.IssuerOfPatientID = ["Ärztehaus ", " Süd"]  # not ASCII: trailing padding goes, leading stays
     ds.PatientID = ""
     ds.AccessionNumber = None
-    data = _bytes(ds)
+    data = file_bytes(ds)
     got = _same_as_pydicom(data)
     assert _values(data, "(0010,1000)") == ("ALT-1", "ALT-2")
     assert _values(data, "(0010,0021)") == ("Ärztehaus", " Süd")
@@ -243,7 +232,7 @@ def test_vendor_names_are_dropped_the_same_way():
     ds = make_ct()
     ds.Manufacturer = "TOSHIBA"
     ds.InstitutionName = "Toshiba"
-    got = _same_as_pydicom(_bytes(ds))
+    got = _same_as_pydicom(file_bytes(ds))
     assert not _forms(got, "(0008,0080)")
 
 
@@ -251,7 +240,7 @@ def test_pixel_data_is_not_copied():
     ds = make_ct()
     ds.Rows = ds.Columns = 512
     ds.PixelData = bytes(512 * 512 * 2)
-    data = _bytes(ds)
+    data = file_bytes(ds)
     collect_identifiers_from_bytes(data)  # warm the caches
     tracemalloc.start()
     try:
@@ -268,7 +257,7 @@ def test_pixel_data_is_not_copied():
 def test_a_character_set_inside_an_item_is_refused():
     ds = make_ct()
     ds.RequestAttributesSequence[0].SpecificCharacterSet = "ISO_IR 192"
-    assert collect_identifiers_from_bytes(_bytes(ds)) is None
+    assert collect_identifiers_from_bytes(file_bytes(ds)) is None
 
 
 def test_a_non_default_character_set_after_a_sequence_is_refused():
@@ -278,27 +267,27 @@ def test_a_non_default_character_set_after_a_sequence_is_refused():
     record = Dataset()
     record.PatientName = "Ødegård^Åse"
     ds.DirectoryRecordSequence = Sequence([record])  # (0004,1220), before the character set
-    assert collect_identifiers_from_bytes(_bytes(ds)) is None
+    assert collect_identifiers_from_bytes(file_bytes(ds)) is None
     ds.SpecificCharacterSet = "ISO_IR 100"  # the default's codec: nothing to prove
-    _same_as_pydicom(_bytes(ds))
+    _same_as_pydicom(file_bytes(ds))
 
 
 def test_iso_2022_and_other_character_sets_are_refused():
     ds = make_ct()
     ds.SpecificCharacterSet = ["", "ISO 2022 IR 87"]
-    assert collect_identifiers_from_bytes(_bytes(ds)) is None
+    assert collect_identifiers_from_bytes(file_bytes(ds)) is None
     ds.SpecificCharacterSet = "ISO_IR 144"
-    assert collect_identifiers_from_bytes(_bytes(ds)) is None
+    assert collect_identifiers_from_bytes(file_bytes(ds)) is None
 
 
 @pytest.mark.parametrize("syntax", [ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian])
 def test_big_endian_and_deflate_are_refused(syntax):
-    assert collect_identifiers_from_bytes(_bytes(make_ct(), syntax)) is None
+    assert collect_identifiers_from_bytes(file_bytes(make_ct(), syntax)) is None
 
 
 @pytest.mark.parametrize("damage", ["truncated", "trailing", "no-preamble", "repeated-tag"])
 def test_damaged_files_are_refused(damage):
-    data = _bytes(make_ct())
+    data = file_bytes(make_ct())
     at = data.index(b"\x10\x00\x20\x00LO")  # PatientID
     size = 8 + int.from_bytes(data[at + 6:at + 8], "little")
     damaged = {"truncated": data[:-3], "trailing": data + b"\x01\x02", "no-preamble": data[132:],
@@ -311,14 +300,14 @@ def test_an_element_pydicom_cannot_decode_is_refused_and_pydicom_raises():
     ds = make_ct()
     ds.add_new(0x37110010, "LO", "A.L.I. Technologies, Inc.")
     ds.add_new(0x37111004, "OB", bytes(6))
-    data = _bytes(ds, ImplicitVRLittleEndian)
+    data = file_bytes(ds, ImplicitVRLittleEndian)
     assert collect_identifiers_from_bytes(data) is None
     with pytest.raises(InputError):
         _by_pydicom(data)
 
 
 def test_other_pydicom_settings_are_refused():
-    data = _bytes(make_ct())
+    data = file_bytes(make_ct())
     assert collect_identifiers_from_bytes(data) is not None
     config.datetime_conversion = True
     try:
@@ -329,7 +318,7 @@ def test_other_pydicom_settings_are_refused():
 
 def test_only_wanted_elements_are_visited():
     """The reader decodes what can matter: identifiers and vendor words, not descriptions or numbers."""
-    data = _bytes(make_ct())
+    data = file_bytes(make_ct())
     visits = read_input_visits(data, _worth_reading)
     assert visits is not None
     paths = {visit.path for visit in visits}

@@ -14,18 +14,7 @@ from medanon.examples import all_package_files
 from medanon.verify import collect_identifiers
 from medanon.verify._plain import read_plain
 from medanon.verify.residual import _decoded_findings, _text_findings, structural_findings
-from tests.conftest import make_ct
-
-
-def _file_bytes(ds, syntax=None) -> bytes:
-    buffer = io.BytesIO()
-    if syntax is not None:
-        ds.file_meta.TransferSyntaxUID = syntax
-        ds.save_as(buffer, enforce_file_format=True, implicit_vr=syntax == ImplicitVRLittleEndian,
-                   little_endian=syntax != ExplicitVRBigEndian)
-    else:
-        ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
+from tests.conftest import file_bytes, make_ct
 
 
 def _findings_both_ways(data: bytes):
@@ -62,7 +51,7 @@ def test_every_package_file_it_reads_gives_the_findings_pydicom_gives():
 
 @pytest.mark.parametrize("syntax", [None, ImplicitVRLittleEndian])
 def test_planted_identifiers_are_found_at_every_depth(syntax):
-    data = _file_bytes(make_ct(), syntax)
+    data = file_bytes(make_ct(), syntax)
     by_plain, by_pydicom = _findings_both_ways(data)
     assert by_plain == by_pydicom
     assert any(">" in where for _, where, _ in by_plain)  # nested sequence values were read
@@ -70,7 +59,7 @@ def test_planted_identifiers_are_found_at_every_depth(syntax):
 
 
 def test_structural_values_match_pydicom():
-    data = _file_bytes(make_ct())
+    data = file_bytes(make_ct())
     ds = pydicom.dcmread(io.BytesIO(data))
     top = read_plain(data).top
     assert top[0x00020003] == ds.file_meta.MediaStorageSOPInstanceUID
@@ -83,24 +72,24 @@ def test_non_ascii_latin1_values_are_decoded():
     ds = make_ct()
     ds.SpecificCharacterSet = "ISO_IR 100"
     ds.PatientName = "MÜLLER^JÜRGEN"
-    texts = {v.path: v.value for v in read_plain(_file_bytes(ds)).texts}
+    texts = {v.path: v.value for v in read_plain(file_bytes(ds)).texts}
     assert texts["(0010,0010)"] == "MÜLLER^JÜRGEN"
 
 
 @pytest.mark.parametrize("syntax", [ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian])
 def test_steps_aside_for_big_endian_and_deflate(syntax):
-    assert read_plain(_file_bytes(make_ct(), syntax)) is None
+    assert read_plain(file_bytes(make_ct(), syntax)) is None
 
 
 def test_steps_aside_for_iso_2022_and_nested_character_sets():
     ds = make_ct()
     ds.SpecificCharacterSet = ["", "ISO 2022 IR 87"]
-    assert read_plain(_file_bytes(ds)) is None
+    assert read_plain(file_bytes(ds)) is None
 
 
 @pytest.mark.parametrize("damage", ["truncated", "trailing", "no-preamble"])
 def test_steps_aside_for_damaged_files(damage):
-    data = _file_bytes(make_ct())
+    data = file_bytes(make_ct())
     damaged = {"truncated": data[:-3], "trailing": data + b"\x01\x02", "no-preamble": data[132:]}[damage]
     assert read_plain(damaged) is None
 
