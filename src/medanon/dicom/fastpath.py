@@ -166,38 +166,55 @@ class _ByteCleaner:
                  encodings: str | list[str]) -> None:
         self.plain, self.view = plain, memoryview(plain.data)
         self.context, self.plans = context, context.plans
+        self.kinds = _kinds_for(context.plans)
         self.character_set = header._character_set  # how pydicom decodes this file's text
         self.encodings = encodings
         self.memo = _memo_for(context, encodings)
         self.names: dict[int, str] = {}
 
     def level(self, elements: list[Element], prefix: str, depth: int) -> list[tuple[int, Parts]]:
-        context = self.context
+        context, kinds, view = self.context, self.kinds, self.view
         out: list[tuple[int, Parts]] = []
         privates: list[Element] = []
         removed_groups = engine.removed_overlay_groups((e.tag for e in elements), context)
         for element in elements:
             tag = element.tag
-            group = tag >> 16
-            if group < 0x0008 or (tag == CHARSET_TAG and depth):
-                raise NotPlain("a group below 0008, or a character set inside an item")
-            if tag in engine.WRITTEN_BY_MEDANON:
-                continue
-            if group in removed_groups:
+            if depth and tag == CHARSET_TAG:
+                raise NotPlain("a character set inside an item")
+            if removed_groups and tag >> 16 in removed_groups and tag not in engine.WRITTEN_BY_MEDANON:
                 context.record(f"{prefix}{_tag_text(tag)}", "X", OVERLAY_REMOVED)
-            elif tag & 0xFFFF == 0:
-                continue  # group lengths are retired (PS3.5 7.2) and pydicom does not write them
-            elif group & 1:
+                continue
+            kind = kinds.get((tag, element.vr)) or self._kind(tag, element.vr)
+            if kind is _KEEP:
+                out.append((tag, [view[element.start:element.end]]))
+            elif kind is _SKIP:
+                continue
+            elif kind is _PRIVATE:
                 privates.append(element)
             else:
-                self.public(element, prefix, depth, out)
+                self.public(element, kind, prefix, depth, out)  # type: ignore[arg-type]
         if privates:
             self.private(elements, privates, prefix, depth, out)
         return out
 
-    def public(self, element: Element, prefix: str, depth: int, out: list[tuple[int, Parts]]) -> None:
+    def _kind(self, tag: int, vr: str) -> engine.Plan | str:
+        """What :meth:`level` does with an element, by tag and VR alone (the dataset engine's order of rules)."""
+        group = tag >> 16
+        if group < 0x0008:
+            raise NotPlain("a group below 0008")
+        if tag in engine.WRITTEN_BY_MEDANON or tag & 0xFFFF == 0:
+            kind: engine.Plan | str = _SKIP  # written anew; group lengths are retired (PS3.5 7.2)
+        elif group & 1:
+            kind = _PRIVATE
+        else:
+            plan = self.plans(tag, vr)
+            kind = _KEEP if plan.step is engine.Step.KEEP and tag not in NAMING_TAGS else plan
+        self.kinds[(tag, vr)] = kind
+        return kind
+
+    def public(self, element: Element, plan: engine.Plan, prefix: str, depth: int,
+               out: list[tuple[int, Parts]]) -> None:
         tag = element.tag
-        plan = self.plans(tag, element.vr)
         step = plan.step
         if step is engine.Step.KEEP:
             out.append((tag, [self.view[element.start:element.end]]))
@@ -332,6 +349,18 @@ def _tag_text(tag: int) -> str:
 
 
 # -- remembered per worker ------------------------------------------------------------------------
+_KEEP, _SKIP, _PRIVATE = "keep", "skip", "private"  # kinds of element that need no plan at hand
+_KINDS: dict[int, tuple[engine.Plans, dict[tuple[int, str], engine.Plan | str]]] = {}
+
+
+def _kinds_for(plans: engine.Plans) -> dict[tuple[int, str], engine.Plan | str]:
+    """Each (tag, VR)'s kind under one set of plans, kept as long as those plans are."""
+    known = _KINDS.get(id(plans))
+    if known is None or known[0] is not plans:
+        if len(_KINDS) >= 64:
+            _KINDS.clear()
+        known = _KINDS[id(plans)] = (plans, {})
+    return known[1]
 _MEMOS: dict[tuple, dict] = {}
 _MARKS: dict[tuple, list[tuple[int, Parts]]] = {}
 _FORBIDDEN: dict[tuple, ForbiddenTokens] = {}

@@ -46,13 +46,15 @@ class Matcher:
     """
 
     def __init__(self, identifiers: Iterable[Identifier]) -> None:
-        self._text_lookup: dict[str, tuple[Identifier, int]] = {}
-        self._byte_lookup: dict[bytes, tuple[Identifier, int]] = {}
+        text_pairs: list[tuple[str, tuple[Identifier, int]]] = []
+        byte_pairs: list[tuple[bytes, tuple[Identifier, int]]] = []
         for identifier in identifiers:
-            for index, form in enumerate(identifier.forms):
-                self._text_lookup.setdefault(form, (identifier, index))
-                for encoded in byte_forms(form):
-                    self._byte_lookup.setdefault(encoded, (identifier, index))
+            texts, encoded = _lookup_pairs(identifier)
+            text_pairs += texts
+            byte_pairs += encoded
+        # the first identifier to name a form owns it (as setdefault would): later pairs go in first
+        self._text_lookup = dict(reversed(text_pairs))
+        self._byte_lookup = dict(reversed(byte_pairs))
         self._text_forms = tuple(self._text_lookup)
         self._byte_forms = tuple(self._byte_lookup)
         self._prefilter = _prefilter(*_prefilter_key(self._byte_lookup))
@@ -72,6 +74,16 @@ class Matcher:
         """Hits in decoded *text* after ``str.lower()``."""
         for start, found in _found_literals(self._text_forms, text.lower()):
             yield Hit(start, *self._text_lookup[found])
+
+
+@lru_cache(maxsize=16384)
+def _lookup_pairs(identifier: Identifier) -> tuple[tuple[tuple[str, tuple[Identifier, int]], ...],
+                                                   tuple[tuple[bytes, tuple[Identifier, int]], ...]]:
+    """(form, owner) and (encoded form, owner) pairs of one identifier; a series repeats most identifiers."""
+    texts = tuple((form, (identifier, index)) for index, form in enumerate(identifier.forms))
+    encoded = tuple((variant, (identifier, index)) for index, form in enumerate(identifier.forms)
+                    for variant in byte_forms(form))
+    return texts, encoded
 
 
 def _found_literals(forms: tuple[Any, ...], data: Any) -> Iterator[tuple[int, Any]]:
@@ -129,12 +141,8 @@ def _prefilter_key(forms: Iterable[bytes]) -> tuple[frozenset[int], int]:
     Instance UIDs change in every file but use only digits and dots, so files of
     one patient share a key (and the cached pre-filter) although their forms differ.
     """
-    used: set[int] = set()
-    shortest = 0
-    for form in forms:
-        used.update(form)
-        shortest = len(form) if not shortest else min(shortest, len(form))
-    return frozenset(used), shortest
+    forms = tuple(forms)
+    return frozenset(b"".join(forms)), min(map(len, forms), default=0)
 
 
 @lru_cache(maxsize=64)

@@ -45,6 +45,7 @@ NOT_PLAIN_SYNTAXES = frozenset({"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
 # Specific Character Set -> the codec pydicom decodes it with (PS3.3 C.12.1.1.2).
 PLAIN_CHARSETS = {"": "latin_1", "ISO_IR 6": "latin_1", "ISO_IR 100": "latin_1", "ISO_IR 192": "utf_8"}
 CHARSET_TAG, TRANSFER_SYNTAX_TAG = 0x00080005, 0x00020010
+TEXT_VR_BYTES = frozenset(vr.encode("ascii") for vr in TEXT_VRS)
 TOP_VALUES = frozenset({0x00020003, 0x00080018, 0x00120062})
 _U16, _U32, _TAG = struct.Struct("<H"), struct.Struct("<L"), struct.Struct("<HH")
 _CAPITALS = range(0x41, 0x5B)
@@ -252,20 +253,19 @@ class _TextReader(_Walker):
     def _value(self, tag: int, vr: bytes | None, length: int, start: int, end: int, scope: _Scope) -> int:
         if vr is None:
             vr = _implicit_vr(tag)
-        path = scope.prefix + tag_text(tag)
         if vr == b"UN":
             if length == UNDEFINED:
                 raise _NotPlain  # a sequence in implicit VR inside an explicit file (PS3.5 6.2.2)
             vr = _implicit_vr(tag) or vr  # a public attribute stored as UN is still read as text
         if vr == b"SQ" or (length == UNDEFINED and vr is None and tag != PIXEL_DATA_TAG):
-            return self._sequence(start, length, end, path, scope, "")
+            return self._sequence(start, length, end, scope.prefix + tag_text(tag), scope, "")
         if length == UNDEFINED:
             if tag != PIXEL_DATA_TAG:
                 raise _NotPlain
             return self._fragments(start, end)
         stop = self._end_of(start, length, end)
-        if vr is not None and vr.decode("ascii") in TEXT_VRS:
-            self._text(tag, vr, self.data[start:stop], path, scope.depth)
+        if vr in TEXT_VR_BYTES:  # the path is made only for the elements that need one
+            self._text(tag, vr, self.data[start:stop], scope.prefix + tag_text(tag), scope.depth)  # type: ignore[arg-type]
         return stop
 
     def _text(self, tag: int, vr: bytes, value: bytes, path: str, depth: int) -> None:

@@ -155,9 +155,11 @@ def text_values(element: DataElement) -> list[str]:
     return [str(value)]
 
 
-@dataclass(frozen=True)
-class TextVisit:
-    """One text value met by :func:`walk_texts`: plain ASCII bytes, or decoded text, or an error."""
+class TextVisit(NamedTuple):
+    """One text value met by :func:`walk_texts`: plain ASCII bytes, or decoded text, or an error.
+
+    A named tuple, as :class:`PlainVisit`: the scan makes one per text element of every file.
+    """
 
     path: str
     value: bytes | str | None
