@@ -10,12 +10,13 @@ import struct
 from pathlib import Path
 
 import pytest
+from pydicom.dataset import Dataset, FileMetaDataset
 
 from medanon import dicom, photo
 from medanon.core.enum import Option
 from medanon.core.keys import KeyRing
 from medanon.core.policy import Policy
-from medanon.dicom import NotPlain, deidentify_bytes, header_dataset, read_plain
+from medanon.dicom import NotPlain, deidentify_bytes, engine, header_dataset, read_plain
 from medanon.examples import all_package_files
 from tests.conftest import file_bytes, make_ct
 
@@ -33,8 +34,7 @@ def reference(data: bytes, policy: Policy, keys: KeyRing) -> tuple[bytes, dicom.
 
 
 def by_bytes(data: bytes, policy: Policy, keys: KeyRing) -> dicom.FastDeidentified:
-    plain = read_plain(data)
-    return deidentify_bytes(plain, header_dataset(plain), policy, keys)
+    return deidentify_bytes(read_plain(data), policy, keys)
 
 
 def assert_same(data: bytes, policy: Policy, keys: KeyRing) -> None:
@@ -72,6 +72,74 @@ def test_header_rules_read_the_header_dataset_as_they_read_the_file():
                      photo.is_photograph):
             assert rule(header) == rule(full), (rule.__name__, path)
         assert header.get("Modality") == full.get("Modality")
+
+
+class _Recording(Dataset):
+    """A dataset that notes which top-level tags are read (values) and which are only asked about (presence)."""
+
+    def __init__(self, source: Dataset) -> None:
+        super().__init__()
+        self._dict.update(source._dict)
+        self.file_meta = _RecordingMeta(source.file_meta) if hasattr(source, "file_meta") else None
+        self.read_tags: set[int] = set()
+        self.asked_tags: set[int] = set()
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def]
+        if isinstance(key, int):
+            self.read_tags.add(int(key))
+        return super().__getitem__(key)
+
+    def __contains__(self, name) -> bool:  # type: ignore[no-untyped-def]
+        from pydicom.tag import Tag
+
+        self.asked_tags.add(int(Tag(name)))
+        return super().__contains__(name)
+
+
+class _RecordingMeta(FileMetaDataset):
+    def __init__(self, source: FileMetaDataset) -> None:
+        super().__init__()
+        self._dict.update(source._dict)
+        self.read_tags: set[int] = set()
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def]
+        if isinstance(key, int):
+            self.read_tags.add(int(key))
+        return super().__getitem__(key)
+
+
+@pytest.mark.parametrize("rule, reads", [
+    (dicom.pixel_risks, dicom.RULE_READS), (dicom.is_media_directory, dicom.RULE_READS),
+    (dicom.review_notes, dicom.RULE_READS), (photo.is_photograph, photo.PHOTOGRAPH_READS),
+    (engine._patient_key, engine.PATIENT_KEY_READS)])
+def test_header_rules_read_only_the_attributes_they_are_remembered_by(rule, reads):
+    """``HeaderRule`` keys a rule's answer by the stored bytes of what it declares: it must read nothing else."""
+    for path in all_package_files():
+        try:
+            recording = _Recording(dicom.read(path.read_bytes()))
+        except Exception:
+            continue
+        rule(recording)
+        read = {tag for tag in recording.read_tags if tag != 0x00080005}  # the character set is always in the key
+        assert read <= reads, (rule.__name__, path.name, sorted(map(hex, read - reads)))
+        assert recording.asked_tags - read <= dicom.RULE_PRESENCE | reads, (rule.__name__, path.name)
+        if recording.file_meta is not None:
+            assert recording.file_meta.read_tags - {0x00080005} <= reads, (rule.__name__, path.name)
+
+
+def test_remembered_verdicts_equal_the_rules_on_each_file():
+    from medanon.pipeline.run import _HEADER_VERDICT, _header_verdict
+
+    checked = 0
+    for path in all_package_files() * 2:  # the second round answers from memory
+        data = path.read_bytes()
+        try:
+            plain = read_plain(data)
+        except NotPlain:
+            continue
+        assert _HEADER_VERDICT(plain) == _header_verdict(dicom.read(data)), path
+        checked += 1
+    assert checked >= 300
 
 
 def test_values_remembered_for_one_patient_are_not_reused_for_another(keys):

@@ -68,9 +68,16 @@ class PlainFile:
     meta: list[Element]
     elements: list[Element]
     syntax: str
+    _index: dict[int, Element] | None = None
 
     def value(self, element: Element) -> bytes:
         return self.data[element.value_start:element.value_end]
+
+    def index(self) -> dict[int, Element]:
+        """File meta and top-level elements by tag (made once)."""
+        if self._index is None:
+            self._index = {element.tag: element for element in (*self.meta, *self.elements)}
+        return self._index
 
 
 def read_plain(data: bytes) -> PlainFile:

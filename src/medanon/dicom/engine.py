@@ -126,6 +126,10 @@ def deidentify(ds: Dataset, policy: Policy, keys: KeyRing) -> Deidentified:
     return Deidentified(dataset=new, actions=context.actions, review=review_notes(ds))
 
 
+#: What :func:`_patient_key` reads: Patient ID, Issuer of Patient ID, Patient's Name, Birth Date, Study UID.
+PATIENT_KEY_READS = frozenset({0x00100020, 0x00100021, 0x00100010, 0x00100030, 0x0020000D})
+
+
 def _patient_key(ds: Dataset) -> str:
     """What identifies the patient for pseudonyms and date shifts; never shown anywhere."""
     patient_id = str(ds.get("PatientID", "") or "").strip()

@@ -18,8 +18,9 @@ same bytes, actions and review notes over every DICOM file pip packages ship.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -31,11 +32,12 @@ from medanon.core.policy import Policy
 from medanon.core.results import Action
 from medanon.dicom import engine, writer
 from medanon.dicom._bytes import UNDEFINED, Element, NotPlain, PlainFile, read_plain
-from medanon.dicom.risk import review_notes
+from medanon.dicom.risk import RULE_PRESENCE, RULE_READS, review_notes
 from medanon.dicom.table import resolve, safe_private
 from medanon.text import ForbiddenTokens, forbidden_tokens
 
-__all__ = ["FastDeidentified", "NotPlain", "deidentify_bytes", "header_dataset", "read_plain"]
+__all__ = ["FastDeidentified", "HeaderRule", "NotPlain", "deidentify_bytes", "header_dataset", "read_plain"]
+T = TypeVar("T")
 
 # Character sets whose text the writer and the verifier both read without escapes (one for the whole file).
 PLAIN_CHARSETS = frozenset({"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192"})
@@ -65,39 +67,84 @@ class FastDeidentified:
 def header_dataset(plain: PlainFile) -> Dataset:
     """A pydicom Dataset over the file's top-level elements, unconverted, for rules that read a few values.
 
-    Risk rules, review notes and the patient key read a handful of top-level
-    values; building them from raw elements costs microseconds. Pixel Data is
-    present as a view of the file's bytes, not a copy.
+    Pixel Data is present as a view of the file's bytes, not a copy.
     """
-    data, view = plain.data, memoryview(plain.data)
+    return _dataset_of(plain, plain.elements, plain.meta)
+
+
+def _dataset_of(plain: PlainFile, elements: Iterable[Element], meta_elements: Iterable[Element]) -> Dataset:
+    view = memoryview(plain.data)
     ds = Dataset()
-    character_set = _character_set_bytes(plain)
-    for element in plain.elements:
+    for element in elements:
         tag = _tag(element.tag)
-        if element.tag == 0x7FE00010:
-            value: bytes | memoryview = view[element.value_start:element.value_end]
-        else:
-            value = plain.value(element)
-            if element.items is None and len(value) <= REMEMBERED_SIZE:
-                known = _CONVERTED.get((element.tag, element.vr, value, character_set))
-                if known is not None:
-                    ds._dict[tag] = known
-                    continue
+        value = view[element.value_start:element.value_end] if element.tag == 0x7FE00010 else plain.value(element)
         length = UNDEFINED if element.undefined else element.value_end - element.value_start
         ds._dict[tag] = RawDataElement(tag, element.vr, length, value, element.value_start, False, True)  # type: ignore[arg-type]
     meta = FileMetaDataset()
-    for element in plain.meta:
+    for element in meta_elements:
         tag = _tag(element.tag)
         meta._dict[tag] = RawDataElement(tag, element.vr, element.value_end - element.value_start,
                                          plain.value(element), element.value_start, False, True)
     ds.file_meta = meta
-    ds.preamble = data[:128]
+    ds.preamble = plain.data[:128]
     ds.set_original_encoding(False, True, ds._character_set)
     return ds
 
 
-def deidentify_bytes(plain: PlainFile, header: Dataset, policy: Policy, keys: KeyRing) -> FastDeidentified:
-    """De-identify ``plain`` (with ``header = header_dataset(plain)``) exactly as ``deidentify`` + ``encode_file``.
+class HeaderRule(Generic[T]):
+    """A rule over a few top-level attributes, remembered per worker by their stored bytes.
+
+    ``reads`` are the attributes whose values the rule reads and ``presence``
+    those it asks only the presence of (file meta tags may be among ``reads``).
+    The files of a series repeat them, so the rule runs once per series, on a
+    dataset of just those attributes (and the character set): a read outside
+    them finds nothing, rather than a value the key does not cover.
+    """
+
+    def __init__(self, rule: Callable[[Dataset], T], reads: Iterable[int], presence: Iterable[int] = ()) -> None:
+        self.rule = rule
+        self.reads = tuple(sorted({*reads, CHARSET_TAG}))
+        self.presence = tuple(sorted(set(presence)))
+        self.answers: dict[tuple, object] = {}
+
+    def __call__(self, plain: PlainFile) -> T:
+        index = plain.index()
+        key = (tuple(plain.value(index[tag]) if tag in index else None for tag in self.reads),
+               tuple(tag in index for tag in self.presence))
+        answer = self.answers.get(key, _UNKNOWN)
+        if answer is _UNKNOWN:
+            chosen = [index[tag] for tag in (*self.reads, *self.presence) if tag in index]
+            answer = self.rule(_dataset_of(plain, (e for e in chosen if e.tag >> 16 != 0x0002),
+                                           (e for e in chosen if e.tag >> 16 == 0x0002)))
+            if len(self.answers) >= 4096:
+                self.answers.clear()
+            self.answers[key] = answer
+        return answer  # type: ignore[return-value]
+
+
+_UNKNOWN = object()
+
+
+@dataclass(frozen=True)
+class _SeriesFacts:
+    """What the byte engine needs of a file's header beyond its bytes: the same through a series."""
+
+    character_set_value: object  # Specific Character Set as pydicom reads it
+    codecs: str | list[str]  # how pydicom decodes this file's text
+    patient_key: str
+    review: tuple[str, ...]
+
+
+def _series_facts(header: Dataset) -> _SeriesFacts:
+    return _SeriesFacts(header.get("SpecificCharacterSet", ""), header._character_set, engine._patient_key(header),
+                        tuple(review_notes(header)))
+
+
+_SERIES_FACTS = HeaderRule(_series_facts, RULE_READS | engine.PATIENT_KEY_READS, RULE_PRESENCE)
+
+
+def deidentify_bytes(plain: PlainFile, policy: Policy, keys: KeyRing) -> FastDeidentified:
+    """De-identify ``plain`` exactly as ``deidentify`` + ``encode_file`` would the same file.
 
     Raises
     ------
@@ -106,53 +153,28 @@ def deidentify_bytes(plain: PlainFile, header: Dataset, policy: Policy, keys: Ke
         below 0008, or a character set the policy would change: the reference
         path handles these.
     """
-    charset = header.get("SpecificCharacterSet", "")
+    facts = _SERIES_FACTS(plain)
+    charset = facts.character_set_value
     if not isinstance(charset, str) or charset.strip() not in PLAIN_CHARSETS:
         raise NotPlain("a character set other than ASCII, latin-1 or UTF-8")
-    patient_key = engine._patient_key(header)
     context = engine._Context(policy=policy, keys=keys, table=resolve(policy),
-                              shift_days=keys.date_shift_days(patient_key), patient_key=patient_key,
-                              forbidden=_forbidden_tokens(plain, header), actions=[])
-    if CHARSET_TAG in header and context.plans(CHARSET_TAG, "CS").step is not engine.Step.KEEP:
+                              shift_days=keys.date_shift_days(facts.patient_key), patient_key=facts.patient_key,
+                              forbidden=_forbidden_tokens(plain, facts), actions=[])
+    has_charset = CHARSET_TAG in plain.index()
+    if has_charset and context.plans(CHARSET_TAG, "CS").step is not engine.Step.KEEP:
         raise NotPlain("the policy changes the character set")
-    encodings = header.get("SpecificCharacterSet", "iso8859")
-    cleaner = _ByteCleaner(plain, header, context, encodings)
+    encodings = charset if has_charset else "iso8859"
+    cleaner = _ByteCleaner(plain, facts.codecs, context, encodings)
     entries = cleaner.level(plain.elements, "", depth=0)
     entries += _marks(policy, encodings)
     entries.sort(key=_by_tag)
     if not {0x00080016, 0x00080018} <= cleaner.names.keys():
         raise NotPlain("no SOP Class or SOP Instance UID in the output")
-    meta = _meta_parts(plain, header, cleaner.names)
+    meta = _meta_parts(plain, cleaner.names)
     parts: Parts = [b"\x00" * 128, b"DICM", *meta]
     for _, pieces in entries:
         parts += pieces
-    review = review_notes(header)
-    _remember_conversions(plain, header)
-    return FastDeidentified(b"".join(parts), context.actions, review, cleaner.names)
-
-
-# Values the header rules decoded (Modality, SOP Class, descriptions, the patient's names): a series
-# repeats them, so the decoded elements are kept per worker by their stored bytes and reused in the
-# header datasets of the files that follow. They are only ever read, never changed.
-REMEMBERED_SIZE = 256
-_CONVERTED: dict[tuple[int, str, bytes, bytes], DataElement] = {}
-
-
-def _character_set_bytes(plain: PlainFile) -> bytes:
-    return next((plain.value(e) for e in plain.elements if e.tag == CHARSET_TAG), b"")
-
-
-def _remember_conversions(plain: PlainFile, header: Dataset) -> None:
-    """Keep the elements pydicom decoded for this file's rules, for the next file's header dataset."""
-    character_set = _character_set_bytes(plain)
-    for element in plain.elements:
-        if element.items is not None or element.value_end - element.value_start > REMEMBERED_SIZE:
-            continue
-        decoded = header._dict.get(_tag(element.tag))  # the dict's own key object: matched by identity
-        if isinstance(decoded, DataElement):
-            if len(_CONVERTED) >= MEMO_LIMIT:
-                _CONVERTED.clear()
-            _CONVERTED[(element.tag, element.vr, plain.value(element), character_set)] = decoded
+    return FastDeidentified(b"".join(parts), context.actions, list(facts.review), cleaner.names)
 
 
 def _by_tag(entry: tuple[int, Parts]) -> int:
@@ -162,12 +184,12 @@ def _by_tag(entry: tuple[int, Parts]) -> int:
 class _ByteCleaner:
     """One file's walk: each level's elements become (tag, pieces) in the writer's encoding."""
 
-    def __init__(self, plain: PlainFile, header: Dataset, context: engine._Context,
+    def __init__(self, plain: PlainFile, codecs: str | list[str], context: engine._Context,
                  encodings: str | list[str]) -> None:
         self.plain, self.view = plain, memoryview(plain.data)
         self.context, self.plans = context, context.plans
         self.kinds = _kinds_for(context.plans)
-        self.character_set = header._character_set  # how pydicom decodes this file's text
+        self.character_set = codecs  # how pydicom decodes this file's text
         self.encodings = encodings
         self.memo = _memo_for(context, encodings)
         self.names: dict[int, str] = {}
@@ -404,7 +426,7 @@ def _marks(policy: Policy, encodings: object) -> list[tuple[int, Parts]]:
 _META_TEMPLATES: dict[tuple, tuple[bytes, bytes]] = {}
 
 
-def _meta_parts(plain: PlainFile, header: Dataset, names: dict[int, str]) -> list[bytes]:
+def _meta_parts(plain: PlainFile, names: dict[int, str]) -> list[bytes]:
     """The rebuilt file meta (``engine._clean_meta``, encoded by the writer) for the output's UIDs.
 
     Everything but the SOP Instance UID repeats through a series, so the
@@ -413,7 +435,7 @@ def _meta_parts(plain: PlainFile, header: Dataset, names: dict[int, str]) -> lis
     key = (tuple((e.tag, plain.value(e)) for e in plain.meta if e.tag in engine.META_KEPT), names[0x00080016])
     template = _META_TEMPLATES.get(key)
     if template is None:
-        template = _META_TEMPLATES[key] = _meta_template(header, names[0x00080016])
+        template = _META_TEMPLATES[key] = _meta_template(header_dataset(plain), names[0x00080016])
     before, after = template
     instance = writer._by_pydicom(DataElement(0x00020003, "UI", names[0x00080018]), False, "iso8859")
     length = len(before) + len(instance) + len(after)
@@ -430,15 +452,15 @@ def _meta_template(header: Dataset, sop_class: str) -> tuple[bytes, bytes]:
     return b"".join(encoded[:instance]), b"".join(encoded[instance + 1:])
 
 
-def _forbidden_tokens(plain: PlainFile, header: Dataset) -> ForbiddenTokens:
+def _forbidden_tokens(plain: PlainFile, facts: _SeriesFacts) -> ForbiddenTokens:
     """``engine._forbidden_tokens_of`` keyed by the stored bytes of every source value at every depth."""
     sources = tuple(_forbidden_sources(plain, plain.elements))
-    key = (header.get("SpecificCharacterSet", ""), sources)
+    key = (_hashable(facts.character_set_value), sources)
     tokens = _FORBIDDEN.get(key)
     if tokens is None:
         if len(_FORBIDDEN) >= 256:
             _FORBIDDEN.clear()
-        character_set = header._character_set
+        character_set = facts.codecs
         values = []
         for tag, vr, raw in sources:
             if vr == "item":

@@ -19,6 +19,15 @@ SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"
 ENCAPSULATED_DOCUMENT_PREFIX = "1.2.840.10008.5.1.4.1.1.104"
 DOSE_OR_SCREEN_WORDS = ("SCREEN SAVE", "DOSE", "SCREEN")
 MEDIA_DIRECTORY = "1.2.840.10008.1.3.10"
+#: Top-level attributes whose values the rules of this module read, and those whose presence alone they
+#: ask. A series repeats them, so the byte path remembers the rules' answers by their stored bytes
+#: (``dicom.HeaderRule``); ``tests/dicom/test_fastpath.py`` records what the rules touch and holds them
+#: to these sets. The file meta's Media Storage SOP Class UID is read when SOPClassUID is empty.
+RULE_READS = frozenset({0x00080016, 0x00080060, 0x00280301, 0x00080008, 0x00280302, 0x00180015, 0x00081030,
+                        0x0008103E, 0x00181030, 0x00020002})
+RULE_PRESENCE = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009, 0x00420011, 0x00041220}
+                          | {group << 16 | element for group in range(0x6000, 0x6020, 2)
+                             for element in (0x0010, 0x3000)})
 
 
 def is_media_directory(ds: Dataset) -> bool:

@@ -6,7 +6,7 @@ hairline to chin and ear to ear, re-checked for faces after encoding. ``detect_f
 reusable face finder; ``obscure_dicom_faces(ds)`` does the same to a DICOM photograph's pixels.
 """
 
-from medanon.photo.dicom import DicomFaces, is_photograph, obscure_dicom_faces
+from medanon.photo.dicom import PHOTOGRAPH_READS, DicomFaces, is_photograph, obscure_dicom_faces
 from medanon.photo.engine import CleanedPhoto, clean_photo
 from medanon.photo.faces import DEFAULT_DETECTORS, FaceDetectionUnavailable, detect_faces
 from medanon.photo.model import FaceBox, PhotoOutcome
@@ -22,6 +22,7 @@ __all__ = [
     "clean_photo",
     "detect_faces",
     "is_photograph",
+    "PHOTOGRAPH_READS",
     "obscure_dicom_faces",
     "obscure_faces",
     "whole_face",

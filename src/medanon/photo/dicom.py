@@ -41,6 +41,10 @@ PHOTOGRAPHIC_SOP_CLASSES = frozenset({
 })
 
 
+#: The attributes :func:`is_photograph` reads (SOP Class UID, Samples per Pixel, Photometric Interpretation).
+PHOTOGRAPH_READS = frozenset({0x00080016, 0x00280002, 0x00280004})
+
+
 def is_photograph(ds: Dataset) -> bool:
     """True for datasets whose pixels may be a photograph of a person: the face step must run on them.
 

@@ -210,25 +210,48 @@ def _header_only(item: Item, data: bytes, job: Job) -> ItemResult | _Checked | N
     """
     try:
         plain = dicom.read_plain(data)
-        header = dicom.header_dataset(plain)
-        if (dicom.is_media_directory(header) or dicom.pixel_risks(header) or photo.is_photograph(header)
-                or not header.get("SOPClassUID") or not header.get("SOPInstanceUID")):
+        verdict = _HEADER_VERDICT(plain)
+        if verdict.withheld or not _has_value(plain, 0x00080018):
             return None
         if job.screen_pixels and screen_reasons(dicom.read(data, item.source)):
             return None  # the screen decodes pixels the reference way; what it finds, that path handles
         identifiers = verify.collect_identifiers_from_bytes(data)
         if identifiers is None:
             return None
-        cleaned = dicom.deidentify_bytes(plain, header, job.policy, job.keys)
+        cleaned = dicom.deidentify_bytes(plain, job.policy, job.keys)
     except dicom.NotPlain:
         return None
-    result = ItemResult(source=item.source, status=Status.RELEASED,
-                        modality=str(header.get("Modality", "") or "") or None,
-                        sop_class=str(header.get("SOPClassUID", "") or "") or None,
-                        actions=cleaned.actions, review=cleaned.review)
+    result = ItemResult(source=item.source, status=Status.RELEASED, modality=verdict.modality,
+                        sop_class=verdict.sop_class, actions=cleaned.actions, review=cleaned.review)
     names = cleaned.names
     destination = job.out_dir / _output_path(names.get(0x0020000D), names.get(0x0020000E), names.get(0x00080018))
     return _write_checked(result, cleaned.encoded, destination, identifiers, job)
+
+
+@dataclass(frozen=True)
+class _HeaderVerdict:
+    """What the header rules say of a file before any cleaning: the same through a series."""
+
+    withheld: bool  # a DICOMDIR, a pixel risk, a photograph or no SOP Class UID: the reference path decides
+    modality: str | None
+    sop_class: str | None
+
+
+def _header_verdict(header: Dataset) -> _HeaderVerdict:
+    withheld = (dicom.is_media_directory(header) or bool(dicom.pixel_risks(header)) or photo.is_photograph(header)
+                or not header.get("SOPClassUID"))
+    return _HeaderVerdict(withheld, str(header.get("Modality", "") or "") or None,
+                          str(header.get("SOPClassUID", "") or "") or None)
+
+
+_HEADER_VERDICT = dicom.HeaderRule(_header_verdict, dicom.RULE_READS | photo.PHOTOGRAPH_READS | {0x00080060},
+                                   dicom.RULE_PRESENCE)
+
+
+def _has_value(plain: dicom.PlainFile, tag: int) -> bool:
+    """A top-level element with a value that is not only padding (as ``ds.get(keyword)`` is truthy)."""
+    element = plain.index().get(tag)
+    return element is not None and bool(plain.value(element).strip(b" \0"))
 
 
 def _write_checked(result: ItemResult, encoded: bytes, destination: Path, identifiers: verify.Identifiers,
