@@ -437,44 +437,92 @@ def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
 
 
 def _iter_results(items: Iterable[Item], job: Job, workers: int, batch_size: int) -> Iterator[ItemResult]:
-    """Results batch by batch; each batch's flush overlaps with cleaning the next ones.
+    """Results batch by batch; flushing and releasing run on a thread of their own (:class:`_Releaser`).
 
-    ``syncfs`` waits for the disk, not the CPU. With one worker a thread
-    finishes batch *k* while this process cleans batch *k+1*; with several,
-    the worker processes clean the batches in flight while this process
-    finishes the ones they returned. Either way no file gets its final name
-    before its batch's flush has returned.
+    ``syncfs`` waits for the disk, not the CPU: while it runs, this process
+    goes on cleaning (one worker) or feeding the worker processes (several).
+    No file gets its final name before a flush that covers it has returned.
     """
-    if workers <= 1:
-        _init_worker()
-        with ThreadPoolExecutor(max_workers=1) as finisher:
-            previous: Future[list[ItemResult]] | None = None
+    with _Releaser(job, limit=4 * max(1, workers)) as releaser:
+        if workers <= 1:
+            _init_worker()
             for batch in _batches(items, batch_size):
-                outcomes = check_items(batch, job)
-                if previous is not None:
-                    yield from previous.result()
-                previous = finisher.submit(finish_items, outcomes, job)
-            if previous is not None:
-                yield from previous.result()
-        return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
-        pending: dict[Future[list[Outcome]], list[Item]] = {}
-        for batch in _batches(items, batch_size):
-            pending[pool.submit(check_items, batch, job)] = batch
-            if len(pending) >= 2 * workers:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield from _results_of(future, pending.pop(future), job)
-        for future in list(pending):
-            yield from _results_of(future, pending.pop(future), job)
+                yield from releaser.add(_Done(check_items(batch, job)), batch)
+        else:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+                pending: dict[Future[list[Outcome]], list[Item]] = {}
+                for batch in _batches(items, batch_size):
+                    pending[pool.submit(check_items, batch, job)] = batch
+                    if len(pending) >= 2 * workers:
+                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            yield from releaser.add(future, pending.pop(future))
+                for future in list(pending):
+                    future.exception()  # wait for it (a failure is turned into results by the releaser)
+                    yield from releaser.add(future, pending.pop(future))
+        yield from releaser.drain()
 
 
-def _results_of(future: Future[list[Outcome]], batch: list[Item], job: Job) -> list[ItemResult]:
-    try:
-        outcomes = future.result()
-    except Exception as exc:  # a worker died (e.g. out of memory): its items fail, the batch goes on
-        outcomes = [_failed(item.source, f"worker failed: {_first_line(exc)}") for item in batch]
+class _Done:
+    """A batch checked in this process, shaped like the future a worker returns."""
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        self.outcomes = outcomes
+
+    def result(self) -> list[Outcome]:
+        return self.outcomes
+
+
+class _Releaser:
+    """Flushes and releases checked batches on one thread; batches that arrive during a flush share the next.
+
+    One ``syncfs`` per batch made the disk's latency the batch rate when the
+    output is large; here a flush covers every batch checked since the last
+    one started, so slow flushes get rarer rather than longer queues. At most
+    ``limit`` batches wait (their temp files are on disk; memory stays flat).
+    """
+
+    def __init__(self, job: Job, limit: int) -> None:
+        self.job, self.limit = job, limit
+        self.thread = ThreadPoolExecutor(max_workers=1)
+        self.waiting: list[tuple[_Done | Future[list[Outcome]], list[Item]]] = []
+        self.running: Future[list[ItemResult]] | None = None
+
+    def __enter__(self) -> _Releaser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.thread.shutdown(wait=True)
+
+    def add(self, checked: _Done | Future[list[Outcome]], batch: list[Item]) -> Iterator[ItemResult]:
+        """Queue a checked batch; yield the results of flushes that have finished meanwhile."""
+        self.waiting.append((checked, batch))
+        if self.running is not None and (self.running.done() or len(self.waiting) >= self.limit):
+            yield from self.running.result()
+            self.running = None
+        if self.running is None:
+            self.running = self.thread.submit(_release_batches, self.waiting, self.job)
+            self.waiting = []
+
+    def drain(self) -> Iterator[ItemResult]:
+        if self.running is not None:
+            yield from self.running.result()
+            self.running = None
+        if self.waiting:
+            yield from _release_batches(self.waiting, self.job)
+            self.waiting = []
+
+
+def _release_batches(batches: list[tuple[_Done | Future[list[Outcome]], list[Item]]], job: Job) -> list[ItemResult]:
+    """Several checked batches, one flush: each batch's failures stay its own."""
+    outcomes: list[Outcome] = []
+    for checked, batch in batches:
+        try:
+            outcomes += checked.result()
+        except Exception as exc:  # a worker died (e.g. out of memory): its items fail, the run goes on
+            outcomes += [_failed(item.source, f"worker failed: {_first_line(exc)}") for item in batch]
     try:
         return finish_items(outcomes, job)
-    except Exception as exc:  # as when the worker finished its own batch: these items fail, the run goes on
-        return [_failed(item.source, f"could not be released: {_first_line(exc)}") for item in batch]
+    except Exception as exc:  # these items fail, the run goes on
+        return [_failed(o.result.source if isinstance(o, _Checked) else o.source,
+                        f"could not be released: {_first_line(exc)}") for o in outcomes]
