@@ -31,7 +31,8 @@ EXPLICIT_LITTLE = "1.2.840.10008.1.2.1"
 ENCAPSULATED_PREFIXES = ("1.2.840.10008.1.2.4.", "1.2.840.10008.1.2.5")
 NATIVE_CHECKED_ANYWAY = "1.2.840.10008.1.2.4.100"  # dicom.read checks its length as if native
 SEQUENCE_END_BYTES = struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)
-_HEADER = struct.Struct("<HH2s")
+_HEADER = struct.Struct("<HH2sH")  # tag, VR, and the 2-byte length of a short-VR element
+_VR_TEXT = {vr.encode("ascii"): vr for vr in SHORT_VRS | LONG_VRS}
 _U16, _U32 = struct.Struct("<H"), struct.Struct("<L")
 # Image description read to check native Pixel Data's length, as dicom.read does.
 _IMAGE_TAGS = {0x00280010: "rows", 0x00280011: "columns", 0x00280002: "samples", 0x00280100: "bits"}
@@ -151,11 +152,11 @@ class _Reader:
 
     def element(self, position: int, end: int) -> Element:
         data = self.data
-        group, number, vr_bytes = _HEADER.unpack_from(data, position)
+        group, number, vr_bytes, length = _HEADER.unpack_from(data, position)
         tag = group << 16 | number
-        vr = vr_bytes.decode("latin_1")
+        vr = _VR_TEXT.get(vr_bytes) or vr_bytes.decode("latin_1")
         if vr in SHORT_VRS:
-            length, start = _U16.unpack_from(data, position + 6)[0], position + 8
+            start = position + 8
         elif vr in LONG_VRS:
             if data[position + 6:position + 8] != b"\0\0":
                 raise NotPlain("reserved bytes are not zero")  # the writer would not copy them

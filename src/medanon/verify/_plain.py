@@ -48,6 +48,7 @@ CHARSET_TAG, TRANSFER_SYNTAX_TAG = 0x00080005, 0x00020010
 TEXT_VR_BYTES = frozenset(vr.encode("ascii") for vr in TEXT_VRS)
 TOP_VALUES = frozenset({0x00020003, 0x00080018, 0x00120062})
 _U16, _U32, _TAG = struct.Struct("<H"), struct.Struct("<L"), struct.Struct("<HH")
+_EXPLICIT_HEADER = struct.Struct("<HH2sH")  # tag, VR, and the 2-byte length of a short-VR element
 _CAPITALS = range(0x41, 0x5B)
 
 
@@ -129,7 +130,7 @@ class _Walker:
         while position < end:
             if position + 8 > end:
                 raise _NotPlain
-            group, number = _TAG.unpack_from(data, position)
+            group, number, vr_read, length = _EXPLICIT_HEADER.unpack_from(data, position)  # one call, not three
             tag = (group << 16) | number
             if tag == until:
                 return position + 8
@@ -146,11 +147,11 @@ class _Walker:
                 vr = None
                 length, start = _U32.unpack_from(data, position + 4)[0], position + 8
             else:
-                vr = data[position + 4:position + 6]
-                if vr in LONG_VRS:
+                vr = vr_read
+                if vr in SHORT_VRS:
+                    start = position + 8
+                elif vr in LONG_VRS:
                     length, start = _U32.unpack_from(data, position + 8)[0], position + 12
-                elif vr in SHORT_VRS:
-                    length, start = _U16.unpack_from(data, position + 6)[0], position + 8
                 else:
                     raise _NotPlain
             if start > end:
