@@ -192,3 +192,19 @@ def test_write_temp_gives_hidden_part_file_in_folder(tmp_path, ct):
     temp = write_temp(ct, tmp_path)
     assert temp.parent == tmp_path and temp.name.startswith(".") and temp.suffix == ".part"
     assert read(temp).SOPInstanceUID == ct.SOPInstanceUID
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+def test_move_no_replace_moves_a_file_and_never_replaces_one(tmp_path, monkeypatch, atomic):
+    from medanon.dicom import io as dicom_io
+
+    if not atomic:  # the link + unlink fallback where renameat2 is missing
+        monkeypatch.setattr(dicom_io, "_renameat2", lambda: None)
+    first, second, final = tmp_path / "a.part", tmp_path / "b.part", tmp_path / "final.dcm"
+    first.write_bytes(b"first")
+    second.write_bytes(b"second")
+    dicom_io.move_no_replace(first, final)
+    assert final.read_bytes() == b"first" and not first.exists()
+    with pytest.raises(FileExistsError):
+        dicom_io.move_no_replace(second, final)
+    assert final.read_bytes() == b"first" and second.read_bytes() == b"second"

@@ -3,7 +3,7 @@
 from medanon.dicom._bytes import PlainFile
 from medanon.dicom.engine import Deidentified, deidentify
 from medanon.dicom.fastpath import FastDeidentified, HeaderRule, NotPlain, deidentify_bytes, header_dataset, read_plain
-from medanon.dicom.io import configure_pydicom, make_durable, read, write_atomic, write_temp
+from medanon.dicom.io import configure_pydicom, make_durable, move_no_replace, read, write_atomic, write_temp
 from medanon.dicom.risk import (
     RECOGNISABLE_YES,
     RULE_PRESENCE,
@@ -33,6 +33,7 @@ __all__ = [
     "header_dataset",
     "is_media_directory",
     "make_durable",
+    "move_no_replace",
     "pixel_risks",
     "text_risks",
     "read",

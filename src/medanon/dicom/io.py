@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import functools
 import io
 import os
@@ -193,6 +194,39 @@ def make_durable(paths: list[Path]) -> None:
     for path in paths:
         with open(path, "rb+") as stream:
             os.fsync(stream.fileno())
+
+
+RENAME_NOREPLACE, AT_FDCWD = 1, -100
+_NO_RENAMEAT2 = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP})
+
+
+def move_no_replace(source: Path, destination: Path) -> None:
+    """Give ``source`` the name ``destination`` unless that name exists (``FileExistsError``).
+
+    One atomic step where Linux offers ``renameat2(RENAME_NOREPLACE)``; else a
+    hard link and an unlink, which refuse an existing name as well. Either
+    way an existing file is never replaced.
+    """
+    renameat2 = _renameat2()
+    if renameat2 is not None:
+        if renameat2(AT_FDCWD, os.fsencode(source), AT_FDCWD, os.fsencode(destination), RENAME_NOREPLACE) == 0:
+            return
+        error = ctypes.get_errno()
+        if error not in _NO_RENAMEAT2:
+            raise OSError(error, os.strerror(error), str(destination)) if error != errno.EEXIST else \
+                FileExistsError(error, os.strerror(error), str(destination))
+    os.link(source, destination)
+    source.unlink()
+
+
+@functools.lru_cache(maxsize=1)
+def _renameat2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    libc = _libc()
+    function = getattr(libc, "renameat2", None) if libc is not None else None
+    if function is not None:
+        function.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+        function.restype = ctypes.c_int
+    return function
 
 
 def _syncfs(folder: Path) -> bool:

@@ -13,7 +13,6 @@ import functools
 import hashlib
 import itertools
 import json
-import os
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -371,10 +370,11 @@ def release_file(temp: Path, destination: Path) -> bool:
 
     Outputs are deterministic, so an identical file at the destination is the
     same instance met twice (or a re-run) and is fine (``False``: nothing new
-    was linked); a different one means two inputs claim one SOP Instance UID.
+    was released, ``temp`` is still there); a different one means two inputs
+    claim one SOP Instance UID. ``True``: ``temp`` is now ``destination``.
     """
     try:
-        os.link(temp, destination)
+        dicom.move_no_replace(temp, destination)
     except FileExistsError:
         if _sha256(destination) != _sha256(temp):
             raise MedanonError("another input with the same SOP Instance UID was already released") from None
