@@ -572,9 +572,11 @@ def render_markdown(command: str, headline: list[dict[str, Any]], memory: list[d
          f"blocks), seed {seed}; page cache warmed before the runs."),
         ("- Each tool ran in its own process on the same files into a fresh, empty output folder. medanon: "
          "`deidentify_dicom(..., \"publication\", workers=W, screen_pixels=False, deface_heads=False)` = "
-         "discover, read + strict "
-         "checks, clean, write a temp file, independent residual scan of the bytes written, one durability "
-         "flush (syncfs) per batch of 8, then link to the final name, report.json. dicognito: "
+         "discover, read + strict checks (ordinary files as byte ranges, the rest with pydicom), clean, write "
+         "a temp file, independent residual scan of the bytes written (identifiers read from the input by the "
+         "verifier's own byte reader), durability flush (syncfs) on a thread of its own, one per batch of 8 or "
+         "per several batches when they queue up, then rename to the final name (never replacing one), "
+         "report.json. dicognito: "
          "`Anonymizer().anonymize(ds)` + `save_as` per file (its CLI's path, single process). dicom-anonymizer: "
          "`anonymize_dicom_file(in, out)` per file (single process). Peers do not fsync or verify."),
         ("- Peak RSS: `getrusage` in the tool's own process. workers=1: RUSAGE_SELF `ru_maxrss`. workers=W>1: "

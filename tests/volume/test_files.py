@@ -130,9 +130,10 @@ def test_a_series_is_flushed_before_any_slice_gets_its_final_name(tmp_path: Path
         flushed.append(list(paths))
 
     monkeypatch.setattr(dicom, "make_durable", record)
+    checked = [temp.read_bytes() for temp, _ in written]
     _release_series(written)
     assert flushed == [[temp for temp, _ in written]]
-    assert all(final.read_bytes() == temp.read_bytes() for temp, final in written)
+    assert [final.read_bytes() for _, final in written] == checked  # the checked bytes, under their final names
 
 
 def test_a_series_that_cannot_be_flushed_releases_no_slice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
