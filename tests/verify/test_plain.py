@@ -13,7 +13,7 @@ from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, Imp
 from medanon.examples import all_package_files
 from medanon.verify import collect_identifiers
 from medanon.verify._plain import read_plain
-from medanon.verify.residual import _decoded_findings, _text_findings, structural_findings
+from medanon.verify.residual import _decoded_findings, plain_findings, structural_findings
 from tests.conftest import file_bytes, make_ct
 
 
@@ -23,7 +23,7 @@ def _findings_both_ways(data: bytes):
     plain = read_plain(data)
     if plain is None:
         return None
-    by_plain = {(f.check, f.where, f.message) for f in _text_findings(plain.texts, matcher)}
+    by_plain = {(f.check, f.where, f.message) for f in plain_findings(plain, matcher)}
     by_pydicom = {(f.check, f.where, f.message) for f in _decoded_findings(ds, matcher)}
     return by_plain, by_pydicom
 

@@ -236,7 +236,7 @@ _PLUS_60 = {2: 0x6060, 4: 0x60606060}
 _PLUS_01 = {2: 0x0101, 4: 0x01010101}
 
 
-_CHUNK_WORDS = 16384  # 64 kB of words at a time: temporaries stay in cache and never page-fault
+_CHUNK_WORDS = 32768  # 128 kB of words at a time: temporaries stay in L2 and never page-fault (65536: 4x slower)
 
 
 def _printable_words(words: np.ndarray, size: int) -> np.ndarray:

@@ -223,8 +223,10 @@ class _Walker:
 class PlainFile:
     """Text values at every depth, and the few top-level values the structural checks compare."""
 
-    texts: list[TextVisit] = field(default_factory=list)
+    texts: list[TextVisit] = field(default_factory=list)  # decoded (non-ASCII) values
     top: dict[int, str] = field(default_factory=dict)
+    ascii_paths: list[str] = field(default_factory=list)  # plain-ASCII values, as their bytes, by path
+    ascii_values: list[bytes] = field(default_factory=list)
 
 
 def read_plain(data: bytes) -> PlainFile | None:
@@ -282,7 +284,8 @@ class _TextReader(_Walker):
                 raise _NotPlain  # ISO 2022 escapes: pydicom's decoder knows them
             return
         if value.isascii():
-            self.out.texts.append(TextVisit(path, _date_apart(value) if vr == b"DT" else value))
+            self.out.ascii_paths.append(path)
+            self.out.ascii_values.append(_date_apart(value) if vr == b"DT" else value)
         else:
             self.undecoded.append((path, value, vr == b"DT"))
 

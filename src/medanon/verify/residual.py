@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import io
+import itertools
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ from pydicom.dataset import Dataset
 from medanon.core.enum import Severity
 from medanon.core.results import Finding
 from medanon.verify._matcher import Hit, Matcher
-from medanon.verify._plain import read_plain
+from medanon.verify._plain import PlainFile, read_plain
 from medanon.verify._walk import TextVisit, walk_texts
 from medanon.verify.model import Identifiers
 
@@ -84,7 +85,7 @@ def scan_bytes(data: bytes, identifiers: Identifiers, retained: frozenset[str] =
     findings = [_residual(f"bytes@{hit.offset}", hit) for hit in matcher.search_file(data)]
     plain = read_plain(data)
     if plain is not None:
-        findings += _text_findings(plain.texts, matcher)
+        findings += plain_findings(plain, matcher)
         return findings + _structural(plain.top.get(0x00020003), plain.top.get(0x00080018),
                                       plain.top.get(0x00120062))
     return findings + _pydicom_findings(data, matcher)
@@ -109,9 +110,15 @@ def _decoded_findings(ds: Dataset, matcher: Matcher) -> list[Finding]:
     return _text_findings(visits, matcher)
 
 
-def _text_findings(visits: Iterable[TextVisit], matcher: Matcher) -> list[Finding]:
+def plain_findings(plain: PlainFile, matcher: Matcher) -> list[Finding]:
+    """The decoded look over what the plain reader read: its decoded texts and its plain-ASCII values."""
+    return _text_findings(plain.texts, matcher, _AsciiValues(plain.ascii_paths, plain.ascii_values))
+
+
+def _text_findings(visits: Iterable[TextVisit], matcher: Matcher, ascii_values: _AsciiValues | None = None,
+                   ) -> list[Finding]:
     findings: list[Finding] = []
-    ascii_values = _AsciiValues()
+    ascii_values = ascii_values or _AsciiValues()
     for visit in visits:
         if visit.error is not None:
             findings.append(_unreadable(visit.path, visit.error))
@@ -131,11 +138,11 @@ class _AsciiValues:
     boundaries are what they would be on its own.
     """
 
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-        self.starts: list[int] = []
-        self.chunks: list[bytes] = []
-        self.size = 0
+    def __init__(self, paths: list[str] | None = None, chunks: list[bytes] | None = None) -> None:
+        self.paths: list[str] = paths if paths is not None else []
+        self.chunks: list[bytes] = chunks if chunks is not None else []
+        self.starts: list[int] = [0, *itertools.accumulate(len(chunk) + 1 for chunk in self.chunks)][:-1]
+        self.size = self.starts[-1] + len(self.chunks[-1]) + 1 if self.chunks else 0
 
     def add(self, path: str, value: bytes) -> None:
         self.paths.append(path)
