@@ -7,14 +7,16 @@ findings name the check and where, never the identifying string itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from medanon.core.enum import Severity, Status
 
 
-@dataclass(frozen=True)
-class Action:
-    """One thing done to one attribute: tag path, action code, why."""
+class Action(NamedTuple):
+    """One thing done to one attribute: tag path, action code, why.
+
+    A named tuple: a header makes dozens per file, and they cross process boundaries.
+    """
 
     path: str
     code: str

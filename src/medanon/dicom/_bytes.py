@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pydicom.uid import UID
 
@@ -43,8 +44,7 @@ class NotPlain(Exception):
     """Not a file this reader vouches for; read it the reference way."""
 
 
-@dataclass(slots=True)
-class Element:
+class Element(NamedTuple):
     """One element: where it starts and ends, where its value lies, and its items if it is a sequence.
 
     For an undefined length, ``value_end`` is where the delimiter starts and

@@ -94,7 +94,7 @@ class _Context:
         self.plans = plans_for(self.table, self.policy)
 
     def record(self, path: str, code: str, reason: str) -> None:
-        self.actions.append(Action(path=path, code=code, reason=reason))
+        self.actions.append(Action(path, code, reason))
 
 
 def deidentify(ds: Dataset, policy: Policy, keys: KeyRing) -> Deidentified:
