@@ -443,7 +443,7 @@ def _iter_results(items: Iterable[Item], job: Job, workers: int, batch_size: int
     goes on cleaning (one worker) or feeding the worker processes (several).
     No file gets its final name before a flush that covers it has returned.
     """
-    with _Releaser(job, limit=4 * max(1, workers)) as releaser:
+    with _Releaser(job, limit=4 * max(1, workers), min_batches=4) as releaser:
         if workers <= 1:
             _init_worker()
             for batch in _batches(items, batch_size):
@@ -477,13 +477,14 @@ class _Releaser:
     """Flushes and releases checked batches on one thread; batches that arrive during a flush share the next.
 
     One ``syncfs`` per batch made the disk's latency the batch rate when the
-    output is large; here a flush covers every batch checked since the last
-    one started, so slow flushes get rarer rather than longer queues. At most
-    ``limit`` batches wait (their temp files are on disk; memory stays flat).
+    output is large; here a flush covers at least ``min_batches`` batches, or
+    every batch checked since the last one started, so slow flushes get rarer
+    rather than longer queues. At most ``limit`` batches wait (their temp
+    files are on disk; memory stays flat).
     """
 
-    def __init__(self, job: Job, limit: int) -> None:
-        self.job, self.limit = job, limit
+    def __init__(self, job: Job, limit: int, min_batches: int = 1) -> None:
+        self.job, self.limit, self.min_batches = job, limit, min(min_batches, limit)
         self.thread = ThreadPoolExecutor(max_workers=1)
         self.waiting: list[tuple[_Done | Future[list[Outcome]], list[Item]]] = []
         self.running: Future[list[ItemResult]] | None = None
@@ -500,7 +501,7 @@ class _Releaser:
         if self.running is not None and (self.running.done() or len(self.waiting) >= self.limit):
             yield from self.running.result()
             self.running = None
-        if self.running is None:
+        if self.running is None and len(self.waiting) >= self.min_batches:
             self.running = self.thread.submit(_release_batches, self.waiting, self.job)
             self.waiting = []
 
