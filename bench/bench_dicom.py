@@ -586,8 +586,8 @@ def render_markdown(command: str, headline: list[dict[str, Any]], memory: list[d
          "`deidentify_dicom(..., \"publication\", workers=W, screen_pixels=False, deface_heads=False)` = "
          "discover, read + strict checks (ordinary files as byte ranges, the rest with pydicom), clean, write "
          "a temp file, independent residual scan of the bytes written (identifiers read from the input by the "
-         "verifier's own byte reader), durability flush (syncfs) on a thread of its own, one per batch of 8 or "
-         "per several batches when they queue up, then rename to the final name (never replacing one), "
+         "verifier's own byte reader), durability flush (syncfs) on a thread of its own, one per 4 batches of 8 "
+         "(more when they queue up during a flush), then rename to the final name (never replacing one), "
          "report.json. dicognito: "
          "`Anonymizer().anonymize(ds)` + `save_as` per file (its CLI's path, single process). dicom-anonymizer: "
          "`anonymize_dicom_file(in, out)` per file (single process). Peers do not fsync or verify."),
