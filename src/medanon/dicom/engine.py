@@ -67,6 +67,9 @@ FORBIDDEN_SOURCES = frozenset(
 )
 PATIENT_IDENTITY = frozenset({0x00100010, 0x00100020})
 META_KEPT = (0x00020001, 0x00020002, 0x00020010)  # version, SOP class, transfer syntax
+OVERLAY_REMOVED = "overlay plane removed with its Overlay Data (PS3.15 E.1-1 60xx)"
+PRIVATE_REMOVED = "private attribute (PS3.15 E.1-1); not a safe private attribute"
+PRIVATE_KEPT = "safe private attribute (PS3.15 Table E.3.10-1)"
 IMPLEMENTATION_VERSION = ("MEDANON_" + medanon.__version__.replace(".", "_"))[:16]
 
 
@@ -210,7 +213,7 @@ def _clean_dataset(source: Dataset, context: _Context, prefix: str) -> Dataset:
             continue
         path = f"{prefix}({tag >> 16:04X},{tag & 0xFFFF:04X})"
         if (tag >> 16) in removed_groups:
-            context.record(path, "X", "overlay plane removed with its Overlay Data (PS3.15 E.1-1 60xx)")
+            context.record(path, "X", OVERLAY_REMOVED)
             continue
         if (tag & 0xFFFF) == 0 and (tag >> 16) > 0x0006:
             continue  # group lengths are retired (PS3.5 7.2) and pydicom does not write them
@@ -481,7 +484,7 @@ def _clean_private(source: Dataset, tag: int, new: Dataset, context: _Context, p
         creator = str(source[creator_tag].value).strip().upper() if creator_tag in source else ""
         keep = (group, creator, element & 0xFF) in safe_private()
     if not keep:
-        context.record(path, "X", "private attribute (PS3.15 E.1-1); not a safe private attribute")
+        context.record(path, "X", PRIVATE_REMOVED)
         return
     if (group, element >> 8) not in kept_blocks:
         new[creator_tag] = stored(source, creator_tag)
@@ -490,7 +493,7 @@ def _clean_private(source: Dataset, tag: int, new: Dataset, context: _Context, p
         _recurse(source, tag, new, context, path)
     else:
         new[tag] = stored(source, tag)
-    context.record(path, "K", "safe private attribute (PS3.15 Table E.3.10-1)")
+    context.record(path, "K", PRIVATE_KEPT)
 
 
 def _mark_deidentified(new: Dataset, context: _Context) -> None:

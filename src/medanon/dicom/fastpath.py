@@ -44,9 +44,6 @@ PLAIN_CHARSETS = frozenset({"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192"})
 CHARSET_TAG = 0x00080005
 # Output values that name the file and its folders, and fill the file meta.
 NAMING_TAGS = (0x0020000D, 0x0020000E, 0x00080018, 0x00080016)
-OVERLAY_REMOVED = "overlay plane removed with its Overlay Data (PS3.15 E.1-1 60xx)"
-PRIVATE_REMOVED = "private attribute (PS3.15 E.1-1); not a safe private attribute"
-PRIVATE_KEPT = "safe private attribute (PS3.15 Table E.3.10-1)"
 MEMO_LIMIT = 1 << 15
 _ITEM = struct.Struct("<HHL")
 _SQ_HEADER = struct.Struct("<HH2sHL")
@@ -204,7 +201,7 @@ class _ByteCleaner:
             if depth and tag == CHARSET_TAG:
                 raise NotPlain("a character set inside an item")
             if removed_groups and tag >> 16 in removed_groups and tag not in engine.WRITTEN_BY_MEDANON:
-                context.record(f"{prefix}{_tag_text(tag)}", "X", OVERLAY_REMOVED)
+                context.record(f"{prefix}{_tag_text(tag)}", "X", engine.OVERLAY_REMOVED)
                 continue
             kind = kinds.get((tag, element.vr)) or self._kind(tag, element.vr)
             if kind is _KEEP:
@@ -324,7 +321,7 @@ class _ByteCleaner:
             path = f"{prefix}{_tag_text(tag)}"
             creator_tag = (tag & 0xFFFF0000) | (number >> 8)
             if not (retains and number > 0x00FF and self._is_safe(tag, by_tag.get(creator_tag))):
-                self.context.record(path, "X", PRIVATE_REMOVED)
+                self.context.record(path, "X", engine.PRIVATE_REMOVED)
                 continue
             if creator_tag not in kept_blocks:
                 creator = by_tag[creator_tag]
@@ -334,7 +331,7 @@ class _ByteCleaner:
                 out.append((tag, self.sequence(element, path, depth)))
             else:
                 out.append((tag, [self.view[element.start:element.end]]))
-            self.context.record(path, "K", PRIVATE_KEPT)
+            self.context.record(path, "K", engine.PRIVATE_KEPT)
 
     def _is_safe(self, tag: int, creator: Element | None) -> bool:
         if creator is None:
