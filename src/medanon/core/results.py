@@ -80,7 +80,7 @@ class ItemResult:
             "reasons": list(self.reasons),
             "modality": self.modality,
             "sop_class": self.sop_class,
-            "actions": [a.to_dict() for a in self.actions],
+            "actions": [{"path": path, "code": code, "reason": reason} for path, code, reason in self.actions],
             "findings": [f.to_dict() for f in self.findings],
             "review": list(self.review),
         }
