@@ -174,7 +174,7 @@ def _forbidden_sources(ds: Dataset) -> Iterable[tuple[int, object]]:
             for item in ds[tag].value or []:
                 yield tag, "item"
                 yield from _forbidden_sources(item)
-        elif vr == "PN" or int(tag) in FORBIDDEN_SOURCES or int(tag) == 0x00080005:
+        elif is_forbidden_source(int(tag), vr) or int(tag) == 0x00080005:
             element = stored(ds, tag)
             yield tag, element.value if isinstance(element, RawDataElement) else str(element.value)
 
@@ -192,11 +192,18 @@ def _forbidden_values(ds: Dataset) -> Iterable[str]:
         if vr == "SQ":
             for item in ds[tag].value or []:
                 yield from _forbidden_values(item)
-        elif vr == "PN" or int(tag) in FORBIDDEN_SOURCES:
-            value = ds[tag].value
-            for one in _as_list(value):
-                if one not in (None, ""):
-                    yield str(one)
+        elif is_forbidden_source(int(tag), vr):
+            yield from forbidden_strings(ds[tag].value)
+
+
+def is_forbidden_source(tag: int, vr: str) -> bool:
+    """A person name, or a value in ``FORBIDDEN_SOURCES``: its words must not survive in a descriptor."""
+    return vr == "PN" or tag in FORBIDDEN_SOURCES
+
+
+def forbidden_strings(value: object) -> list[str]:
+    """A forbidden source's values as text, the empty ones left out."""
+    return [str(one) for one in _as_list(value) if one not in (None, "")]
 
 
 def _clean_dataset(source: Dataset, context: _Context, prefix: str) -> Dataset:

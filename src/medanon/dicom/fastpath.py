@@ -238,7 +238,7 @@ class _ByteCleaner:
         if step is engine.Step.KEEP:
             out.append((tag, [self.view[element.start:element.end]]))
             if depth == 0 and tag in NAMING_TAGS:
-                self.names[tag] = self.plain.value(element).decode("ascii", "replace").strip(" \0")
+                self.names[tag] = _uid_text(self.plain.value(element))
         elif step is engine.Step.RECURSE:
             out.append((tag, self.sequence(element, f"{prefix}{_tag_text(tag)}", depth)))
         elif step is engine.Step.REMOVE:
@@ -267,7 +267,7 @@ class _ByteCleaner:
                 out.append((tag, [encoded]))
             self.context.record(path, letter, reason)
         if depth == 0 and tag in NAMING_TAGS:
-            self.names[tag] = value if letter != "K" else raw.decode("ascii", "replace").strip(" \0")
+            self.names[tag] = value if letter != "K" else _uid_text(raw)
 
     def _replacement(self, element: Element, raw: bytes, plan: engine.Plan) -> tuple[bytes | None, str, str, str]:
         """(encoded element or None, letter, reason, first value as text); letter "K" means kept unchanged."""
@@ -286,10 +286,7 @@ class _ByteCleaner:
         values = engine.ascii_values(raw, element.vr)
         if values is not None:
             return values
-        converted = convert_raw_data_element(
-            RawDataElement(Tag(element.tag), element.vr, len(raw), raw, element.value_start, False, True),
-            encoding=self.character_set)
-        return engine._as_list(converted.value)
+        return engine._as_list(_decoded(element.tag, element.vr, raw, self.character_set))
 
     def sequence(self, element: Element, path: str, depth: int) -> Parts:
         """Items always of defined length, the sequence's own length form kept (as ``engine._recurse``)."""
@@ -336,12 +333,19 @@ class _ByteCleaner:
     def _is_safe(self, tag: int, creator: Element | None) -> bool:
         if creator is None:
             return (tag >> 16, "", tag & 0xFF) in safe_private()
-        raw = self.plain.value(creator)
-        converted = convert_raw_data_element(
-            RawDataElement(Tag(creator.tag), creator.vr, len(raw), raw, creator.value_start, False, True),
-            encoding=self.character_set)
-        name = str(converted.value).strip().upper()
+        name = str(_decoded(creator.tag, creator.vr, self.plain.value(creator), self.character_set)).strip().upper()
         return (tag >> 16, name, tag & 0xFF) in safe_private()
+
+
+def _decoded(tag: int, vr: str, raw: bytes, codecs: str | list[str]) -> object:
+    """A stored value decoded by pydicom, as ``Dataset.__getitem__`` would decode it in this file."""
+    return convert_raw_data_element(RawDataElement(_tag(tag), vr, len(raw), raw, 0, False, True),
+                                    encoding=codecs).value
+
+
+def _uid_text(raw: bytes) -> str:
+    """A stored UID as text, its padding gone (for the output's names)."""
+    return raw.decode("ascii", "replace").strip(" \0")
 
 
 _TAGS: dict[int, BaseTag] = {}
@@ -380,6 +384,8 @@ def _kinds_for(plans: engine.Plans) -> dict[tuple[int, str], engine.Plan | str]:
             _KINDS.clear()
         known = _KINDS[id(plans)] = (plans, {})
     return known[1]
+
+
 _MEMOS: dict[tuple, dict] = {}
 _MARKS: dict[tuple, list[tuple[int, Parts]]] = {}
 _FORBIDDEN: dict[tuple, ForbiddenTokens] = {}
@@ -460,11 +466,8 @@ def _forbidden_tokens(plain: PlainFile, facts: _SeriesFacts) -> ForbiddenTokens:
         character_set = facts.codecs
         values = []
         for tag, vr, raw in sources:
-            if vr == "item":
-                continue
-            element = convert_raw_data_element(RawDataElement(Tag(tag), vr, len(raw), raw, 0, False, True),
-                                               encoding=character_set)
-            values += [str(one) for one in engine._as_list(element.value) if one not in (None, "")]
+            if vr != "item":
+                values += engine.forbidden_strings(_decoded(tag, vr, raw, character_set))
         tokens = _FORBIDDEN[key] = forbidden_tokens(values)
     return tokens
 
@@ -475,5 +478,5 @@ def _forbidden_sources(plain: PlainFile, elements: Iterable[Element]) -> Iterabl
             for item in element.items:
                 yield element.tag, "item", b""
                 yield from _forbidden_sources(plain, item)
-        elif element.vr == "PN" or element.tag in engine.FORBIDDEN_SOURCES:
+        elif engine.is_forbidden_source(element.tag, element.vr):
             yield element.tag, element.vr, plain.value(element)

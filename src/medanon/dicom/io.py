@@ -212,9 +212,8 @@ def move_no_replace(source: Path, destination: Path) -> None:
         if renameat2(AT_FDCWD, os.fsencode(source), AT_FDCWD, os.fsencode(destination), RENAME_NOREPLACE) == 0:
             return
         error = ctypes.get_errno()
-        if error not in _NO_RENAMEAT2:
-            raise OSError(error, os.strerror(error), str(destination)) if error != errno.EEXIST else \
-                FileExistsError(error, os.strerror(error), str(destination))
+        if error not in _NO_RENAMEAT2:  # OSError picks its subclass by errno: EEXIST is FileExistsError
+            raise OSError(error, os.strerror(error), str(destination))
     os.link(source, destination)
     source.unlink()
 

@@ -243,7 +243,8 @@ def _header_verdict(header: Dataset) -> _HeaderVerdict:
                           str(header.get("SOPClassUID", "") or "") or None)
 
 
-_HEADER_VERDICT = dicom.HeaderRule(_header_verdict, dicom.RULE_READS | photo.PHOTOGRAPH_READS | {0x00080060},
+_VERDICT_READS = frozenset({0x00080016, 0x00080060})  # what _header_verdict reads itself: SOP Class UID, Modality
+_HEADER_VERDICT = dicom.HeaderRule(_header_verdict, dicom.RULE_READS | photo.PHOTOGRAPH_READS | _VERDICT_READS,
                                    dicom.RULE_PRESENCE)
 
 
