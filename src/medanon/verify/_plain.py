@@ -291,14 +291,10 @@ class _TextReader(_Walker):
 
 
 def _implicit_vr(tag: int) -> bytes | None:
-    """The dictionary VR in an implicit-VR file; ``None`` (treated as binary) for private and unknown tags."""
-    if tag >> 16 & 1:
-        return None
-    try:
-        vr = dictionary_VR(tag)
-    except KeyError:
-        return None
-    return vr.encode("ascii") if len(vr) == 2 else None
+    """The dictionary VR in an implicit-VR file; ``None`` (treated as binary) for private, unknown and
+    ambiguous ("US or SS") tags."""
+    vr = _dictionary_vr(tag)
+    return vr.encode("ascii") if vr is not None and len(vr) == 2 else None
 
 
 # --- the collector's reading of input files ---------------------------------------------------------------------
