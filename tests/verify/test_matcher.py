@@ -63,3 +63,17 @@ def test_non_printable_forms_fall_back_to_the_exact_cut():
     data = _planted(3, 100000, "bytes8", []) + "MÜLLER^HANS".encode("latin-1") + b"\x00" * 10
     assert _hits(matcher.search_file(data)) == _hits(matcher.search_bytes(data))
     assert _hits(matcher.search_file(data))
+
+
+@given(seed=st.integers(0, 2**32 - 1), size=st.sampled_from([2, 4]), count=st.integers(0, 70000))
+@settings(max_examples=40, deadline=None)
+def test_printable_word_indices_equal_a_per_byte_check(seed, size, count):
+    from medanon.verify._matcher import _printable_word_indices
+
+    rng = np.random.default_rng(seed)
+    # bytes around the edges of the printable range, so every boundary is met often
+    data = rng.choice(np.array([0x00, 0x1F, 0x20, 0x21, 0x41, 0x7D, 0x7E, 0x7F, 0x80, 0x9F, 0xFF], dtype=np.uint8),
+                      size=count * size)
+    words = np.frombuffer(data.tobytes(), dtype=f"<u{size}")
+    per_byte = ((data >= 0x20) & (data <= 0x7E)).reshape(-1, size).all(axis=1)
+    assert np.array_equal(_printable_word_indices(words, size), np.flatnonzero(per_byte))
