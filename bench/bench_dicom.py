@@ -272,7 +272,12 @@ def corpus_files(folder: Path) -> list[Path]:
 
 
 def warm_cache(folder: Path) -> int:
-    """Read every file once so each tool starts with the corpus in the page cache."""
+    """Read every file once so that the next run starts with the corpus in the page cache.
+
+    Called before every run, not once: this machine pages out memory nobody
+    touched for about a minute (a DAMON ``pageout`` scheme), so a corpus read
+    once at the start was partly back on disk by the later runs.
+    """
     total = 0
     for path in corpus_files(folder):
         total += len(path.read_bytes())
@@ -493,6 +498,7 @@ def spawn(tool: str, n: int, workers: int, seed: int, spent: SpentOutputs) -> di
     """Run ``--run-one`` in a fresh interpreter and read back its figures; its output is set aside."""
     label = f"{tool}-w{workers}-{n}"
     dest = spent.fresh_folder(label)
+    warm_cache(corpus_dir(n))
     _log(f"running {label} ...")
     command = [sys.executable, str(Path(__file__).resolve()), "--run-one", tool, "--files", str(n),
                "--workers", str(workers), "--seed", str(seed), "--dest", str(dest)]
@@ -629,7 +635,7 @@ def render_markdown(command: str, headline: list[dict[str, Any]], memory: list[d
         (f"- Corpus: {n} synthetic CT images ({mb:.0f} MB), 512×512 16-bit, Explicit VR Little Endian, "
          f"{N_PATIENTS} patients, ~40 series, realistic header (names, IDs, birth dates, UIDs, dates/times, "
          "institution, physicians, descriptions, RequestAttributesSequence, ReferencedImageSequence, 2 private "
-         f"blocks), seed {seed}; page cache warmed before the runs."),
+         f"blocks), seed {seed}; page cache warmed before each run."),
         ("- Each tool ran in its own process on the same files into a fresh, empty output folder. medanon: "
          "`deidentify_dicom(..., \"publication\", workers=W, screen_pixels=False, deface_heads=False)` = "
          "discover, read + strict checks (ordinary files as byte ranges, the rest with pydicom), clean, write "
@@ -794,7 +800,6 @@ def main(argv: list[str] | None = None) -> int:
     spent = SpentOutputs(RUNS_ROOT / "_spent")
     try:
         create_before = spent.create_cost_us()
-        warm_cache(corpus_dir(args.files))
         configs = [("medanon", w) for w in worker_counts] + [(peer, 1) for peer in PEERS]
         rounds = [[spawn(tool, args.files, w, args.seed, spent) for tool, w in configs] for _ in range(args.rounds)]
         headline = [best_round(list(runs)) for runs in zip(*rounds, strict=True)]
@@ -802,7 +807,6 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             if n == args.files:
                 continue
-            warm_cache(corpus_dir(n))
             memory += [spawn("medanon", n, w, args.seed, spent) for w in worker_counts]
         create_after = spent.create_cost_us()
     finally:
