@@ -408,3 +408,56 @@ def test_without_syncfs_or_sync_each_file_is_fsynced(tmp_path, monkeypatch):
     monkeypatch.setattr(dicom_io.os, "fsync", lambda fd: synced.append(fd))
     dicom_io.make_durable(files)
     assert len(synced) == 3
+
+
+# --- outputs written with O_DIRECT by a thread (dicom.TempWriter) ------------------------------
+
+def _large_cts(folder: Path, count: int) -> Path:
+    """CTs of 128 KiB of pixels: above TempWriter's threshold for direct writes."""
+    for index in range(count):
+        write(make_ct(SOPInstanceUID=f"1.2.826.0.1.3680043.2.1125.1.4{index}", Rows=256, Columns=256,
+                      PixelData=bytes(index % 7 for _ in range(256 * 256 * 2))), folder / f"{index}.dcm")
+    return folder
+
+
+def test_direct_writes_release_the_same_files_as_buffered_ones(tmp_path, monkeypatch):
+    from medanon.dicom import tempfiles
+
+    folder = _large_cts(tmp_path / "in", 5)
+    key = tmp_path / "k.key"
+    direct = deidentify_dicom([folder], tmp_path / "direct", key_path=key)
+    deidentify_dicom([folder], tmp_path / "direct-w2", key_path=key, workers=2)
+    monkeypatch.setattr(tempfiles, "DIRECT_MIN", 1 << 40)  # every write buffered
+    deidentify_dicom([folder], tmp_path / "buffered", key_path=key)
+    assert [r.status for r in direct.results] == [Status.RELEASED] * 5
+    assert len(released_files(tmp_path / "direct")) == 5
+    assert released_files(tmp_path / "direct") == released_files(tmp_path / "buffered")
+    assert released_files(tmp_path / "direct-w2") == released_files(tmp_path / "buffered")
+    assert [p for p in (tmp_path / "direct").rglob("*") if p.name.endswith(".part")] == []
+
+
+def test_a_failed_write_fails_only_its_item_and_leaves_no_part_file(tmp_path, monkeypatch):
+    from medanon.dicom import tempfiles
+
+    probe = tempfiles.TempWriter()
+    probe.write(bytes(tempfiles.DIRECT_MIN), tmp_path)
+    if probe.settle() or not probe.direct:
+        pytest.skip("this file system refuses O_DIRECT: outputs are written buffered, synchronously")
+    real = tempfiles._write_all
+    calls: list[int] = []
+
+    def write_all(handle, data):
+        calls.append(len(data))
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(handle, data)
+
+    monkeypatch.setattr(tempfiles, "_write_all", write_all)
+    out_dir = tmp_path / "out"
+    outcome = deidentify_dicom([_large_cts(tmp_path / "in", 3)], out_dir, key_path=tmp_path / "k.key")
+    statuses = [r.status for r in sorted(outcome.results, key=lambda r: r.source)]
+    assert statuses == [Status.RELEASED, Status.FAILED, Status.RELEASED]
+    failed = by_source(outcome)["1.dcm"]
+    assert failed.output is None and "output could not be written" in failed.reasons[-1]
+    assert len(released_files(out_dir)) == 2
+    assert [p for p in out_dir.rglob("*") if p.name.endswith(".part")] == []

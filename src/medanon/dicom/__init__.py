@@ -14,6 +14,7 @@ from medanon.dicom.risk import (
     review_notes,
     text_risks,
 )
+from medanon.dicom.tempfiles import TempWriter, temp_writer
 from medanon.dicom.writer import encode_file
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "HeaderRule",
     "NotPlain",
     "PlainFile",
+    "TempWriter",
     "configure_pydicom",
     "deidentify",
     "deidentify_bytes",
@@ -39,6 +41,7 @@ __all__ = [
     "read",
     "read_plain",
     "review_notes",
+    "temp_writer",
     "write_atomic",
     "write_temp",
 ]

@@ -280,7 +280,7 @@ class _ByteCleaner:
         if value is engine.REMOVED:
             return None, letter, reason, ""
         if vr == "UI" and (encoded := _uid_element(tag, value)) is not None:
-            return encoded, letter, reason, value
+            return encoded, letter, reason, str(value)
         created = DataElement(tag, vr, value)
         return writer._by_pydicom(created, False, self.encodings), letter, reason, str(created.value or "")
 

@@ -161,11 +161,7 @@ def write_temp(content: Dataset | bytes, folder: Path, *, durable: bool = True) 
     through :func:`make_durable` before giving it a final name, which lets a
     batch share one flush instead of paying a journal commit per file.
     """
-    try:
-        handle, temp_name = tempfile.mkstemp(prefix=".medanon-", suffix=".part", dir=folder)
-    except FileNotFoundError:  # the folder's first file (asking first would cost every file a mkdir)
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(prefix=".medanon-", suffix=".part", dir=folder)
+    handle, temp_name = make_temp(folder)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.writelines([content] if isinstance(content, bytes) else encode_parts(content))
@@ -177,6 +173,15 @@ def write_temp(content: Dataset | bytes, folder: Path, *, durable: bool = True) 
             os.unlink(temp_name)
         raise
     return Path(temp_name)
+
+
+def make_temp(folder: Path) -> tuple[int, str]:
+    """A new hidden temp file in ``folder`` (created if missing), open for writing: its descriptor and name."""
+    try:
+        return tempfile.mkstemp(prefix=".medanon-", suffix=".part", dir=folder)
+    except FileNotFoundError:  # the folder's first file (asking first would cost every file a mkdir)
+        folder.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(prefix=".medanon-", suffix=".part", dir=folder)
 
 
 def make_durable(paths: list[Path]) -> None:

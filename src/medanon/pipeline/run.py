@@ -96,7 +96,18 @@ def check_items(items: list[Item], job: Job) -> list[Outcome]:
     Kept apart from :func:`finish_items` so that a batch's flush can wait on the
     disk while the next batch is being cleaned (see :func:`_iter_results`).
     """
-    return [_guarded(functools.partial(_process, item, job), item.source) for item in items]
+    writer = dicom.temp_writer()
+    outcomes = [_guarded(functools.partial(_process, item, job), item.source) for item in items]
+    unwritten = writer.settle()  # every output of the batch is on disk (or named here) before it goes back
+    return [_unwritten(o, unwritten[o.temp]) if isinstance(o, _Checked) and o.temp in unwritten else o
+            for o in outcomes]
+
+
+def _unwritten(checked: _Checked, error: OSError) -> ItemResult:
+    with contextlib.suppress(OSError):
+        checked.temp.unlink()
+    _fail_in_place(checked.result, f"output could not be written: {_first_line(error)}")
+    return checked.result
 
 
 def finish_items(outcomes: list[Outcome], job: Job) -> list[ItemResult]:
@@ -256,8 +267,12 @@ def _has_value(plain: dicom.PlainFile, tag: int) -> bool:
 
 def _write_checked(result: ItemResult, encoded: bytes, destination: Path, identifiers: verify.Identifiers,
                    job: Job) -> ItemResult | _Checked:
-    """Write the output to a temp file and scan the very buffer written; release waits for the batch's flush."""
-    temp = dicom.write_temp(encoded, destination.parent, durable=False)
+    """Write the output to a temp file and scan the very buffer written; release waits for the batch's flush.
+
+    The write may still be running (``dicom.TempWriter``): :func:`check_items`
+    waits for it before the batch leaves the worker.
+    """
+    temp = dicom.temp_writer().write(encoded, destination.parent)
     try:
         findings = verify.scan_bytes(encoded, identifiers, retained_categories(job.policy))
     except BaseException:

@@ -1,0 +1,98 @@
+"""Temp files written with O_DIRECT by a thread: exact bytes, every fallback, failures named per file."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from medanon.dicom import tempfiles
+from medanon.dicom.tempfiles import ALIGNMENT, BUFFERS, DIRECT_MAX, DIRECT_MIN, TempWriter, temp_writer
+
+SIZES = [0, 1, ALIGNMENT - 1, DIRECT_MIN - 1, DIRECT_MIN, DIRECT_MIN + 1, 3 * ALIGNMENT + 7, 300_001,
+         (1 << 20) + 3, DIRECT_MAX + 1]
+
+
+def content(size: int, seed: int) -> bytes:
+    return bytes((index * 31 + seed) % 251 for index in range(size)) if size < 4096 else \
+        (bytes(range(seed % 200, seed % 200 + 50)) * (size // 50 + 1))[:size]
+
+
+def test_every_size_is_written_exactly(tmp_path: Path) -> None:
+    writer = TempWriter()
+    expected = {writer.write(content(size, index), tmp_path / "out"): content(size, index)
+                for index, size in enumerate(SIZES)}
+    assert writer.settle() == {}
+    for path, data in expected.items():
+        assert path.name.startswith(".medanon-") and path.name.endswith(".part")
+        assert path.read_bytes() == data
+
+
+def test_a_smaller_file_after_a_larger_one_gets_none_of_its_tail(tmp_path: Path) -> None:
+    writer = TempWriter()
+    large, small = b"\xff" * 400_000, b"\x01" * (DIRECT_MIN + 5)
+    paths = [writer.write(data, tmp_path) for data in (large, small) * (BUFFERS + 1)]
+    assert writer.settle() == {}
+    assert [p.read_bytes() for p in paths] == [large, small] * (BUFFERS + 1)
+
+
+def test_a_file_system_that_refuses_o_direct_gets_buffered_writes(tmp_path: Path, monkeypatch) -> None:
+    def refuse(handle: int) -> None:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(tempfiles, "_set_direct", refuse)
+    writer = TempWriter()
+    data = content(200_000, 3)
+    path = writer.write(data, tmp_path)
+    assert writer.settle() == {} and path.read_bytes() == data
+    assert writer.direct is False
+
+
+def test_a_device_that_refuses_the_alignment_gets_the_file_rewritten_buffered(tmp_path: Path, monkeypatch) -> None:
+    real = tempfiles._write_all
+    refused: list[int] = []
+
+    def write_all(handle: int, data: memoryview) -> None:
+        if not refused:
+            refused.append(len(data))
+            raise OSError(errno.EINVAL, "Invalid argument")
+        real(handle, data)
+
+    monkeypatch.setattr(tempfiles, "_write_all", write_all)
+    writer = TempWriter()
+    data = content(DIRECT_MIN + 123, 5)
+    path = writer.write(data, tmp_path)
+    assert writer.settle() == {} and path.read_bytes() == data
+    assert refused and refused[0] % ALIGNMENT == 0  # the refused write was the padded, direct one
+    assert writer.direct is False
+
+
+def test_a_failed_write_is_named_by_settle_and_the_others_complete(tmp_path: Path, monkeypatch) -> None:
+    real = tempfiles._write_all
+    calls: list[int] = []
+
+    def write_all(handle: int, data: memoryview) -> None:
+        calls.append(len(data))
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(handle, data)
+
+    monkeypatch.setattr(tempfiles, "_write_all", write_all)
+    writer = TempWriter()
+    data = [content(DIRECT_MIN + i, i) for i in range(3)]
+    paths = [writer.write(d, tmp_path) for d in data]
+    failures = writer.settle()
+    if not writer.direct:
+        pytest.skip("this file system refuses O_DIRECT: writes were buffered and synchronous")
+    assert list(failures) == [paths[1]] and failures[paths[1]].errno == errno.ENOSPC
+    assert [paths[0].read_bytes(), paths[2].read_bytes()] == [data[0], data[2]]
+    assert writer.settle() == {}  # reported once
+
+
+def test_a_forked_process_gets_a_writer_of_its_own(monkeypatch) -> None:
+    first = temp_writer()
+    assert temp_writer() is first
+    monkeypatch.setattr(os, "getpid", lambda: -1)
+    assert temp_writer() is not first
