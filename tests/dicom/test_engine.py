@@ -273,3 +273,16 @@ def test_unregistered_unlisted_uid_is_remapped(keys):
     ds = make_ct()
     ds.add_new(0x00209161, "UI", "1.2.826.0.1.3680043.2.1125.7.7")  # Concatenation UID: not in E.1-1
     assert clean(ds, PUBLICATION, keys)[0x00209161].value == keys.uid("1.2.826.0.1.3680043.2.1125.7.7")
+
+
+def test_a_series_records_one_shared_object_per_distinct_action():
+    from medanon.core.keys import KeyRing
+    from medanon.core.policy import Policy
+    from medanon.dicom import deidentify
+    from tests.conftest import make_ct
+
+    keys, policy = KeyRing(b"k" * 32), Policy.load("publication")
+    first = deidentify(make_ct(), policy, keys).actions
+    second = deidentify(make_ct(SOPInstanceUID="1.2.826.0.1.3680043.2.1125.1.77"), policy, keys).actions
+    assert first == second  # same paths, codes and reasons
+    assert all(a is b for a, b in zip(first, second, strict=True))  # pickled and encoded once per batch

@@ -72,15 +72,17 @@ class ItemResult:
     def __post_init__(self) -> None:
         self.status = Status(self.status)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, with_actions: bool = True) -> dict[str, Any]:
+        record = {
             "source": self.source,
             "status": self.status.value,
             "output": self.output,
             "reasons": list(self.reasons),
             "modality": self.modality,
             "sop_class": self.sop_class,
-            "actions": [{"path": path, "code": code, "reason": reason} for path, code, reason in self.actions],
             "findings": [f.to_dict() for f in self.findings],
             "review": list(self.review),
         }
+        if with_actions:
+            record["actions"] = [{"path": path, "code": code, "reason": reason} for path, code, reason in self.actions]
+        return record

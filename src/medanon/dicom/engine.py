@@ -97,7 +97,19 @@ class _Context:
         self.plans = plans_for(self.table, self.policy)
 
     def record(self, path: str, code: str, reason: str) -> None:
-        self.actions.append(Action(path, code, reason))
+        action = Action(path, code, reason)
+        known = _ACTIONS.get(action)
+        if known is None:
+            if len(_ACTIONS) >= ACTIONS_LIMIT:
+                _ACTIONS.clear()
+            known = _ACTIONS[action] = action
+        self.actions.append(known)
+
+
+# A series records the same actions in every file: one shared object each, so that a worker's batch of
+# results pickles each distinct action once and the report encodes it once (``pipeline.report``).
+ACTIONS_LIMIT = 1 << 16
+_ACTIONS: dict[Action, Action] = {}
 
 
 def deidentify(ds: Dataset, policy: Policy, keys: KeyRing) -> Deidentified:

@@ -8,6 +8,7 @@ atomically, so a reader never sees half a report.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -18,7 +19,7 @@ from typing import IO, Any
 
 import medanon
 from medanon.core.policy import Policy
-from medanon.core.results import ItemResult
+from medanon.core.results import Action, ItemResult
 from medanon.dicom import _ps315
 
 
@@ -42,9 +43,12 @@ class ReportWriter:
         self.counts[result.status.value] += 1
         by_code = Counter(a.code for a in result.actions)
         self.actions.update(by_code)
-        record = result.to_dict()
+        record = result.to_dict(with_actions=False)
         record["actions_by_code"] = dict(sorted(by_code.items()))
-        self._items.write(("" if self._first else ",\n") + json.dumps(record))
+        text = json.dumps(record)
+        actions = ", ".join(map(_action_json, result.actions))
+        separator = "" if self._first else ",\n"
+        self._items.write(f'{separator}{text[:-1]}, "actions": [{actions}]}}')
         self._first = False
         result.actions = []
 
@@ -70,6 +74,12 @@ class ReportWriter:
         if not self._items.closed:
             self._items.close()
         self._items_path.unlink(missing_ok=True)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _action_json(action: Action) -> str:
+    """One action as JSON; a series repeats its actions in every file, so each is encoded once."""
+    return json.dumps(action.to_dict())
 
 
 def build_header(counts: Counter[str], actions: Counter[str], policy: Policy, key_fingerprint: str,
