@@ -91,6 +91,20 @@ def test_a_failed_write_is_named_by_settle_and_the_others_complete(tmp_path: Pat
     assert writer.settle() == {}  # reported once
 
 
+def test_an_unexpected_error_in_the_writer_fails_its_file_only(tmp_path: Path, monkeypatch) -> None:
+    def broken(handle: int, data: memoryview) -> None:
+        raise ValueError("boom")
+
+    writer = TempWriter()
+    writer.write(content(DIRECT_MIN, 0), tmp_path)
+    if writer.settle() or not writer.direct:
+        pytest.skip("this file system refuses O_DIRECT: writes are buffered and synchronous")
+    monkeypatch.setattr(tempfiles, "_write_all", broken)
+    path = writer.write(content(DIRECT_MIN, 1), tmp_path)
+    failures = writer.settle()
+    assert list(failures) == [path] and "ValueError: boom" in str(failures[path])
+
+
 def test_a_forked_process_gets_a_writer_of_its_own(monkeypatch) -> None:
     first = temp_writer()
     assert temp_writer() is first

@@ -97,6 +97,8 @@ class TempWriter:
             pending.done.result()
         except OSError as exc:
             self._failures[pending.path] = exc
+        except Exception as exc:  # a bug in the writer fails its file, not the batch
+            self._failures[pending.path] = OSError(errno.EIO, f"write failed: {type(exc).__name__}: {exc}")
         self._free.append(pending.buffer)
 
     def _write(self, handle: int, buffer: mmap.mmap, size: int, padded: int) -> None:
