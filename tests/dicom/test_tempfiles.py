@@ -60,8 +60,11 @@ def test_a_device_that_refuses_the_alignment_gets_the_file_rewritten_buffered(tm
             raise OSError(errno.EINVAL, "Invalid argument")
         real(handle, data)
 
-    monkeypatch.setattr(tempfiles, "_write_all", write_all)
     writer = TempWriter()
+    writer.write(content(DIRECT_MIN, 0), tmp_path)
+    if writer.settle() or not writer.direct:
+        pytest.skip("this file system refuses O_DIRECT: writes are buffered and synchronous")
+    monkeypatch.setattr(tempfiles, "_write_all", write_all)
     data = content(DIRECT_MIN + 123, 5)
     path = writer.write(data, tmp_path)
     assert writer.settle() == {} and path.read_bytes() == data
