@@ -20,6 +20,16 @@ def content(size: int, seed: int) -> bytes:
         (bytes(range(seed % 200, seed % 200 + 50)) * (size // 50 + 1))[:size]
 
 
+@pytest.fixture
+def direct_writer(tmp_path: Path) -> TempWriter:
+    """A writer that has just written one file with O_DIRECT here (the test skips where that is refused)."""
+    writer = TempWriter()
+    writer.write(content(DIRECT_MIN, 0), tmp_path)
+    if writer.settle() or not writer.direct:
+        pytest.skip("this file system refuses O_DIRECT: writes are buffered and synchronous")
+    return writer
+
+
 def test_every_size_is_written_exactly(tmp_path: Path) -> None:
     writer = TempWriter()
     expected = {writer.write(content(size, index), tmp_path / "out"): content(size, index)
@@ -50,7 +60,8 @@ def test_a_file_system_that_refuses_o_direct_gets_buffered_writes(tmp_path: Path
     assert writer.direct is False
 
 
-def test_a_device_that_refuses_the_alignment_gets_the_file_rewritten_buffered(tmp_path: Path, monkeypatch) -> None:
+def test_a_device_that_refuses_the_alignment_gets_the_file_rewritten_buffered(
+        tmp_path: Path, monkeypatch, direct_writer: TempWriter) -> None:
     real = tempfiles._write_all
     refused: list[int] = []
 
@@ -60,10 +71,7 @@ def test_a_device_that_refuses_the_alignment_gets_the_file_rewritten_buffered(tm
             raise OSError(errno.EINVAL, "Invalid argument")
         real(handle, data)
 
-    writer = TempWriter()
-    writer.write(content(DIRECT_MIN, 0), tmp_path)
-    if writer.settle() or not writer.direct:
-        pytest.skip("this file system refuses O_DIRECT: writes are buffered and synchronous")
+    writer = direct_writer
     monkeypatch.setattr(tempfiles, "_write_all", write_all)
     data = content(DIRECT_MIN + 123, 5)
     path = writer.write(data, tmp_path)
@@ -72,7 +80,8 @@ def test_a_device_that_refuses_the_alignment_gets_the_file_rewritten_buffered(tm
     assert writer.direct is False
 
 
-def test_a_failed_write_is_named_by_settle_and_the_others_complete(tmp_path: Path, monkeypatch) -> None:
+def test_a_failed_write_is_named_by_settle_and_the_others_complete(
+        tmp_path: Path, monkeypatch, direct_writer: TempWriter) -> None:
     real = tempfiles._write_all
     calls: list[int] = []
 
@@ -82,10 +91,7 @@ def test_a_failed_write_is_named_by_settle_and_the_others_complete(tmp_path: Pat
             raise OSError(errno.ENOSPC, "No space left on device")
         real(handle, data)
 
-    writer = TempWriter()
-    writer.write(content(DIRECT_MIN, 0), tmp_path)
-    if writer.settle() or not writer.direct:
-        pytest.skip("this file system refuses O_DIRECT: writes are buffered and synchronous")
+    writer = direct_writer
     monkeypatch.setattr(tempfiles, "_write_all", write_all)
     data = [content(DIRECT_MIN + i, i) for i in range(3)]
     paths = [writer.write(d, tmp_path) for d in data]
@@ -95,14 +101,12 @@ def test_a_failed_write_is_named_by_settle_and_the_others_complete(tmp_path: Pat
     assert writer.settle() == {}  # reported once
 
 
-def test_an_unexpected_error_in_the_writer_fails_its_file_only(tmp_path: Path, monkeypatch) -> None:
+def test_an_unexpected_error_in_the_writer_fails_its_file_only(
+        tmp_path: Path, monkeypatch, direct_writer: TempWriter) -> None:
     def broken(handle: int, data: memoryview) -> None:
         raise ValueError("boom")
 
-    writer = TempWriter()
-    writer.write(content(DIRECT_MIN, 0), tmp_path)
-    if writer.settle() or not writer.direct:
-        pytest.skip("this file system refuses O_DIRECT: writes are buffered and synchronous")
+    writer = direct_writer
     monkeypatch.setattr(tempfiles, "_write_all", broken)
     path = writer.write(content(DIRECT_MIN, 1), tmp_path)
     failures = writer.settle()
