@@ -267,10 +267,11 @@ def _has_value(plain: dicom.PlainFile, tag: int) -> bool:
 
 def _write_checked(result: ItemResult, encoded: bytes, destination: Path, identifiers: verify.Identifiers,
                    job: Job) -> ItemResult | _Checked:
-    """Write the output to a temp file and scan the very buffer written; release waits for the batch's flush.
+    """Write the output to a temp file and scan the bytes written; release waits for the batch's flush.
 
-    The write may still be running (``dicom.TempWriter``): :func:`check_items`
-    waits for it before the batch leaves the worker.
+    The writer copies ``encoded`` as it is (``dicom.TempWriter``) and may
+    still be writing while the scan runs: :func:`check_items` waits for it
+    before the batch leaves the worker.
     """
     temp = dicom.temp_writer().write(encoded, destination.parent)
     try:
