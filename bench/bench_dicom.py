@@ -488,8 +488,8 @@ class SpentOutputs:
         return cost
 
     def delete_all(self) -> None:
-        for folder in self.folders:
-            shutil.rmtree(folder, ignore_errors=True)
+        """Delete this run's spent folders and any an interrupted earlier run left behind."""
+        shutil.rmtree(self.root, ignore_errors=True)
         self.folders.clear()
 
 
@@ -639,7 +639,8 @@ def render_markdown(command: str, headline: list[dict[str, Any]], memory: list[d
         ("- Each tool ran in its own process on the same files into a fresh, empty output folder. medanon: "
          "`deidentify_dicom(..., \"publication\", workers=W, screen_pixels=False, deface_heads=False)` = "
          "discover, read + strict checks (ordinary files as byte ranges, the rest with pydicom), clean, write "
-         "a temp file (O_DIRECT from a writer thread for files of 64 KiB to 16 MiB), independent residual scan of the bytes written (identifiers read from the input by the "
+         "a temp file (O_DIRECT from a writer thread for files of 64 KiB to 16 MiB), independent residual "
+         "scan of the bytes written (identifiers read from the input by the "
          "verifier's own byte reader), durability flush (syncfs) on a thread of its own, one per 4 batches of 8 "
          "(more when they queue up during a flush), then rename to the final name (never replacing one), "
          "report.json. dicognito: "
