@@ -17,9 +17,9 @@ an ordinary buffered one.
 from __future__ import annotations
 
 import errno
-import fcntl
 import mmap
 import os
+import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
@@ -30,7 +30,9 @@ ALIGNMENT = 4096  # a multiple of every usual logical block size (512, 4096)
 DIRECT_MIN = 64 * 1024  # below this, one buffered copy costs less than a device round trip
 DIRECT_MAX = 16 * 1024 * 1024  # above this, buffers would cost memory: buffered
 BUFFERS = 3  # writes in flight per process; the caller waits for a buffer beyond that
-_O_DIRECT = getattr(os, "O_DIRECT", 0)
+_O_DIRECT = getattr(os, "O_DIRECT", 0)  # Linux and a few others; elsewhere every write is buffered
+if sys.platform != "win32":
+    import fcntl
 
 
 class _Pending(NamedTuple):
