@@ -25,8 +25,8 @@ def direct_writer(tmp_path: Path) -> TempWriter:
     """A writer that has just written one file with O_DIRECT here (the test skips where that is refused)."""
     writer = TempWriter()
     writer.write(content(DIRECT_MIN, 0), tmp_path)
-    if writer.settle() or not writer.direct:
-        pytest.skip("this file system refuses O_DIRECT: writes are buffered and synchronous")
+    if writer.settle() or not writer.direct or not tempfiles.writes_direct(tmp_path):
+        pytest.skip("no O_DIRECT here (not a local block file system, or refused): writes are buffered")
     return writer
 
 
@@ -52,6 +52,7 @@ def test_a_file_system_that_refuses_o_direct_gets_buffered_writes(tmp_path: Path
     def refuse(handle: int) -> None:
         raise OSError(errno.EINVAL, "Invalid argument")
 
+    monkeypatch.setattr(tempfiles, "_on_local_disk", lambda handle: True)
     monkeypatch.setattr(tempfiles, "_set_direct", refuse)
     writer = TempWriter()
     data = content(200_000, 3)
@@ -111,6 +112,33 @@ def test_an_unexpected_error_in_the_writer_fails_its_file_only(
     path = writer.write(content(DIRECT_MIN, 1), tmp_path)
     failures = writer.settle()
     assert list(failures) == [path] and "ValueError: boom" in str(failures[path])
+
+
+def test_other_file_systems_keep_buffered_writes(tmp_path: Path, monkeypatch) -> None:
+    asked: list[int] = []
+    monkeypatch.setattr(tempfiles, "LOCAL_FILE_SYSTEMS", frozenset())
+    monkeypatch.setattr(tempfiles, "_set_direct", asked.append)
+    writer = TempWriter()
+    data = content(200_000, 9)
+    path = writer.write(data, tmp_path)
+    assert writer.settle() == {} and path.read_bytes() == data
+    assert asked == [] and not tempfiles.writes_direct(tmp_path)
+
+
+def test_a_failed_buffered_write_leaves_no_file(tmp_path: Path, monkeypatch) -> None:
+    def full(handle: int, data: memoryview) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfiles, "LOCAL_FILE_SYSTEMS", frozenset())
+    monkeypatch.setattr(tempfiles, "_write_all", full)
+    with pytest.raises(OSError, match="No space"):
+        TempWriter().write(content(200_000, 2), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/mountinfo").exists(), reason="Linux's mount table is absent")
+def test_the_file_system_of_a_folder_is_named() -> None:
+    assert tempfiles.file_system_type(os.stat("/proc").st_dev) == "proc"
 
 
 def test_a_forked_process_gets_a_writer_of_its_own(monkeypatch) -> None:

@@ -9,14 +9,17 @@ waits for the device while the caller cleans the next file.
 
 Durability is unchanged: a temp file gets its final name only after
 :func:`~medanon.dicom.io.make_durable`, whose flush now has only metadata
-left to write. Where ``O_DIRECT`` is missing or refused (tmpfs, other
-systems, odd block sizes), and for small or very large files, the write is
-an ordinary buffered one.
+left to write. Only local block file systems get ``O_DIRECT``
+(:data:`LOCAL_FILE_SYSTEMS`); on network shares, FUSE, overlay and in-memory
+file systems, where it refuses (odd block sizes) and for small or very large
+files, the write is an ordinary buffered one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import functools
 import mmap
 import os
 import sys
@@ -61,20 +64,21 @@ class TempWriter:
         size = len(content)
         if not (self.direct and DIRECT_MIN <= size <= DIRECT_MAX):
             return write_temp(content, folder, durable=False)
+        handle, name = make_temp(folder)
+        path = Path(name)
+        try:
+            if not _on_local_disk(handle):
+                raise OSError(errno.EOPNOTSUPP, "not a local block file system")
+            _set_direct(handle)
+        except OSError as exc:  # buffered here; a file system that refuses O_DIRECT: from now on
+            if exc.errno != errno.EOPNOTSUPP:
+                self.direct = False
+            _write_buffered(handle, path, content)
+            return path
         padded = -(-size // ALIGNMENT) * ALIGNMENT
         buffer = self._buffer(padded)
         buffer[:size] = content
         buffer[size:padded] = bytes(padded - size)  # zeros, never the tail of an earlier file
-        handle, name = make_temp(folder)
-        path = Path(name)
-        try:
-            _set_direct(handle)
-        except OSError:  # the file system refuses O_DIRECT: buffered from now on
-            self.direct = False
-            self._free.append(buffer)
-            _write_all(handle, memoryview(content))
-            os.close(handle)
-            return path
         self._pending.append(_Pending(path, self._thread.submit(self._write, handle, buffer, size, padded), buffer))
         return path
 
@@ -115,6 +119,48 @@ class TempWriter:
                 _rewrite_buffered(handle, memoryview(buffer)[:size])
         finally:
             os.close(handle)
+
+
+# Where O_DIRECT is known to work as a plain write to a local device. Elsewhere (network shares, FUSE,
+# overlay and in-memory file systems) the page cache is kept: a direct write there may be a synchronous
+# round trip per call, or mean something else.
+LOCAL_FILE_SYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs"})
+
+
+def writes_direct(folder: Path) -> bool:
+    """Whether a :class:`TempWriter` writes files of the direct-write size into ``folder`` with O_DIRECT."""
+    return bool(_O_DIRECT) and file_system_type(os.stat(folder).st_dev) in LOCAL_FILE_SYSTEMS
+
+
+def _on_local_disk(handle: int) -> bool:
+    return file_system_type(os.fstat(handle).st_dev) in LOCAL_FILE_SYSTEMS
+
+
+@functools.lru_cache(maxsize=64)
+def file_system_type(device: int) -> str | None:
+    """The type of the file system mounted from ``device`` (Linux's ``/proc/self/mountinfo``), or ``None``."""
+    wanted = f"{os.major(device)}:{os.minor(device)}"
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8") as mounts:
+            for line in mounts:
+                fields, _, described = line.partition(" - ")
+                if fields.split()[2:3] == [wanted] and described:
+                    return described.split()[0]
+    except OSError:
+        return None
+    return None
+
+
+def _write_buffered(handle: int, path: Path, content: bytes) -> None:
+    """Write and close; a failed write leaves no file behind."""
+    try:
+        _write_all(handle, memoryview(content))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+    finally:
+        os.close(handle)
 
 
 def _set_direct(handle: int) -> None:
