@@ -20,6 +20,21 @@ def content(size: int, seed: int) -> bytes:
         (bytes(range(seed % 200, seed % 200 + 50)) * (size // 50 + 1))[:size]
 
 
+def _fail_write(monkeypatch, call: int, error: OSError) -> list[int]:
+    """Make ``_write_all`` raise ``error`` on its ``call``-th use; the sizes it is asked to write."""
+    real = tempfiles._write_all
+    calls: list[int] = []
+
+    def write_all(handle: int, data: memoryview) -> None:
+        calls.append(len(data))
+        if len(calls) == call:
+            raise error
+        real(handle, data)
+
+    monkeypatch.setattr(tempfiles, "_write_all", write_all)
+    return calls
+
+
 @pytest.fixture
 def direct_writer(tmp_path: Path) -> TempWriter:
     """A writer that has just written one file with O_DIRECT here (the test skips where that is refused)."""
@@ -63,37 +78,18 @@ def test_a_file_system_that_refuses_o_direct_gets_buffered_writes(tmp_path: Path
 
 def test_a_device_that_refuses_the_alignment_gets_the_file_rewritten_buffered(
         tmp_path: Path, monkeypatch, direct_writer: TempWriter) -> None:
-    real = tempfiles._write_all
-    refused: list[int] = []
-
-    def write_all(handle: int, data: memoryview) -> None:
-        if not refused:
-            refused.append(len(data))
-            raise OSError(errno.EINVAL, "Invalid argument")
-        real(handle, data)
-
-    writer = direct_writer
-    monkeypatch.setattr(tempfiles, "_write_all", write_all)
+    calls = _fail_write(monkeypatch, 1, OSError(errno.EINVAL, "Invalid argument"))
     data = content(DIRECT_MIN + 123, 5)
-    path = writer.write(data, tmp_path)
-    assert writer.settle() == {} and path.read_bytes() == data
-    assert refused and refused[0] % ALIGNMENT == 0  # the refused write was the padded, direct one
-    assert writer.direct is False
+    path = direct_writer.write(data, tmp_path)
+    assert direct_writer.settle() == {} and path.read_bytes() == data
+    assert calls[0] % ALIGNMENT == 0  # the refused write was the padded, direct one
+    assert direct_writer.direct is False
 
 
 def test_a_failed_write_is_named_by_settle_and_the_others_complete(
         tmp_path: Path, monkeypatch, direct_writer: TempWriter) -> None:
-    real = tempfiles._write_all
-    calls: list[int] = []
-
-    def write_all(handle: int, data: memoryview) -> None:
-        calls.append(len(data))
-        if len(calls) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(handle, data)
-
     writer = direct_writer
-    monkeypatch.setattr(tempfiles, "_write_all", write_all)
+    _fail_write(monkeypatch, 2, OSError(errno.ENOSPC, "No space left on device"))
     data = [content(DIRECT_MIN + i, i) for i in range(3)]
     paths = [writer.write(d, tmp_path) for d in data]
     failures = writer.settle()
