@@ -255,19 +255,3 @@ def test_the_batch_takes_the_byte_path_and_releases_what_the_reference_writes(tm
     expected, _ = reference(data, POLICIES["publication"], keys)
     assert (tmp_path / "out" / result.output).read_bytes() == expected
 
-
-@pytest.mark.parametrize("uid", ["2.25.1", "2.25.12", "1.2.840.10008.5.1.4.1.1.2", "2.25." + "9" * 59])
-def test_new_uids_are_encoded_as_pydicom_encodes_them(uid):
-    from pydicom.dataelem import DataElement
-
-    from medanon.dicom import fastpath, writer
-
-    assert fastpath._uid_element(0x00080018, uid) == writer._encode_element(DataElement(0x00080018, "UI", uid),
-                                                                              False, "iso8859")
-
-
-@pytest.mark.parametrize("value", ["", "2.25.1 ", "2.25.1\\2.25.2", "1.2.x", "2.25." + "9" * 61, ["2.25.1"]])
-def test_uids_out_of_the_plain_form_are_left_to_pydicom(value):
-    from medanon.dicom import fastpath
-
-    assert fastpath._uid_element(0x00080018, value) is None

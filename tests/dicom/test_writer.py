@@ -15,6 +15,7 @@ from pydicom.uid import ExplicitVRBigEndian, ImplicitVRLittleEndian
 from medanon import dicom
 from medanon.core.errors import MedanonError
 from medanon.core.policy import Policy
+from medanon.dicom import writer
 from medanon.dicom.writer import encode_file
 from medanon.examples import all_package_files
 from tests.conftest import make_ct
@@ -118,3 +119,16 @@ def test_a_file_that_says_explicit_but_reads_as_implicit_is_released(tmp_path) -
     assert result.status is Status.RELEASED, result.reasons
     released = pydicom.dcmread(tmp_path / "out" / str(result.output))
     assert released.ImageType == ["DERIVED", "SECONDARY", "OTHER"]
+
+
+@pytest.mark.parametrize("uid", ["2.25.1", "2.25.12", "1.2.840.10008.5.1.4.1.1.2", "2.25." + "9" * 59])
+def test_new_uids_are_encoded_as_pydicom_encodes_them(uid):
+    from pydicom.dataelem import DataElement
+
+    expected = writer._encode_element(DataElement(0x00080018, "UI", uid), False, "iso8859")
+    assert writer.uid_element(0x00080018, uid) == expected
+
+
+@pytest.mark.parametrize("value", ["", "2.25.1 ", "2.25.1\\2.25.2", "1.2.x", "2.25." + "9" * 61, ["2.25.1"]])
+def test_uids_out_of_the_plain_form_are_left_to_pydicom(value):
+    assert writer.uid_element(0x00080018, value) is None

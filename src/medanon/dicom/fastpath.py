@@ -48,7 +48,6 @@ MEMO_LIMIT = 1 << 15
 _ITEM = struct.Struct("<HHL")
 _SQ_HEADER = struct.Struct("<HH2sHL")
 _GROUP_LENGTH = struct.Struct("<HH2sHL")  # tag, "UL", a 2-byte length of 4, the value
-_SHORT_HEADER = struct.Struct("<HH2sH")  # tag, VR, a 2-byte length (explicit VR little endian)
 Parts = list[bytes | memoryview]
 
 
@@ -279,7 +278,7 @@ class _ByteCleaner:
         value, letter, reason = engine.replacement(values, tag, vr, plan, self.context)
         if value is engine.REMOVED:
             return None, letter, reason, ""
-        if vr == "UI" and (encoded := _uid_element(tag, value)) is not None:
+        if vr == "UI" and (encoded := writer.uid_element(tag, value)) is not None:
             return encoded, letter, reason, str(value)
         created = DataElement(tag, vr, value)
         return writer._by_pydicom(created, False, self.encodings), letter, reason, str(created.value or "")
@@ -344,21 +343,6 @@ def _decoded(tag: int, vr: str, raw: bytes, codecs: str | list[str]) -> object:
     """A stored value decoded by pydicom, as ``Dataset.__getitem__`` would decode it in this file."""
     return convert_raw_data_element(RawDataElement(_tag(tag), vr, len(raw), raw, 0, False, True),
                                     encoding=codecs).value
-
-
-def _uid_element(tag: int, value: object) -> bytes | None:
-    """A new UID of digits and dots, encoded as pydicom's writer encodes it (NUL-padded to an even length).
-
-    Every file gets a new SOP Instance UID and new references, so this runs
-    for each; anything else (``None``) goes to pydicom's encoder.
-    """
-    if not isinstance(value, str) or not 0 < len(value) <= 64 or not value.isascii() \
-            or not value.replace(".", "").isdigit():
-        return None
-    raw = value.encode("ascii")
-    if len(raw) % 2:
-        raw += b"\0"
-    return _SHORT_HEADER.pack(tag >> 16, tag & 0xFFFF, b"UI", len(raw)) + raw
 
 
 def _uid_text(raw: bytes) -> str:
@@ -458,7 +442,7 @@ def _meta_parts(plain: PlainFile, names: dict[int, str]) -> list[bytes]:
     if template is None:
         template = _META_TEMPLATES[key] = _meta_template(header_dataset(plain), names[0x00080016])
     before, after = template
-    instance = (_uid_element(0x00020003, names[0x00080018])
+    instance = (writer.uid_element(0x00020003, names[0x00080018])
                 or writer._by_pydicom(DataElement(0x00020003, "UI", names[0x00080018]), False, "iso8859"))
     length = len(before) + len(instance) + len(after)
     return [_GROUP_LENGTH.pack(0x0002, 0x0000, b"UL", 4, length), before, instance, after]

@@ -159,6 +159,22 @@ def _header(tag: int, vr: str | None, length: int, implicit: bool) -> bytes:
     return struct.pack("<HH2sH", group, number, vr.encode("ascii"), length)
 
 
+def uid_element(tag: int, value: object) -> bytes | None:
+    """A new UID of digits and dots as pydicom's writer encodes it in explicit VR (NUL-padded to even length).
+
+    The byte path gives every file a new SOP Instance UID and new references;
+    building a pydicom element for each cost more than the rest of its value.
+    Anything else (``None``) goes to :func:`_by_pydicom`.
+    """
+    if not isinstance(value, str) or not 0 < len(value) <= 64 or not value.isascii() \
+            or not value.replace(".", "").isdigit():
+        return None
+    raw = value.encode("ascii")
+    if len(raw) % 2:
+        raw += b"\0"
+    return _header(tag, "UI", len(raw), False) + raw
+
+
 def _by_pydicom(element: DataElement, implicit: bool, encodings: str | list[str]) -> bytes:
     """An element medanon created: pydicom encodes its value (charsets, padding, numbers).
 
