@@ -84,5 +84,5 @@ class ItemResult:
             "review": list(self.review),
         }
         if with_actions:
-            record["actions"] = [{"path": path, "code": code, "reason": reason} for path, code, reason in self.actions]
+            record["actions"] = [action.to_dict() for action in self.actions]
         return record
