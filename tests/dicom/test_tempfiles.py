@@ -121,12 +121,26 @@ def test_other_file_systems_keep_buffered_writes(tmp_path: Path, monkeypatch) ->
     assert asked == [] and not tempfiles.writes_direct(tmp_path)
 
 
-def test_a_failed_buffered_write_leaves_no_file(tmp_path: Path, monkeypatch) -> None:
-    def full(handle: int, data: memoryview) -> None:
+class _FullDisk:
+    """A file stream whose writes fail as on a full disk."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def __enter__(self) -> _FullDisk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stream.close()
+
+    def writelines(self, lines) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
+
+def test_a_failed_buffered_write_leaves_no_file(tmp_path: Path, monkeypatch) -> None:
+    real_fdopen = os.fdopen
     monkeypatch.setattr(tempfiles, "LOCAL_FILE_SYSTEMS", frozenset())
-    monkeypatch.setattr(tempfiles, "_write_all", full)
+    monkeypatch.setattr(os, "fdopen", lambda handle, *args, **kwargs: _FullDisk(real_fdopen(handle, *args, **kwargs)))
     with pytest.raises(OSError, match="No space"):
         TempWriter().write(content(200_000, 2), tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -161,7 +161,11 @@ def write_temp(content: Dataset | bytes, folder: Path, *, durable: bool = True) 
     through :func:`make_durable` before giving it a final name, which lets a
     batch share one flush instead of paying a journal commit per file.
     """
-    handle, temp_name = make_temp(folder)
+    return fill_temp(*make_temp(folder), content, durable=durable)
+
+
+def fill_temp(handle: int, temp_name: str, content: Dataset | bytes, *, durable: bool = True) -> Path:
+    """Write ``content`` to the temp file :func:`make_temp` opened, and close it; a failure leaves no file."""
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.writelines([content] if isinstance(content, bytes) else encode_parts(content))

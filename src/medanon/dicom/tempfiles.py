@@ -17,7 +17,6 @@ files, the write is an ordinary buffered one.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
 import mmap
@@ -27,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
-from medanon.dicom.io import make_temp, write_temp
+from medanon.dicom.io import fill_temp, make_temp, write_temp
 
 ALIGNMENT = 4096  # a multiple of every usual logical block size (512, 4096)
 DIRECT_MIN = 64 * 1024  # below this, one buffered copy costs less than a device round trip
@@ -65,16 +64,14 @@ class TempWriter:
         if not (self.direct and DIRECT_MIN <= size <= DIRECT_MAX):
             return write_temp(content, folder, durable=False)
         handle, name = make_temp(folder)
-        path = Path(name)
+        if not _on_local_disk(handle):
+            return fill_temp(handle, name, content, durable=False)
         try:
-            if not _on_local_disk(handle):
-                raise OSError(errno.EOPNOTSUPP, "not a local block file system")
             _set_direct(handle)
-        except OSError as exc:  # buffered here; a file system that refuses O_DIRECT: from now on
-            if exc.errno != errno.EOPNOTSUPP:
-                self.direct = False
-            _write_buffered(handle, path, content)
-            return path
+        except OSError:  # the file system refuses O_DIRECT: buffered from now on
+            self.direct = False
+            return fill_temp(handle, name, content, durable=False)
+        path = Path(name)
         padded = -(-size // ALIGNMENT) * ALIGNMENT
         buffer = self._buffer(padded)
         buffer[:size] = content
@@ -149,18 +146,6 @@ def file_system_type(device: int) -> str | None:
     except OSError:
         return None
     return None
-
-
-def _write_buffered(handle: int, path: Path, content: bytes) -> None:
-    """Write and close; a failed write leaves no file behind."""
-    try:
-        _write_all(handle, memoryview(content))
-    except BaseException:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        raise
-    finally:
-        os.close(handle)
 
 
 def _set_direct(handle: int) -> None:
