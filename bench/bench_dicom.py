@@ -460,7 +460,6 @@ class SpentOutputs:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.folders: list[Path] = []
         root.mkdir(parents=True, exist_ok=True)
 
     def fresh_folder(self, label: str) -> Path:
@@ -474,24 +473,19 @@ class SpentOutputs:
         for path in folder.rglob("*"):
             if path.is_file():
                 os.truncate(path, 0)
-        self.folders.append(folder)
 
     def create_cost_us(self, files: int = 500) -> float:
-        """Microseconds to create one empty file here now (the probe's files are set aside too)."""
+        """Microseconds to create one empty file here now (the probe's files go with the rest at the end)."""
         folder = self.fresh_folder("create-probe")
         folder.mkdir()
         started = time.perf_counter()
         for index in range(files):
             os.close(os.open(folder / f"{index}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        cost = (time.perf_counter() - started) / files * 1e6
-        self.folders.append(folder)
-        return cost
+        return (time.perf_counter() - started) / files * 1e6
 
     def delete_all(self) -> None:
         """Delete this run's spent folders and any an interrupted earlier run left behind."""
         shutil.rmtree(self.root, ignore_errors=True)
-        self.folders.clear()
-
 
 
 def spawn(tool: str, n: int, workers: int, seed: int, spent: SpentOutputs) -> dict[str, Any]:
