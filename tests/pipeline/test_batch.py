@@ -306,6 +306,7 @@ def test_rerun_into_same_out_dir_releases_again(batch):
     again = by_source(run(batch))
     assert again[GOOD[0]].status is Status.RELEASED
     assert released_files(batch.out_dir) == before
+    assert [p for p in batch.out_dir.rglob("*") if p.name.endswith(".part")] == []  # the second copies went
 
 
 # --- durability: one flush per batch, before any final name ------------------------------------
@@ -384,7 +385,7 @@ def test_next_batch_is_cleaned_while_a_flush_waits_and_nothing_is_released_early
 
 def test_a_failure_while_finishing_a_batch_fails_its_items_and_the_run_goes_on(batch, monkeypatch):
     """With several workers the parent finishes the batches; an unexpected error there fails that batch only."""
-    def broken_release(checked, job):
+    def broken_release(checked, job, moved):
         raise RuntimeError("disk vanished")
 
     monkeypatch.setattr(run_module, "_release_all", broken_release)

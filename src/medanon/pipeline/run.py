@@ -113,12 +113,14 @@ def _unwritten(checked: _Checked, error: OSError) -> ItemResult:
 def finish_items(outcomes: list[Outcome], job: Job) -> list[ItemResult]:
     """The disk half: one flush for the batch, then final names, then quarantine records."""
     checked = [o for o in outcomes if isinstance(o, _Checked)]
+    moved: set[Path] = set()  # temp files that became their final file: nothing left to remove
     try:
-        _release_all(checked, job)
+        _release_all(checked, job, moved)
     finally:
         for entry in checked:
-            with contextlib.suppress(OSError):
-                entry.temp.unlink()
+            if entry.temp not in moved:
+                with contextlib.suppress(OSError):
+                    entry.temp.unlink()
     results = [o.result if isinstance(o, _Checked) else o for o in outcomes]
     for result in results:
         if result.status in (Status.FAILED, Status.QUARANTINED):
@@ -140,7 +142,7 @@ def _failed(source: str, reason: str) -> ItemResult:
     return ItemResult(source=source, status=Status.FAILED, reasons=[reason])
 
 
-def _release_all(checked: list[_Checked], job: Job) -> None:
+def _release_all(checked: list[_Checked], job: Job, moved: set[Path]) -> None:
     try:
         dicom.make_durable([entry.temp for entry in checked])
     except OSError as exc:
@@ -149,7 +151,8 @@ def _release_all(checked: list[_Checked], job: Job) -> None:
         return
     for entry in checked:
         try:
-            release_file(entry.temp, entry.destination)
+            if release_file(entry.temp, entry.destination):
+                moved.add(entry.temp)
             entry.result.output = str(entry.destination.relative_to(job.out_dir))
         except MedanonError as exc:
             _fail_in_place(entry.result, exc.message)
